@@ -1,0 +1,71 @@
+# The single entry point. `make demo` and `make test` set up everything they need on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
+export PYTHONPATH := layers/rollouts:.
+export PYTHONDONTWRITEBYTECODE := 1
+
+# sam build checks that an interpreter of the deployed runtime is on PATH; pyenv exposes the ones it holds.
+RUNTIME := python3.13
+PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
+HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: help demo test lint typecheck template build unit pytest bench clean
+
+help:
+	@echo "make demo [SCENARIO=name|help]  canary rollouts on the local cloud (no AWS account, no Docker)"
+	@echo "make test                       every check: lint, types, template, sam build, all tests"
+	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
+
+$(VENV)/.installed: requirements/dev.txt layers/rollouts/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -W ignore -m sandbox.demo $(if $(SCENARIO),--scenario $(SCENARIO))
+
+test: lint typecheck template build pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox tests bench
+
+template: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json
+
+build: $(SAM_VENV)/.installed
+ifeq ($(HAVE_RUNTIME),yes)
+	PYENV_VERSION=$(PYENV_ALL) $(SAM) build
+else
+	@echo "$(RUNTIME) is not on this machine: building for the local Python instead (deploy needs $(RUNTIME))"
+	$(SAM) build --parameter-overrides PythonRuntime=python$$($(PYTHON) -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+endif
+
+pytest: $(VENV)/.installed
+	$(PY) -m pytest
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit
+
+bench: $(VENV)/.installed
+	$(PY) -W ignore -m bench.run
+
+clean:
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .hypothesis

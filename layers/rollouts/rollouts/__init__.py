@@ -1,0 +1,1 @@
+"""SageMaker Rollouts domain package, shipped to every function as a layer."""

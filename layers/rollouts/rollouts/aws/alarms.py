@@ -1,0 +1,62 @@
+"""CloudWatch alarms: the ones a rollout creates on its candidate variant, and reading guardrail states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollouts.aws.clients import client
+from rollouts.models.spec import AlarmRule
+
+NAMESPACE = "AWS/SageMaker"
+
+
+def _cw() -> Any:
+    return client("cloudwatch")
+
+
+def alarm_name(rollout_id: str, rule: AlarmRule) -> str:
+    return f"rollouts-{rollout_id}-{rule.name}"
+
+
+def put_variant_alarm(name: str, rule: AlarmRule, endpoint_name: str, variant_name: str, rollout_id: str) -> None:
+    kwargs: dict[str, Any] = {
+        "AlarmName": name,
+        "AlarmDescription": f"Guardrail '{rule.name}' of rollout {rollout_id} on variant {variant_name}",
+        "Namespace": NAMESPACE,
+        "MetricName": rule.metric.value,
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": endpoint_name},
+            {"Name": "VariantName", "Value": variant_name},
+        ],
+        "Period": rule.period_seconds,
+        "EvaluationPeriods": rule.evaluation_periods,
+        "DatapointsToAlarm": rule.datapoints_to_alarm or rule.evaluation_periods,
+        "Threshold": rule.threshold,
+        "ComparisonOperator": rule.comparison.value,
+        # No traffic is no evidence against the candidate; missing points must not fire the alarm.
+        "TreatMissingData": "notBreaching",
+        "Tags": [{"Key": "rollouts:rollout-id", "Value": rollout_id}],
+    }
+    if rule.is_percentile:
+        kwargs["ExtendedStatistic"] = rule.statistic
+    else:
+        kwargs["Statistic"] = rule.statistic
+    _cw().put_metric_alarm(**kwargs)
+
+
+def delete_alarms(names: list[str]) -> None:
+    for start in range(0, len(names), 100):
+        _cw().delete_alarms(AlarmNames=names[start : start + 100])
+
+
+def firing(names: list[str]) -> list[dict[str, str]]:
+    """The alarms among `names` that are in ALARM now, with their reasons."""
+    result: list[dict[str, str]] = []
+    for start in range(0, len(names), 100):
+        page = _cw().describe_alarms(AlarmNames=names[start : start + 100])
+        result.extend(
+            {"alarm": alarm["AlarmName"], "reason": alarm.get("StateReason", "")}
+            for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]
+            if alarm.get("StateValue") == "ALARM"
+        )
+    return result

@@ -1,0 +1,46 @@
+"""Model Monitor results: the monitoring execution behind a processing-job event, and its violations file."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import ClientError
+
+from rollouts.aws.clients import client
+
+VIOLATIONS_FILE = "constraint_violations.json"
+
+
+def find_execution(schedule_name: str, processing_job_arn: str | None) -> dict[str, Any] | None:
+    """The execution summary for this processing job (the event is only a trigger; this is authoritative)."""
+    response = client("sagemaker").list_monitoring_executions(
+        MonitoringScheduleName=schedule_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=10
+    )
+    summaries: list[dict[str, Any]] = response.get("MonitoringExecutionSummaries", [])
+    for summary in summaries:
+        if processing_job_arn is None or summary.get("ProcessingJobArn") == processing_job_arn:
+            return summary
+    return None
+
+
+def monitoring_type(schedule_name: str) -> str | None:
+    response = client("sagemaker").describe_monitoring_schedule(MonitoringScheduleName=schedule_name)
+    value = response.get("MonitoringType") or response.get("MonitoringScheduleConfig", {}).get("MonitoringType")
+    return str(value) if value else None
+
+
+def read_violations(processing_job_arn: str) -> tuple[str, str | None]:
+    """(S3 URI, file text or None if the execution wrote no violations file)."""
+    name = processing_job_arn.rsplit("/", 1)[-1]
+    job = client("sagemaker").describe_processing_job(ProcessingJobName=name)
+    output = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
+    uri = f"{output}/{VIOLATIONS_FILE}"
+    parsed = urlparse(uri)
+    try:
+        body = client("s3").get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return uri, None
+        raise
+    return uri, body.decode("utf-8")

@@ -1,0 +1,236 @@
+"""The rollouts table (single-table design): rollout items, decision log, endpoint locks, guard index, dedup keys."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from rollouts.aws.clients import client
+from rollouts.errors import EndpointLockedError, RolloutNotFoundError
+from rollouts.models.rollout import Decision, Rollout, utcnow
+from rollouts.settings import get_settings
+
+META = "META"
+MAX_CONFLICT_RETRIES = 20
+
+
+class ConcurrentUpdateError(Exception):
+    """The item changed between read and write more often than we retry."""
+
+
+def _table() -> str:
+    return get_settings().table_name
+
+
+def _ddb() -> Any:
+    return client("dynamodb")
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _is_conditional_failure(error: ClientError) -> bool:
+    code = error.response.get("Error", {}).get("Code", "")
+    return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def rollout_pk(rollout_id: str) -> str:
+    return f"ROLLOUT#{rollout_id}"
+
+
+def _item_of(rollout: Rollout) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": _s(rollout_pk(rollout.rollout_id)),
+        "sk": _s(META),
+        "body": _s(rollout.model_dump_json()),
+        "version": {"N": str(rollout.version)},
+        "status": _s(rollout.status.value),
+        "gsi1pk": _s(f"ENDPOINT#{rollout.endpoint_name}"),
+        "gsi1sk": _s(f"{rollout.created_at.isoformat()}#{rollout.rollout_id}"),
+    }
+    if rollout.task_token:
+        item["task_token"] = _s(rollout.task_token)
+    return item
+
+
+def put_new_rollout(rollout: Rollout) -> None:
+    _ddb().put_item(TableName=_table(), Item=_item_of(rollout), ConditionExpression="attribute_not_exists(pk)")
+
+
+def get_rollout(rollout_id: str) -> Rollout:
+    response = _ddb().get_item(
+        TableName=_table(), Key={"pk": _s(rollout_pk(rollout_id)), "sk": _s(META)}, ConsistentRead=True
+    )
+    if "Item" not in response:
+        raise RolloutNotFoundError(f"no rollout has the id '{rollout_id}'")
+    return Rollout.model_validate_json(response["Item"]["body"]["S"])
+
+
+def update_rollout(rollout_id: str, change: Callable[[Rollout], Rollout | None]) -> Rollout:
+    """Read, change and write back with optimistic locking; `change` returns None to leave the item as it is.
+
+    `change` may run more than once (on a conflict it sees the newer item), so it must not have side effects.
+    """
+    for _ in range(MAX_CONFLICT_RETRIES):
+        current = get_rollout(rollout_id)
+        changed = change(current.model_copy(deep=True))
+        if changed is None:
+            return current
+        changed = changed.model_copy(update={"version": current.version + 1, "updated_at": utcnow()})
+        try:
+            _ddb().put_item(
+                TableName=_table(),
+                Item=_item_of(changed),
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(current.version)}},
+            )
+            return changed
+        except ClientError as error:
+            if not _is_conditional_failure(error):
+                raise
+    raise ConcurrentUpdateError(f"rollout {rollout_id} kept changing during {MAX_CONFLICT_RETRIES} attempts")
+
+
+def append_decision(decision: Decision, dedup_key: str | None = None) -> bool:
+    """Append to the decision log; with a dedup key, a second append of the same key is dropped (returns False)."""
+    pk = rollout_pk(decision.rollout_id)
+    stamp = decision.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    put = {
+        "Put": {
+            "TableName": _table(),
+            "Item": {
+                "pk": _s(pk),
+                "sk": _s(f"DECISION#{stamp}#{secrets.token_hex(4)}"),
+                "body": _s(decision.model_dump_json()),
+            },
+        }
+    }
+    if dedup_key is None:
+        _ddb().put_item(**put["Put"])
+        return True
+    guard = {
+        "Put": {
+            "TableName": _table(),
+            "Item": {"pk": _s(pk), "sk": _s(f"DEDUP#{dedup_key}")},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+    try:
+        _ddb().transact_write_items(TransactItems=[guard, put])
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def list_decisions(rollout_id: str) -> list[Decision]:
+    decisions: list[Decision] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :d)",
+        "ExpressionAttributeValues": {":pk": _s(rollout_pk(rollout_id)), ":d": _s("DECISION#")},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = _ddb().query(**kwargs)
+        decisions.extend(Decision.model_validate_json(item["body"]["S"]) for item in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return decisions
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def claim(rollout_id: str, key: str) -> bool:
+    """Take a one-time key under a rollout (duplicate signals, retried side effects); False if already taken."""
+    try:
+        _ddb().put_item(
+            TableName=_table(),
+            Item={"pk": _s(rollout_pk(rollout_id)), "sk": _s(f"CLAIM#{key}"), "at": _s(utcnow().isoformat())},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def acquire_lock(endpoint_name: str, rollout_id: str) -> None:
+    """One active rollout per endpoint; taking the lock again with the same rollout id is a no-op."""
+    try:
+        _ddb().put_item(
+            TableName=_table(),
+            Item={
+                "pk": _s(f"ENDPOINT#{endpoint_name}"),
+                "sk": _s("LOCK"),
+                "rollout_id": _s(rollout_id),
+                "since": _s(datetime.now(UTC).isoformat()),
+            },
+            ConditionExpression="attribute_not_exists(pk) OR rollout_id = :id",
+            ExpressionAttributeValues={":id": _s(rollout_id)},
+        )
+    except ClientError as error:
+        if not _is_conditional_failure(error):
+            raise
+        raise EndpointLockedError(endpoint_name, lock_holder(endpoint_name) or "unknown") from error
+
+
+def lock_holder(endpoint_name: str) -> str | None:
+    response = _ddb().get_item(
+        TableName=_table(), Key={"pk": _s(f"ENDPOINT#{endpoint_name}"), "sk": _s("LOCK")}, ConsistentRead=True
+    )
+    item = response.get("Item")
+    return item["rollout_id"]["S"] if item else None
+
+
+def release_lock(endpoint_name: str, rollout_id: str) -> bool:
+    """Release only a lock this rollout holds; False if it held none."""
+    try:
+        _ddb().delete_item(
+            TableName=_table(),
+            Key={"pk": _s(f"ENDPOINT#{endpoint_name}"), "sk": _s("LOCK")},
+            ConditionExpression="rollout_id = :id",
+            ExpressionAttributeValues={":id": _s(rollout_id)},
+        )
+    except ClientError as error:
+        if _is_conditional_failure(error):
+            return False
+        raise
+    return True
+
+
+def _guard_pk(kind: str, name: str) -> str:
+    return f"GUARD#{kind}#{name}"
+
+
+def put_guards(rollout_id: str, kind: str, names: list[str]) -> None:
+    for name in names:
+        _ddb().put_item(
+            TableName=_table(), Item={"pk": _s(_guard_pk(kind, name)), "sk": _s(rollout_pk(rollout_id))}
+        )
+
+
+def delete_guards(rollout_id: str, kind: str, names: list[str]) -> None:
+    for name in names:
+        _ddb().delete_item(TableName=_table(), Key={"pk": _s(_guard_pk(kind, name)), "sk": _s(rollout_pk(rollout_id))})
+
+
+def guarded_rollouts(kind: str, name: str) -> list[str]:
+    """Ids of the rollouts that a guardrail of this kind and name protects."""
+    page = _ddb().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": _s(_guard_pk(kind, name))},
+        ConsistentRead=True,
+    )
+    return [item["sk"]["S"].removeprefix("ROLLOUT#") for item in page.get("Items", [])]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str, sort_keys=True)

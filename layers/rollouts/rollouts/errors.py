@@ -1,0 +1,43 @@
+"""Domain errors. Class names are part of the ASL contract (Retry/Catch match them) and of the API's error map."""
+
+from __future__ import annotations
+
+
+class RolloutError(Exception):
+    """Base of every domain error."""
+
+
+class InvalidRolloutError(RolloutError):
+    """The spec cannot be applied to the endpoint as it is (HTTP 400)."""
+
+
+class RolloutNotFoundError(RolloutError):
+    """No rollout has this id (HTTP 404)."""
+
+
+class EndpointLockedError(RolloutError):
+    """Another rollout is active on the endpoint (HTTP 409)."""
+
+    def __init__(self, endpoint_name: str, active_rollout_id: str) -> None:
+        super().__init__(f"endpoint '{endpoint_name}' already has an active rollout: {active_rollout_id}")
+        self.active_rollout_id = active_rollout_id
+
+
+class RolloutFinishedError(RolloutError):
+    """A command arrived for a rollout that has already ended (HTTP 409)."""
+
+
+class EndpointUpdatingError(RolloutError):
+    """The endpoint is still updating; the state machine retries the task."""
+
+
+class EndpointUpdateFailedError(RolloutError):
+    """SageMaker did not apply an update; the state machine rolls back."""
+
+
+class GuardrailBreachedError(RolloutError):
+    """A guardrail fired; the state machine rolls back at once."""
+
+
+class RolloutAbortedError(RolloutError):
+    """An operator aborted the rollout; the state machine rolls back."""

@@ -1,0 +1,176 @@
+"""Every signal goes down one path: normalise, find the rollouts it concerns, dedup, decide, interrupt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollouts.aws import monitoring, store, workflows
+from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError
+from rollouts.logic.decisions import record
+from rollouts.logic.steps import ALARM_GUARD, SCHEDULE_GUARD
+from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
+from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
+from rollouts.monitoring import DEFAULT_POLICIES, MonitoringAction, MonitoringType, evaluate_policy, parse_violations
+from rollouts.observability import logger
+
+ALARM_EVENT = "CloudWatch Alarm State Change"
+PROCESSING_JOB_EVENT = "SageMaker Processing Job State Change"
+FINISHED_JOB_STATES = ("Completed", "Failed", "Stopped")
+
+
+def normalise(event: dict[str, Any]) -> Signal | None:
+    """An EventBridge event as a Signal, or None for events that can never concern a rollout."""
+    detail_type = event.get("detail-type")
+    detail = event.get("detail") or {}
+    if detail_type == ALARM_EVENT:
+        state = detail.get("state") or {}
+        name = detail.get("alarmName")
+        if not name:
+            return None
+        return Signal(
+            source=SignalSource.ALARM,
+            dedup_key=f"alarm:{name}:{state.get('value')}:{state.get('timestamp') or event.get('time')}",
+            alarm_name=name,
+            alarm_state=state.get("value"),
+            reason=str(state.get("reason", "")),
+            raw=event,
+        )
+    if detail_type == PROCESSING_JOB_EVENT and detail.get("MonitoringScheduleArn"):
+        job_arn = detail.get("ProcessingJobArn")
+        status = detail.get("ProcessingJobStatus")
+        return Signal(
+            source=SignalSource.MONITORING,
+            dedup_key=f"monitoring:{job_arn}:{status}",
+            schedule_name=str(detail["MonitoringScheduleArn"]).rsplit("/", 1)[-1],
+            processing_job_arn=job_arn,
+            processing_job_status=status,
+            reason=str(detail.get("ExitMessage") or detail.get("FailureReason") or ""),
+            raw=event,
+        )
+    return None
+
+
+def handle_event(event: dict[str, Any]) -> list[SignalResult]:
+    signal = normalise(event)
+    if signal is None:
+        logger.info("Ignored an event that no rollout can use", extra={"detail_type": event.get("detail-type")})
+        return [SignalResult(rollout_id=None, outcome=SignalOutcome.IGNORED, message="not a rollout signal")]
+    return handle_signal(signal)
+
+
+def _concerned(signal: Signal) -> list[str]:
+    if signal.source == SignalSource.ALARM:
+        return store.guarded_rollouts(ALARM_GUARD, signal.alarm_name or "")
+    if signal.source == SignalSource.MONITORING:
+        return store.guarded_rollouts(SCHEDULE_GUARD, signal.schedule_name or "")
+    return [signal.rollout_id] if signal.rollout_id else []
+
+
+def handle_signal(signal: Signal) -> list[SignalResult]:
+    rollout_ids = _concerned(signal)
+    if not rollout_ids:
+        logger.info("Ignored a signal for nothing the control plane manages", extra={"signal": signal.dedup_key})
+        return [SignalResult(rollout_id=None, outcome=SignalOutcome.IGNORED, message="no active rollout is guarded by it")]
+    return [_handle_for(rollout_id, signal) for rollout_id in rollout_ids]
+
+
+def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
+    rollout = store.get_rollout(rollout_id)
+    logger.set_correlation_id(rollout_id)
+    if rollout.status.is_final or rollout.status == RolloutStatus.ROLLING_BACK:
+        if signal.source == SignalSource.OPERATOR:
+            raise RolloutFinishedError(f"rollout {rollout_id} is {rollout.status.value}; it takes no more commands")
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message=f"rollout is {rollout.status}")
+    if not store.claim(rollout_id, signal.dedup_key):
+        logger.info("Dropped a duplicate signal", extra={"signal": signal.dedup_key})
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
+    pending = _decide(rollout, signal)
+    if pending is None:
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
+    return _interrupt(rollout_id, pending)
+
+
+def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
+    """Record what the signal means for this rollout; a PendingSignal when the rollout must react."""
+    if signal.source == SignalSource.ALARM:
+        if signal.alarm_state != "ALARM":
+            record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Alarm '{signal.alarm_name}' is {signal.alarm_state}",
+                   {"alarm": signal.alarm_name, "state": signal.alarm_state})
+            return None
+        cause = f"alarm '{signal.alarm_name}' is in ALARM: {signal.reason}"
+        record(rollout, DecisionKind.GUARDRAIL_BREACHED, f"Guardrail breached: {cause}",
+               {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason})
+        return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
+    if signal.source == SignalSource.MONITORING:
+        return _decide_monitoring(rollout, signal)
+    if signal.command == OperatorCommand.ABORT:
+        cause = f"an operator aborted the rollout{': ' + signal.reason if signal.reason else ''}"
+        record(rollout, DecisionKind.OPERATOR_COMMAND, f"Abort requested: {cause}", {"command": "abort"})
+        return PendingSignal(error=RolloutAbortedError.__name__, cause=cause, command="abort")
+    record(rollout, DecisionKind.OPERATOR_COMMAND, "Promotion requested by an operator", {"command": "promote"})
+    return PendingSignal(error="", cause="an operator asked to promote", command="promote")
+
+
+def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None:
+    schedule = signal.schedule_name or ""
+    execution = monitoring.find_execution(schedule, signal.processing_job_arn)
+    status = (execution or {}).get("MonitoringExecutionStatus", signal.processing_job_status)
+    evidence: dict[str, Any] = {"schedule": schedule, "processing_job": signal.processing_job_arn, "status": status}
+    if status != "CompletedWithViolations":
+        record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Monitoring schedule '{schedule}' finished: {status}", evidence)
+        return None
+    kind_name = (execution or {}).get("MonitoringType") or monitoring.monitoring_type(schedule) or "DataQuality"
+    kind = MonitoringType(kind_name)
+    uri, text = monitoring.read_violations(str(execution["ProcessingJobArn"] if execution else signal.processing_job_arn))
+    violations = parse_violations(text, kind) if text else []
+    guard = next(g for g in rollout.spec.guardrails.monitoring_schedules if g.schedule_name == schedule)
+    outcome = evaluate_policy(violations, kind, guard.policy or DEFAULT_POLICIES[kind])
+    evidence.update(
+        {
+            "monitoring_type": kind.value,
+            "violations_file": uri,
+            "violated": [v.subject for v in outcome.counted],
+            "violations": [v.model_dump(mode="json") for v in outcome.counted],
+            "policy": outcome.action.value,
+        }
+    )
+    if not (outcome.breach and outcome.action == MonitoringAction.ROLLBACK):
+        record(rollout, DecisionKind.SIGNAL_RECEIVED, outcome.reason, evidence)
+        return None
+    cause = f"monitoring schedule '{schedule}': {outcome.reason}"
+    record(rollout, DecisionKind.GUARDRAIL_BREACHED, f"Guardrail breached: {cause}", evidence)
+    return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
+
+
+def _interrupt(rollout_id: str, pending: PendingSignal) -> SignalResult:
+    """End the running bake at once; with no bake running, leave the signal for the next bake or judge."""
+    token: list[str | None] = [None]
+
+    def change(r: Rollout) -> Rollout:
+        token[0] = r.task_token
+        if r.task_token:
+            return r.model_copy(update={"task_token": None})
+        return r.model_copy(update={"pending": [*r.pending, pending]})
+
+    store.update_rollout(rollout_id, change)
+    if token[0]:
+        if pending.command == "promote":
+            delivered = workflows.succeed_task(token[0], {"command": "promote"})
+        else:
+            delivered = workflows.fail_task(token[0], pending.error, pending.cause)
+        if delivered:
+            return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.INTERRUPTED, message=pending.cause)
+        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"pending": [*r.pending, pending]}))
+    return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DEFERRED, message=pending.cause)
+
+
+def operator_command(rollout_id: str, command: OperatorCommand, reason: str, request_id: str) -> SignalResult:
+    store.get_rollout(rollout_id)  # 404 before anything else
+    signal = Signal(
+        source=SignalSource.OPERATOR,
+        dedup_key=f"operator:{command.value}:{request_id}",
+        rollout_id=rollout_id,
+        command=command,
+        reason=reason,
+    )
+    return handle_signal(signal)[0]

@@ -1,0 +1,375 @@
+"""The canary state machine's tasks: one function per task, each safe to run again after a retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollouts.aws import alarms, endpoints, store
+from rollouts.errors import (
+    EndpointUpdateFailedError,
+    EndpointUpdatingError,
+    GuardrailBreachedError,
+    InvalidRolloutError,
+    RolloutAbortedError,
+)
+from rollouts.logic.decisions import record
+from rollouts.logic.start import check_against_endpoint
+from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
+from rollouts.strategies import canary
+
+ALARM_GUARD = "ALARM"
+SCHEDULE_GUARD = "SCHEDULE"
+BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+
+
+def _config_name(rollout: Rollout, suffix: str) -> str:
+    return f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-{suffix}"[:63]
+
+
+def _raise_pending(pending: list[PendingSignal]) -> None:
+    for signal in pending:
+        if signal.error == RolloutAbortedError.__name__:
+            raise RolloutAbortedError(signal.cause)
+    for signal in pending:
+        if signal.error == GuardrailBreachedError.__name__:
+            raise GuardrailBreachedError(signal.cause)
+
+
+def _take_pending(rollout_id: str) -> list[PendingSignal]:
+    taken: list[PendingSignal] = []
+
+    def change(r: Rollout) -> Rollout | None:
+        taken[:] = r.pending
+        if not r.pending and not r.task_token:
+            return None
+        return r.model_copy(update={"pending": [], "task_token": None})
+
+    store.update_rollout(rollout_id, change)
+    return taken
+
+
+def _endpoint(rollout: Rollout) -> dict[str, Any]:
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name)
+    if endpoint is None:
+        raise EndpointUpdateFailedError(f"endpoint '{rollout.endpoint_name}' no longer exists")
+    return endpoint
+
+
+def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str, Any]:
+    """Validate And Lock: check the spec against the endpoint as it is now and hold the endpoint's lock."""
+    rollout = store.get_rollout(rollout_id)
+    store.acquire_lock(rollout.endpoint_name, rollout_id)
+    if rollout.original_config is None:
+        facts = check_against_endpoint(rollout.spec)
+    else:  # a retried task: the facts were taken before the endpoint changed
+        facts = {"baseline_variant": rollout.baseline_variant, "original_config": rollout.original_config}
+    schedules = [guard.schedule_name for guard in rollout.spec.guardrails.monitoring_schedules]
+    store.put_guards(rollout_id, ALARM_GUARD, rollout.spec.guardrails.alarms)
+    store.put_guards(rollout_id, SCHEDULE_GUARD, schedules)
+    rollout = store.update_rollout(
+        rollout_id,
+        lambda r: r.model_copy(
+            update={
+                **facts,
+                "status": RolloutStatus.PROGRESSING,
+                "execution_arn": execution_arn or r.execution_arn,
+                "weights": {facts["baseline_variant"]: 100.0},
+            }
+        ),
+    )
+    record(
+        rollout,
+        DecisionKind.ROLLOUT_STARTED,
+        f"Canary of model '{rollout.spec.candidate.model_name}' on endpoint '{rollout.endpoint_name}' started: "
+        f"{len(rollout.spec.strategy.steps)} steps, baseline variant '{rollout.baseline_variant}'",
+        {
+            "baseline_variant": rollout.baseline_variant,
+            "candidate_variant": rollout.candidate_variant,
+            "original_config": rollout.original_config,
+            "steps": [step.model_dump() for step in rollout.spec.strategy.steps],
+            "guardrails": rollout.spec.guardrails.model_dump(mode="json"),
+        },
+        dedup_key="started",
+    )
+    return {"endpoint_name": rollout.endpoint_name, "next_step": 0}
+
+
+def _data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] | None:
+    existing = original.get("DataCaptureConfig")
+    if existing and existing.get("EnableCapture"):
+        return dict(existing)
+    from rollouts.settings import get_settings
+
+    destination = rollout.spec.data_capture.destination_s3_uri or get_settings().data_capture_s3_uri
+    if not destination:
+        return None
+    return {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": rollout.spec.data_capture.sampling_percentage,
+        "DestinationS3Uri": destination,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"], "JsonContentTypes": ["application/json"]},
+    }
+
+
+def _candidate_variant(rollout: Rollout, weight: float) -> dict[str, Any]:
+    candidate = rollout.spec.candidate
+    return {
+        "VariantName": candidate.resolved_variant_name,
+        "ModelName": candidate.model_name,
+        "InstanceType": candidate.instance_type,
+        "InitialInstanceCount": candidate.initial_instance_count,
+        "InitialVariantWeight": weight,
+    }
+
+
+def prepare_variants(rollout_id: str) -> dict[str, Any]:
+    """Prepare Variants: a config with the baseline and the candidate at weight 0, data capture on, then update."""
+    rollout = store.get_rollout(rollout_id)
+    _raise_pending(rollout.pending)
+    original = endpoints.describe_endpoint_config(rollout.original_config or "")
+    if original is None:
+        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    baseline = next(v for v in original["ProductionVariants"] if v["VariantName"] == rollout.baseline_variant)
+    baseline = {key: value for key, value in baseline.items() if key not in ("CurrentWeight", "DesiredWeight")}
+    baseline["InitialVariantWeight"] = 1.0
+    config_name = _config_name(rollout, "canary")
+    capture = _data_capture(rollout, original)
+    endpoints.create_endpoint_config(
+        config_name,
+        [baseline, _candidate_variant(rollout, 0.0)],
+        capture,
+        {"rollouts:rollout-id": rollout_id},
+    )
+    created = []
+    for rule in rollout.spec.guardrails.alarm_rules:
+        name = alarms.alarm_name(rollout_id, rule)
+        alarms.put_variant_alarm(name, rule, rollout.endpoint_name, rollout.candidate_variant, rollout_id)
+        created.append(name)
+    store.put_guards(rollout_id, ALARM_GUARD, created)
+    rollout = store.update_rollout(
+        rollout_id, lambda r: r.model_copy(update={"canary_config": config_name, "alarm_names": created})
+    )
+    endpoint = _endpoint(rollout)
+    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
+        endpoints.update_endpoint(rollout.endpoint_name, config_name)
+    record(
+        rollout,
+        DecisionKind.VARIANTS_PREPARED,
+        f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': baseline "
+        f"'{rollout.baseline_variant}' at 100 %, candidate '{rollout.candidate_variant}' at 0 %",
+        {
+            "config": config_name,
+            "data_capture": (capture or {}).get("DestinationS3Uri"),
+            "alarms_created": created,
+        },
+        dedup_key="prepared",
+    )
+    return {"config_name": config_name}
+
+
+def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
+    """Shift Traffic: give the candidate the step's weight."""
+    rollout = store.get_rollout(rollout_id)
+    _raise_pending(rollout.pending)
+    step = canary.step_at(rollout.spec.strategy, step_index)
+    weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
+    endpoints.set_weights(rollout.endpoint_name, weights)
+    rollout = store.update_rollout(
+        rollout_id, lambda r: r.model_copy(update={"step_index": step_index, "weights": weights})
+    )
+    record(
+        rollout,
+        DecisionKind.TRAFFIC_SHIFTED,
+        f"Step {step_index + 1}/{len(rollout.spec.strategy.steps)}: candidate '{rollout.candidate_variant}' at "
+        f"{step.weight:g} % for {step.bake_seconds} s",
+        {"step": step_index, "weights": weights, "bake_seconds": step.bake_seconds},
+        dedup_key=f"shift-{step_index}",
+    )
+    return {"index": step.index, "weight": step.weight, "bake_seconds": step.bake_seconds, "is_last": step.is_last}
+
+
+def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
+    """Bake: once the weights are live, leave the task token where a signal can find it, and return."""
+    rollout = store.get_rollout(rollout_id)
+    if _endpoint(rollout)["EndpointStatus"] in BUSY:
+        raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")
+
+    def change(r: Rollout) -> Rollout:
+        # A signal that came before the token was stored is acted on now, not at the end of the bake.
+        _raise_pending(r.pending)
+        return r.model_copy(update={"task_token": task_token})
+
+    store.update_rollout(rollout_id, change)
+    return {"baking": True}
+
+
+def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge Step: after the bake, decide whether to go on, promote now, or roll back."""
+    pending = _take_pending(rollout_id)
+    rollout = store.get_rollout(rollout_id)
+    steps = len(rollout.spec.strategy.steps)
+    label = f"Step {step_index + 1}/{steps}"
+    try:
+        _raise_pending(pending)
+    except (GuardrailBreachedError, RolloutAbortedError) as error:
+        record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}")
+        raise
+    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+    if "promote" in commands:
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label}: an operator asked to promote now",
+            {"outcome": "Successful", "rule": "operator promote"},
+            f"judge-{step_index}",
+        )
+        return {"endpoint_name": rollout.endpoint_name, "next": "promote", "next_step": step_index + 1}
+    firing = alarms.firing(rollout.guard_alarm_names)
+    evidence: dict[str, Any] = {"alarms_checked": rollout.guard_alarm_names, "alarms_firing": firing}
+    if firing:
+        names = ", ".join(alarm["alarm"] for alarm in firing)
+        record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: alarm in ALARM: {names}",
+               {**evidence, "outcome": "Failed"}, f"judge-{step_index}")
+        raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
+    last = step_index + 1 >= steps
+    record(
+        rollout,
+        DecisionKind.STEP_JUDGED,
+        f"{label} passed: no guardrail fired during the bake" + ("; promoting" if last else ""),
+        {**evidence, "outcome": "Successful"},
+        f"judge-{step_index}",
+    )
+    return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}
+
+
+def promote_candidate(rollout_id: str) -> dict[str, Any]:
+    """Promote: the candidate takes all the traffic."""
+    rollout = store.get_rollout(rollout_id)
+    _raise_pending(rollout.pending)
+    weights = canary.split(100.0, rollout.baseline_variant or "", rollout.candidate_variant)
+    endpoints.set_weights(rollout.endpoint_name, weights)
+    rollout = store.update_rollout(
+        rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PROMOTING, "weights": weights})
+    )
+    record(
+        rollout,
+        DecisionKind.TRAFFIC_SHIFTED,
+        f"Candidate '{rollout.candidate_variant}' at 100 %; next, a config with the candidate alone",
+        {"weights": weights},
+        dedup_key="promote-100",
+    )
+    return {"weights": weights}
+
+
+def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
+    """Finalize Config / Restore Config: move the endpoint to the candidate-only config, or back to the original."""
+    rollout = store.get_rollout(rollout_id)
+    endpoint = _endpoint(rollout)
+    if endpoint["EndpointStatus"] in BUSY:
+        raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
+    if target == "final":
+        config_name = _config_name(rollout, "final")
+        original = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
+        endpoints.create_endpoint_config(
+            config_name,
+            [_candidate_variant(rollout, 1.0)],
+            original.get("DataCaptureConfig"),
+            {"rollouts:rollout-id": rollout_id},
+        )
+        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"final_config": config_name}))
+    else:
+        config_name = rollout.original_config or ""
+    if endpoint["EndpointConfigName"] != config_name:
+        endpoints.update_endpoint(rollout.endpoint_name, config_name)
+    return {"config_name": config_name}
+
+
+def _reason(state: dict[str, Any]) -> tuple[str, str]:
+    error = state.get("error") or {}
+    name = str(error.get("Error", "EndpointUpdateFailedError"))
+    cause = str(error.get("Cause", ""))
+    try:
+        import json
+
+        parsed = json.loads(cause)
+        cause = str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else cause
+    except ValueError:
+        pass
+    return name, cause
+
+
+def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
+    """Roll Back: the baseline takes all the traffic at once; the original config follows if it was replaced."""
+    error, cause = _reason(state)
+    rollout = store.get_rollout(rollout_id)
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+    live = endpoints.live_weights(endpoint) if endpoint else {}
+    weights_restored = False
+    baseline = rollout.baseline_variant
+    if endpoint.get("EndpointStatus") == "InService" and baseline in live and rollout.candidate_variant in live:
+        weights = canary.split(0.0, baseline, rollout.candidate_variant)
+        endpoints.set_weights(rollout.endpoint_name, weights)
+        weights_restored = True
+    elif baseline in live:
+        weights = live
+    else:
+        weights = {}
+    rollout = store.update_rollout(
+        rollout_id,
+        lambda r: r.model_copy(
+            update={
+                "status": RolloutStatus.ROLLING_BACK,
+                "task_token": None,
+                "reason": r.reason or f"{error}: {cause}",
+                "weights": weights or r.weights,
+            }
+        ),
+    )
+    restore = bool(endpoint) and (
+        endpoint.get("EndpointConfigName") != rollout.original_config or endpoint.get("EndpointStatus") in BUSY
+    )
+    record(
+        rollout,
+        DecisionKind.ROLLBACK_STARTED,
+        f"Rolling back ({error}): {cause}"
+        + (f"; baseline '{baseline}' at 100 % now" if weights_restored else "")
+        + ("; restoring the original config" if restore else ""),
+        {"error": error, "cause": cause, "weights": weights, "restore_config": restore},
+        dedup_key="rollback",
+    )
+    return {"restore": restore, "config_name": rollout.original_config}
+
+
+def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
+    """Finalize: remove the rollout's alarms and guards, release the lock, record and publish the outcome."""
+    rollout = store.get_rollout(rollout_id)
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+    weights = endpoints.live_weights(endpoint) if endpoint else rollout.weights
+    if rollout.alarm_names:
+        alarms.delete_alarms(rollout.alarm_names)
+    store.delete_guards(rollout_id, ALARM_GUARD, rollout.guard_alarm_names)
+    store.delete_guards(
+        rollout_id, SCHEDULE_GUARD, [g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules]
+    )
+    store.release_lock(rollout.endpoint_name, rollout_id)
+    promoted = outcome == "promoted"
+    status = RolloutStatus.PROMOTED if promoted else RolloutStatus.ROLLED_BACK
+    rollout = store.update_rollout(
+        rollout_id,
+        lambda r: r.model_copy(update={"status": status, "weights": weights, "task_token": None, "pending": []}),
+    )
+    evidence = {"weights": weights, "endpoint_config": endpoint.get("EndpointConfigName"), "reason": rollout.reason}
+    if promoted:
+        message = (
+            f"Promoted: endpoint '{rollout.endpoint_name}' serves candidate '{rollout.candidate_variant}' alone "
+            f"(config '{endpoint.get('EndpointConfigName')}')"
+        )
+        record(rollout, DecisionKind.ROLLOUT_PROMOTED, message, evidence, dedup_key="final")
+    else:
+        message = (
+            f"Rolled back: endpoint '{rollout.endpoint_name}' serves baseline '{rollout.baseline_variant}' "
+            f"(config '{endpoint.get('EndpointConfigName')}'); reason: {rollout.reason}"
+        )
+        record(rollout, DecisionKind.ROLLOUT_ROLLED_BACK, message, evidence, dedup_key="final")
+    return {"status": status.value, "weights": weights}

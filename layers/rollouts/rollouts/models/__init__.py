@@ -1,0 +1,1 @@
+"""Pydantic models: the spec, the rollout, decisions, signals and the API contract."""

@@ -1,0 +1,72 @@
+"""Requests and responses of the REST API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from rollouts.models.rollout import Decision, Rollout, RolloutStatus
+
+
+class StartRolloutResponse(BaseModel):
+    rollout_id: str
+    status: RolloutStatus
+    execution_arn: str | None
+
+
+class DecisionView(BaseModel):
+    at: datetime
+    kind: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class RolloutView(BaseModel):
+    rollout_id: str
+    endpoint_name: str
+    status: RolloutStatus
+    step_index: int
+    steps: int
+    weights: dict[str, float]
+    baseline_variant: str | None
+    candidate_variant: str
+    reason: str | None
+    execution_arn: str | None
+    created_at: datetime
+    updated_at: datetime
+    decisions: list[DecisionView] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, rollout: Rollout, decisions: list[Decision]) -> RolloutView:
+        return cls(
+            rollout_id=rollout.rollout_id,
+            endpoint_name=rollout.endpoint_name,
+            status=rollout.status,
+            step_index=rollout.step_index,
+            steps=len(rollout.spec.strategy.steps),
+            weights=rollout.weights,
+            baseline_variant=rollout.baseline_variant,
+            candidate_variant=rollout.candidate_variant,
+            reason=rollout.reason,
+            execution_arn=rollout.execution_arn,
+            created_at=rollout.created_at,
+            updated_at=rollout.updated_at,
+            decisions=[
+                DecisionView(at=d.at, kind=d.kind.value, message=d.message, evidence=d.evidence) for d in decisions
+            ],
+        )
+
+
+class CommandResponse(BaseModel):
+    rollout_id: str
+    command: str
+    outcome: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    message: str
+    details: list[dict[str, Any]] = Field(default_factory=list)

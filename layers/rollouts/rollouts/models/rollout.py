@@ -1,0 +1,110 @@
+"""A rollout as stored and shown: its status, weights and decision log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rollouts.models.spec import RolloutSpec
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RolloutStatus(StrEnum):
+    PENDING = "Pending"
+    PROGRESSING = "Progressing"
+    PROMOTING = "Promoting"
+    PROMOTED = "Promoted"
+    ROLLING_BACK = "RollingBack"
+    ROLLED_BACK = "RolledBack"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (RolloutStatus.PROMOTED, RolloutStatus.ROLLED_BACK)
+
+
+class DecisionKind(StrEnum):
+    """What the control plane did; the values are also the EventBridge detail types of published decisions."""
+
+    ROLLOUT_STARTED = "Rollout Started"
+    VARIANTS_PREPARED = "Variants Prepared"
+    TRAFFIC_SHIFTED = "Traffic Shifted"
+    STEP_JUDGED = "Step Judged"
+    SIGNAL_RECEIVED = "Signal Received"
+    GUARDRAIL_BREACHED = "Guardrail Breached"
+    OPERATOR_COMMAND = "Operator Command"
+    ROLLOUT_PROMOTED = "Rollout Promoted"
+    ROLLBACK_STARTED = "Rollback Started"
+    ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
+
+
+PUBLISHED_KINDS = frozenset(
+    {
+        DecisionKind.ROLLOUT_STARTED,
+        DecisionKind.TRAFFIC_SHIFTED,
+        DecisionKind.GUARDRAIL_BREACHED,
+        DecisionKind.ROLLOUT_PROMOTED,
+        DecisionKind.ROLLOUT_ROLLED_BACK,
+    }
+)
+
+
+class Decision(BaseModel):
+    """One append-only entry of the decision log: what was done, why, and the evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rollout_id: str
+    kind: DecisionKind
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PendingSignal(BaseModel):
+    """A breach or command that arrived while no bake was running; the next bake or judge acts on it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    error: str
+    cause: str
+    command: str | None = None
+
+
+class Rollout(BaseModel):
+    """The rollout item (`ROLLOUT#<id>` / `META`)."""
+
+    rollout_id: str
+    spec: RolloutSpec
+    status: RolloutStatus = RolloutStatus.PENDING
+    step_index: int = -1
+    weights: dict[str, float] = Field(default_factory=dict, description="Percent of traffic per variant")
+    baseline_variant: str | None = None
+    original_config: str | None = None
+    canary_config: str | None = None
+    final_config: str | None = None
+    alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
+    execution_arn: str | None = None
+    task_token: str | None = None
+    pending: list[PendingSignal] = Field(default_factory=list)
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 0
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.spec.endpoint_name
+
+    @property
+    def candidate_variant(self) -> str:
+        return self.spec.candidate.resolved_variant_name
+
+    @property
+    def guard_alarm_names(self) -> list[str]:
+        return [*self.spec.guardrails.alarms, *self.alarm_names]

@@ -1,0 +1,51 @@
+"""Everything from outside that concerns a running rollout, normalised into one Signal."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SignalSource(StrEnum):
+    ALARM = "alarm"
+    MONITORING = "monitoring"
+    OPERATOR = "operator"
+
+
+class OperatorCommand(StrEnum):
+    ABORT = "abort"
+    PROMOTE = "promote"
+
+
+class Signal(BaseModel):
+    """One normalised signal. `dedup_key` is equal for deliveries of the same fact, so they have one effect."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: SignalSource
+    dedup_key: str
+    alarm_name: str | None = None
+    alarm_state: str | None = None
+    schedule_name: str | None = None
+    processing_job_arn: str | None = None
+    processing_job_status: str | None = None
+    rollout_id: str | None = None
+    command: OperatorCommand | None = None
+    reason: str = ""
+    raw: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+
+class SignalOutcome(StrEnum):
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    RECORDED = "recorded"
+    INTERRUPTED = "interrupted"
+    DEFERRED = "deferred"
+
+
+class SignalResult(BaseModel):
+    rollout_id: str | None
+    outcome: SignalOutcome
+    message: str

@@ -1,0 +1,178 @@
+"""The declarative rollout spec: what to roll out, where, how fast, and what may stop it."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from rollouts.monitoring.policy import MonitoringPolicy
+
+# SageMaker's own patterns (botocore service model: EndpointName, VariantName, ModelName).
+NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, None: 1.0}
+MAX_BAKE_SECONDS = 7 * 24 * 3600
+
+
+def parse_duration(value: object) -> object:
+    """Accept seconds as a number or a string such as "90s", "5m" or "1h"."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"'{value}' is not a duration: use seconds or a number with s, m or h, e.g. '5m'")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
+
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=MAX_BAKE_SECONDS)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Candidate(Strict):
+    """The model to roll out, as a new production variant of the endpoint."""
+
+    model_name: str = Field(pattern=NAME_PATTERN, description="An existing SageMaker model")
+    variant_name: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="Defaults to the model name, shortened to 63 characters"
+    )
+    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examples=["ml.m5.large"])
+    initial_instance_count: int = Field(default=1, ge=1, le=100)
+
+    @property
+    def resolved_variant_name(self) -> str:
+        return self.variant_name or self.model_name[:63].rstrip("-")
+
+
+class CanaryStep(Strict):
+    """Send `weight` percent of the traffic to the candidate, then bake for `bake` seconds."""
+
+    weight: float = Field(gt=0, le=100, description="Percent of traffic for the candidate")
+    bake: Seconds = Field(description="How long to watch the step before judging it: seconds, or '5m', '1h'")
+
+
+class CanaryStrategy(Strict):
+    type: Literal["canary"] = "canary"
+    steps: list[CanaryStep] = Field(min_length=1, max_length=20)
+
+    @field_validator("steps")
+    @classmethod
+    def _weights_increase(cls, steps: list[CanaryStep]) -> list[CanaryStep]:
+        for before, after in zip(steps, steps[1:], strict=False):
+            if after.weight <= before.weight:
+                raise ValueError(f"weights must increase from step to step, got {before.weight} then {after.weight}")
+        return steps
+
+
+class VariantMetric(StrEnum):
+    """Per-variant metrics SageMaker publishes in AWS/SageMaker (dimensions EndpointName, VariantName)."""
+
+    INVOCATIONS = "Invocations"
+    INVOCATION_4XX_ERRORS = "Invocation4XXErrors"
+    INVOCATION_5XX_ERRORS = "Invocation5XXErrors"
+    MODEL_LATENCY = "ModelLatency"
+    OVERHEAD_LATENCY = "OverheadLatency"
+
+
+class Comparison(StrEnum):
+    GREATER_THAN = "GreaterThanThreshold"
+    GREATER_THAN_OR_EQUAL = "GreaterThanOrEqualToThreshold"
+    LESS_THAN = "LessThanThreshold"
+    LESS_THAN_OR_EQUAL = "LessThanOrEqualToThreshold"
+
+
+_STATISTICS = {"Average", "Sum", "SampleCount", "Minimum", "Maximum"}
+_PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?)$")
+
+
+class AlarmRule(Strict):
+    """A CloudWatch alarm the rollout creates on the candidate variant and deletes when it ends.
+
+    Examples: 5XX rate above 1 % is `{metric: Invocation5XXErrors, statistic: Average, threshold: 0.01}` (SageMaker
+    publishes 0 or 1 per request, so the average is the rate); ModelLatency p99 above 300 ms is
+    `{metric: ModelLatency, statistic: p99, threshold: 300000}` (ModelLatency is in microseconds).
+    """
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$", description="Short name; the alarm name adds the rollout id")
+    metric: VariantMetric
+    statistic: str = "Average"
+    threshold: float
+    comparison: Comparison = Comparison.GREATER_THAN
+    period_seconds: int = Field(default=60, description="10, 30 or a multiple of 60")
+    evaluation_periods: int = Field(default=1, ge=1, le=10)
+    datapoints_to_alarm: int | None = Field(default=None, ge=1, le=10)
+
+    @field_validator("statistic")
+    @classmethod
+    def _known_statistic(cls, value: str) -> str:
+        if value not in _STATISTICS and not _PERCENTILE.match(value):
+            raise ValueError(f"'{value}' is not a CloudWatch statistic: use one of {sorted(_STATISTICS)} or pNN")
+        return value
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _valid_period(cls, value: int) -> int:
+        if value not in (10, 30) and (value < 60 or value % 60):
+            raise ValueError("CloudWatch periods are 10, 30 or a multiple of 60 seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _datapoints_fit(self) -> AlarmRule:
+        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
+            raise ValueError("datapoints_to_alarm cannot exceed evaluation_periods")
+        return self
+
+    @property
+    def is_percentile(self) -> bool:
+        return bool(_PERCENTILE.match(self.statistic))
+
+
+class MonitoringGuard(Strict):
+    """A SageMaker Model Monitor schedule whose results guard the rollout."""
+
+    schedule_name: str = Field(pattern=NAME_PATTERN)
+    policy: MonitoringPolicy | None = Field(default=None, description="Defaults to: roll back on any violation")
+
+
+class Guardrails(Strict):
+    alarms: list[str] = Field(default_factory=list, max_length=10, description="Existing CloudWatch alarm names")
+    alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
+    monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Guardrails:
+        names = [rule.name for rule in self.alarm_rules]
+        if len(names) != len(set(names)):
+            raise ValueError("alarm_rules names must be unique")
+        return self
+
+
+class DataCapture(Strict):
+    """Data capture for the new endpoint configs; defaults to the endpoint's own, else the control plane's bucket."""
+
+    destination_s3_uri: str | None = Field(default=None, pattern=r"^s3://[a-z0-9.\-]{3,63}(/.*)?$")
+    sampling_percentage: int = Field(default=100, ge=0, le=100)
+
+
+class RolloutSpec(Strict):
+    """What a release tool posts to start a rollout."""
+
+    endpoint_name: str = Field(pattern=NAME_PATTERN)
+    baseline_variant: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="Needed only when the endpoint has several variants"
+    )
+    candidate: Candidate
+    strategy: CanaryStrategy
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    data_capture: DataCapture = Field(default_factory=DataCapture)
+
+    @model_validator(mode="after")
+    def _distinct_variants(self) -> RolloutSpec:
+        if self.baseline_variant and self.baseline_variant == self.candidate.resolved_variant_name:
+            raise ValueError("candidate.variant_name must differ from baseline_variant")
+        return self

@@ -1,0 +1,21 @@
+"""Environment variables, parsed once per process."""
+
+from __future__ import annotations
+
+import functools
+import os
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    table_name: str = Field(alias="ROLLOUTS_TABLE_NAME")
+    event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
+    canary_state_machine_arn: str = Field(default="", alias="CANARY_STATE_MACHINE_ARN")
+    data_capture_s3_uri: str = Field(default="", alias="DATA_CAPTURE_S3_URI")
+    event_source: str = Field(default="sagemaker.rollouts", alias="EVENT_SOURCE")
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

@@ -1,0 +1,355 @@
+"""The local cloud: moto in process, with template.yaml itself deployed into it.
+
+Resources come from the template: it is translated by the SAM translator and created through moto's
+CloudFormation, except the two things moto cannot take that way (reference/local-cloud.md section 6): state
+machines are created through the Step Functions API so that they execute, and API routes are served here from the
+functions' Api events.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import io
+import json
+import os
+import re
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from sandbox import patches
+from sandbox.template import ROOT, load
+
+STACK = "rollouts"
+ARTIFACTS = "local-cloud-artifacts"
+MANAGED_POLICIES = {
+    name: f"arn:aws:iam::aws:policy/{path}"
+    for name, path in {
+        "AWSLambdaBasicExecutionRole": "service-role/AWSLambdaBasicExecutionRole",
+        "AWSXrayWriteOnlyAccess": "AWSXrayWriteOnlyAccess",
+        "AWSXRayDaemonWriteAccess": "AWSXRayDaemonWriteAccess",
+        "AWSLambdaSQSQueueExecutionRole": "service-role/AWSLambdaSQSQueueExecutionRole",
+        "AWSLambdaRole": "service-role/AWSLambdaRole",
+    }.items()
+}
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": patches.REGION,
+    "AWS_REGION": patches.REGION,
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function_name: str
+    pattern: re.Pattern[str]
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class _PolicyLoader:
+    def load(self) -> dict[str, str]:
+        return MANAGED_POLICIES
+
+
+def _zip_stub() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "code runs in process from the repository; see sandbox/patches.py")
+    return buffer.getvalue()
+
+
+def _replace_refs(node: Any, literals: dict[str, Any]) -> Any:
+    """Replace Ref / GetAtt of resources that are not in the stack with the values they will have."""
+    if isinstance(node, dict):
+        if set(node) == {"Ref"} and node["Ref"] in literals:
+            return literals[node["Ref"]]["Ref"]
+        if set(node) == {"Fn::GetAtt"} and node["Fn::GetAtt"][0] in literals:
+            return literals[node["Fn::GetAtt"][0]][node["Fn::GetAtt"][1]]
+        return {key: _replace_refs(value, literals) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_replace_refs(value, literals) for value in node]
+    return node
+
+
+class LocalCloud:
+    """Start with `with LocalCloud() as cloud:`; everything the template declares is then live in moto."""
+
+    def __init__(self, time_scale: float = 0.001, endpoint_update_seconds: float = 120.0) -> None:
+        self.time_scale = time_scale
+        self.endpoint_update_seconds = endpoint_update_seconds
+        self.physical: dict[str, str] = {}
+        self.state_machines: dict[str, str] = {}
+        self.routes: list[Route] = []
+        self.environment: dict[str, str] = {}
+        self._mock: Any = None
+        self._saved_env: dict[str, str | None] = {}
+
+    # -- life cycle ---------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        self.deploy()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _setenv(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def start(self) -> None:
+        from moto import mock_aws
+
+        self._setenv(CREDENTIALS)
+        # Handlers log and publish metrics as in Lambda; keep the local run's output for the people watching it.
+        self._setenv({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
+        self._mock = mock_aws(config={"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        patches.install()
+        patches.REGISTRY.__init__()  # type: ignore[misc]
+        patches.REGISTRY.time_scale = self.time_scale
+        patches.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
+        self._reset_caches()
+
+    def stop(self) -> None:
+        patches.REGISTRY.handlers.clear()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        self._reset_caches()
+
+    @staticmethod
+    def _reset_caches() -> None:
+        from rollouts.aws import clients
+        from rollouts.settings import get_settings
+
+        clients.reset()
+        get_settings.cache_clear()
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session(region_name=patches.REGION).client(service)
+
+    # -- deploying template.yaml --------------------------------------------------------------------------------
+
+    def deploy(self, parameters: dict[str, str] | None = None) -> None:
+        from samtranslator.translator.transform import transform
+
+        sam = load()
+        state_machine_ids = [k for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::StateMachine"]
+        literals = {
+            logical: {
+                "Ref": self._state_machine_arn(logical),
+                "Name": f"{STACK}-{logical}",
+            }
+            for logical in state_machine_ids
+        }
+        machines = {logical: sam["Resources"].pop(logical) for logical in state_machine_ids}
+        sam = _replace_refs(sam, literals)
+
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=ARTIFACTS)
+        for logical, resource in sam["Resources"].items():
+            properties = resource.get("Properties", {})
+            for key in ("CodeUri", "ContentUri"):
+                if isinstance(properties.get(key), str):
+                    s3.put_object(Bucket=ARTIFACTS, Key=f"{logical}.zip", Body=_zip_stub())
+                    properties[key] = f"s3://{ARTIFACTS}/{logical}.zip"
+
+        values = {p: str(v.get("Default", "")) for p, v in sam.get("Parameters", {}).items()}
+        values.update(parameters or {})
+        cfn = transform(copy.deepcopy(sam), values, _PolicyLoader())
+        # API Gateway is served locally from the Api events (moto cannot create a RestApi from a Body).
+        cfn["Resources"] = {
+            k: v
+            for k, v in cfn["Resources"].items()
+            if not v["Type"].startswith("AWS::ApiGateway::")
+            and not (v["Type"] == "AWS::Lambda::Permission" and "RolloutsApi" in json.dumps(v))
+        }
+        cfn.pop("Outputs", None)
+        cloudformation = self.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(cfn),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+            Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        )
+        status = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"]
+        if status != "CREATE_COMPLETE":
+            raise RuntimeError(f"the local stack did not deploy: {status}")
+        paginator = cloudformation.get_paginator("list_stack_resources")
+        for page in paginator.paginate(StackName=STACK):
+            for summary in page["StackResourceSummaries"]:
+                self.physical[summary["LogicalResourceId"]] = summary["PhysicalResourceId"]
+
+        self._register_functions(sam)
+        self._create_state_machines(machines)
+        self._register_routes(sam)
+
+    def _state_machine_arn(self, logical: str) -> str:
+        return f"arn:aws:states:{patches.REGION}:{patches.ACCOUNT}:stateMachine:{STACK}-{logical}"
+
+    def function_arn(self, logical: str) -> str:
+        return f"arn:aws:lambda:{patches.REGION}:{patches.ACCOUNT}:function:{self.physical[logical]}"
+
+    def _register_functions(self, sam: dict[str, Any]) -> None:
+        lam = self.client("lambda")
+        environment: dict[str, str] = {}
+        for logical, resource in load()["Resources"].items():
+            if resource["Type"] != "AWS::Serverless::Function":
+                continue
+            folder = resource["Properties"]["CodeUri"].strip("/").split("/")[-1]
+            module = importlib.import_module(f"functions.{folder}.app")
+            name = self.physical[logical]
+            patches.REGISTRY.handlers[name] = module.lambda_handler
+            variables = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+            for key, value in variables.items():
+                if environment.get(key, value) != value:
+                    raise RuntimeError(f"functions disagree on {key}; in one process every function shares it")
+                environment[key] = value
+        self.environment = environment
+        self._setenv(environment)
+        self._reset_caches()
+
+    def _resolve(self, value: Any) -> str:
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical, attribute = value["Fn::GetAtt"]
+            if attribute == "Arn" and self.physical.get(logical, "").startswith("arn:"):
+                return self.physical[logical]
+            if attribute == "Arn":
+                return self.function_arn(logical)
+            raise ValueError(f"cannot resolve {value}")
+        if isinstance(value, dict) and "Ref" in value:
+            return self.physical[value["Ref"]]
+        return str(value)
+
+    def _create_state_machines(self, machines: dict[str, dict[str, Any]]) -> None:
+        sfn = self.client("stepfunctions")
+        role = self.client("iam").create_role(
+            RoleName="local-state-machines",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        for logical, resource in machines.items():
+            properties = resource["Properties"]
+            definition = (ROOT / properties["DefinitionUri"]).read_text()
+            for key, value in properties.get("DefinitionSubstitutions", {}).items():
+                definition = definition.replace("${" + key + "}", self._resolve(value))
+            leftover = re.findall(r"\$\{[A-Za-z0-9]+\}", definition)
+            if leftover:
+                raise RuntimeError(f"{logical}: no substitution for {leftover}")
+            arn = sfn.create_state_machine(name=f"{STACK}-{logical}", definition=definition, roleArn=role)[
+                "stateMachineArn"
+            ]
+            self.state_machines[logical] = arn
+
+    def _register_routes(self, sam: dict[str, Any]) -> None:
+        for logical, resource in sam["Resources"].items():
+            for event in resource.get("Properties", {}).get("Events", {}).values():
+                if event["Type"] != "Api":
+                    continue
+                path = event["Properties"]["Path"]
+                pattern = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+                self.routes.append(Route(event["Properties"]["Method"].upper(), path, self.physical[logical], pattern))
+
+    # -- the API, as API Gateway would call it -------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None, raw_body: str | None = None) -> ApiResponse:
+        method = method.upper()
+        for route in self.routes:
+            match = route.pattern.match(path)
+            if match and route.method == method:
+                break
+        else:
+            return ApiResponse(403 if any(r.pattern.match(path) for r in self.routes) else 404,
+                               {"message": "Missing Authentication Token"}, {})
+        text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        event = {
+            "resource": route.path,
+            "path": path,
+            "httpMethod": method,
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {},
+            "queryStringParameters": None,
+            "multiValueQueryStringParameters": None,
+            "pathParameters": match.groupdict() or None,
+            "stageVariables": None,
+            "body": text,
+            "isBase64Encoded": False,
+            "requestContext": {
+                "resourcePath": route.path,
+                "httpMethod": method,
+                "path": f"/v1{path}",
+                "stage": "v1",
+                "requestId": str(uuid.uuid4()),
+                "accountId": patches.ACCOUNT,
+                "identity": {"userArn": f"arn:aws:iam::{patches.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
+            },
+        }
+        response = self.client("lambda").invoke(FunctionName=route.function_name, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read())
+        if "FunctionError" in response:
+            return ApiResponse(502, {"message": "Internal server error", "error": payload}, {})
+        body_text = payload.get("body") or ""
+        try:
+            parsed: Any = json.loads(body_text) if body_text else None
+        except ValueError:
+            parsed = body_text
+        return ApiResponse(int(payload["statusCode"]), parsed, dict(payload.get("headers") or {}))
+
+    # -- helpers for scenarios and tests -------------------------------------------------------------------------
+
+    def inject_fault(self, operation: str, message: str, when: str = "call") -> None:
+        """Make the next `operation` fail: at the call ("call") or, for UpdateEndpoint, during the update ("async")."""
+        with patches.REGISTRY.lock:
+            patches.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while True:
+            execution = sfn.describe_execution(executionArn=execution_arn)
+            if execution["status"] != "RUNNING":
+                return dict(execution)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{execution_arn} still running after {timeout} s")
+            time.sleep(0.02)
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        events: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events.extend(page["events"])
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+    def states_entered(self, execution_arn: str) -> list[str]:
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history(execution_arn)
+            if event["type"].endswith("StateEntered")
+        ]

@@ -1,0 +1,422 @@
+"""A simulated SageMaker data plane: traffic by live weights, per-model behaviour, metrics, alarms, data capture
+and Model Monitor executions that write real result files.
+
+Behaviour belongs to a model (a candidate's error rate, latency and input shift), so it follows the model from
+variant to variant. Time is simulated: one real second is `1 / time_scale` simulated seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import random
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from sandbox import patches
+from sandbox.cloud import LocalCloud
+
+FEATURES = ("age", "income", "tenure_months")
+MONITOR_BUCKET = "local-model-monitor"
+
+
+@dataclass
+class ModelBehaviour:
+    """How a model serves: its 5XX rate, its latency (log-normal, in ms), and a shift of its inputs."""
+
+    error_rate: float = 0.001
+    latency_ms: float = 40.0
+    latency_spread: float = 0.35
+    input_shift: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Sample:
+    at: float
+    error: bool
+    latency_us: float
+
+
+def _training_row(rng: random.Random) -> dict[str, float]:
+    return {
+        "age": max(18.0, rng.gauss(41.0, 11.0)),
+        "income": max(0.0, rng.gauss(52_000.0, 14_000.0)),
+        "tenure_months": rng.expovariate(1 / 30.0),
+    }
+
+
+def linf_distance(baseline: list[float], current: list[float]) -> float:
+    """Model Monitor's numeric drift: the largest gap between the two empirical CDFs."""
+    if not baseline or not current:
+        return 0.0
+    a, b = sorted(baseline), sorted(current)
+    return max(
+        abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in a + b
+    )
+
+
+Listener = Callable[[str, str], None]
+
+
+class DataPlane:
+    """Sends requests to one endpoint until stopped; evaluates the endpoint's alarms on what it sent."""
+
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        endpoint_name: str,
+        behaviours: dict[str, ModelBehaviour],
+        requests_per_second: float = 50.0,
+        tick_seconds: float = 0.05,
+        seed: int = 7,
+        listener: Listener | None = None,
+    ) -> None:
+        self.cloud = cloud
+        self.endpoint_name = endpoint_name
+        self.behaviours = behaviours
+        self.rps = requests_per_second
+        self.tick = tick_seconds
+        self.rng = random.Random(seed)
+        self.listener = listener or (lambda kind, text: None)
+        self.samples: dict[str, list[Sample]] = defaultdict(list)
+        self.fresh: dict[str, list[Sample]] = defaultdict(list)
+        self.capture: dict[str, list[str]] = defaultdict(list)
+        self.sent: dict[str, int] = defaultdict(int)
+        self.sim_time = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_alarm_period: dict[str, int] = {}
+        self._last_flush = 0.0
+        self._sm = cloud.client("sagemaker")
+        self._cw = cloud.client("cloudwatch")
+        self._s3 = cloud.client("s3")
+        self.started = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    # -- running -------------------------------------------------------------------------------------------------
+
+    def start(self) -> DataPlane:
+        self._thread = threading.Thread(target=self._run, name="data-plane", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            begun = time.monotonic()
+            try:
+                self.step(self.tick / patches.REGISTRY.time_scale)
+            except Exception as error:  # the simulation must not die silently mid-demo
+                self.listener("data plane", f"error: {error!r}")
+            self._stop.wait(max(0.0, self.tick - (time.monotonic() - begun)))
+
+    def now(self) -> datetime:
+        return self.started + timedelta(seconds=self.sim_time)
+
+    def live_variants(self) -> list[tuple[str, float, str]]:
+        """(variant, weight, model) for the endpoint as it serves now."""
+        endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
+        config = self._sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+        models = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+        return [
+            (v["VariantName"], float(v.get("CurrentWeight", 0.0)), models.get(v["VariantName"], ""))
+            for v in endpoint["ProductionVariants"]
+        ]
+
+    def step(self, sim_seconds: float) -> None:
+        self.sim_time += sim_seconds
+        variants = [v for v in self.live_variants() if v[1] > 0]
+        total = sum(weight for _, weight, _ in variants)
+        if total > 0:
+            expected = self.rps * sim_seconds
+            count = int(expected) + (1 if self.rng.random() < expected - int(expected) else 0)
+            names = [name for name, _, _ in variants]
+            weights = [weight for _, weight, _ in variants]
+            models = {name: model for name, _, model in variants}
+            for name in self.rng.choices(names, weights=weights, k=count):
+                self._serve(name, self.behaviours.get(models[name], ModelBehaviour()))
+        self._publish_metrics()
+        self._evaluate_alarms()
+        if self.sim_time - self._last_flush >= 60:
+            self.flush_capture()
+
+    def _serve(self, variant: str, behaviour: ModelBehaviour) -> None:
+        error = self.rng.random() < behaviour.error_rate
+        latency_ms = behaviour.latency_ms * math.exp(self.rng.gauss(0, behaviour.latency_spread))
+        sample = Sample(self.sim_time, error, latency_ms * 1000)
+        self.samples[variant].append(sample)
+        self.fresh[variant].append(sample)
+        self.sent[variant] += 1
+        row = _training_row(self.rng)
+        for feature, factor in behaviour.input_shift.items():
+            row[feature] *= factor
+        if not error:
+            score = 1 / (1 + math.exp(-(row["tenure_months"] - 30) / 15))
+            record = {
+                "captureData": {
+                    "endpointInput": {
+                        "observedContentType": "text/csv",
+                        "mode": "INPUT",
+                        "data": ",".join(f"{row[f]:.2f}" for f in FEATURES),
+                        "encoding": "CSV",
+                    },
+                    "endpointOutput": {
+                        "observedContentType": "text/csv; charset=utf-8",
+                        "mode": "OUTPUT",
+                        "data": f"{score:.4f}",
+                        "encoding": "CSV",
+                    },
+                },
+                "eventMetadata": {"eventId": str(uuid.uuid4()), "inferenceTime": self.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+                "eventVersion": "0",
+            }
+            self.capture[variant].append(json.dumps(record))
+
+    # -- CloudWatch ----------------------------------------------------------------------------------------------
+
+    def _publish_metrics(self) -> None:
+        data = []
+        for variant, fresh in self.fresh.items():
+            if not fresh:
+                continue
+            dims = [{"Name": "EndpointName", "Value": self.endpoint_name}, {"Name": "VariantName", "Value": variant}]
+            errors = sum(s.error for s in fresh)
+            data += [
+                {"MetricName": "Invocations", "Dimensions": dims, "Value": len(fresh), "Unit": "Count"},
+                {"MetricName": "Invocation5XXErrors", "Dimensions": dims, "Values": [0.0, 1.0],
+                 "Counts": [float(len(fresh) - errors), float(errors)], "Unit": "Count"},
+                {"MetricName": "ModelLatency", "Dimensions": dims, "Values": [round(s.latency_us) for s in fresh[:150]],
+                 "Unit": "Microseconds"},
+            ]
+        self.fresh.clear()
+        for start in range(0, len(data), 20):
+            self._cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 20])
+
+    def _statistic(self, values: list[float], statistic: str) -> float:
+        if statistic == "Average":
+            return sum(values) / len(values)
+        if statistic == "Sum":
+            return sum(values)
+        if statistic == "SampleCount":
+            return float(len(values))
+        if statistic == "Minimum":
+            return min(values)
+        if statistic == "Maximum":
+            return max(values)
+        rank = float(statistic[1:]) / 100
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(rank * len(ordered)))]
+
+    def _evaluate_alarms(self) -> None:
+        """CloudWatch evaluates an alarm when a period ends, on the periods that ended."""
+        for alarm in self._cw.describe_alarms()["MetricAlarms"]:
+            dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+            if alarm.get("Namespace") != "AWS/SageMaker" or dims.get("EndpointName") != self.endpoint_name:
+                continue
+            period = int(alarm["Period"])
+            ended = int(self.sim_time // period)
+            if self._last_alarm_period.get(alarm["AlarmName"]) == ended:
+                continue
+            self._last_alarm_period[alarm["AlarmName"]] = ended
+            verdicts = []
+            for index in range(ended - alarm["EvaluationPeriods"], ended):
+                window = [
+                    s for s in self.samples.get(dims.get("VariantName", ""), []) if index * period <= s.at < (index + 1) * period
+                ]
+                if not window:
+                    continue  # missing data: the rollout's alarms treat it as not breaching
+                values = [
+                    {"Invocation5XXErrors": float(s.error), "ModelLatency": s.latency_us, "Invocations": 1.0}.get(
+                        alarm["MetricName"], 0.0
+                    )
+                    for s in window
+                ]
+                value = self._statistic(values, alarm.get("Statistic") or alarm.get("ExtendedStatistic", "Average"))
+                verdicts.append((value, _breaches(value, alarm["ComparisonOperator"], alarm["Threshold"])))
+            needed = alarm.get("DatapointsToAlarm") or alarm["EvaluationPeriods"]
+            breaching = [value for value, breach in verdicts if breach]
+            state = "ALARM" if len(breaching) >= needed else "OK"
+            if state != alarm["StateValue"] and (state == "ALARM" or verdicts):
+                latest = verdicts[-1][0] if verdicts else 0.0
+                reason = (
+                    f"Threshold Crossed: {len(breaching)} out of the last {len(verdicts)} datapoints "
+                    f"[{latest:.4g}] was {alarm['ComparisonOperator']} the threshold ({alarm['Threshold']:g})"
+                )
+                self._cw.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason[:1023])
+                self.listener("alarm", f"{alarm['AlarmName']} → {state}: {reason}")
+
+    # -- data capture and Model Monitor --------------------------------------------------------------------------
+
+    def _capture_root(self) -> tuple[str, str] | None:
+        endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
+        capture = endpoint.get("DataCaptureConfig") or {}
+        uri = capture.get("DestinationS3Uri")
+        if not uri:
+            config = self._sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+            uri = (config.get("DataCaptureConfig") or {}).get("DestinationS3Uri")
+        if not uri:
+            return None
+        parsed = urlparse(uri)
+        return parsed.netloc, parsed.path.strip("/")
+
+    def flush_capture(self) -> None:
+        self._last_flush = self.sim_time
+        root = self._capture_root()
+        if root is None:
+            self.capture.clear()
+            return
+        bucket, prefix = root
+        stamp = self.now().strftime("%Y/%m/%d/%H")
+        for variant, lines in list(self.capture.items()):
+            if not lines:
+                continue
+            key = f"{prefix}/{self.endpoint_name}/{variant}/{stamp}/{uuid.uuid4().hex}.jsonl".lstrip("/")
+            self._s3.put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+            self.capture[variant] = []
+
+    def captured_inputs(self, variant: str) -> dict[str, list[float]]:
+        root = self._capture_root()
+        values: dict[str, list[float]] = {f: [] for f in FEATURES}
+        if root is None:
+            return values
+        bucket, prefix = root
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=f"{prefix}/{self.endpoint_name}/{variant}/".lstrip("/")):
+            for item in page.get("Contents", []):
+                body = self._s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode()
+                for line in body.splitlines():
+                    data = json.loads(line)["captureData"]["endpointInput"]["data"].split(",")
+                    for feature, value in zip(FEATURES, data, strict=True):
+                        values[feature].append(float(value))
+        return values
+
+
+def _breaches(value: float, operator: str, threshold: float) -> bool:
+    return {
+        "GreaterThanThreshold": value > threshold,
+        "GreaterThanOrEqualToThreshold": value >= threshold,
+        "LessThanThreshold": value < threshold,
+        "LessThanOrEqualToThreshold": value <= threshold,
+    }[operator]
+
+
+class DataQualityMonitor:
+    """A data-quality monitoring schedule on one variant's capture, run on demand like an hourly execution."""
+
+    def __init__(self, plane: DataPlane, schedule_name: str, variant: str, threshold: float = 0.1) -> None:
+        self.plane = plane
+        self.schedule_name = schedule_name
+        self.variant = variant
+        self.threshold = threshold
+        rng = random.Random(11)
+        rows = [_training_row(rng) for _ in range(2000)]
+        self.baseline = {f: [row[f] for row in rows] for f in FEATURES}
+        sm = plane.cloud.client("sagemaker")
+        s3 = plane.cloud.client("s3")
+        try:
+            s3.create_bucket(Bucket=MONITOR_BUCKET)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        sm.create_monitoring_schedule(
+            MonitoringScheduleName=schedule_name,
+            MonitoringScheduleConfig={
+                "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+                "MonitoringType": "DataQuality",
+                "MonitoringJobDefinition": {
+                    "BaselineConfig": {
+                        "ConstraintsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/constraints.json"},
+                        "StatisticsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/statistics.json"},
+                    },
+                    "MonitoringInputs": [
+                        {"EndpointInput": {"EndpointName": plane.endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
+                    ],
+                    "MonitoringOutputConfig": {
+                        "MonitoringOutputs": [
+                            {"S3Output": {"S3Uri": f"s3://{MONITOR_BUCKET}/monitoring", "LocalPath": "/opt/ml/processing/output"}}
+                        ]
+                    },
+                    "MonitoringResources": {
+                        "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}
+                    },
+                    "MonitoringAppSpecification": {
+                        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+                    },
+                    "RoleArn": f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor",
+                },
+            },
+        )
+
+    def run(self) -> dict[str, Any]:
+        """One execution: compare the captured inputs with the baseline, write the files, emit the event."""
+        from moto.sagemaker.models import sagemaker_backends
+
+        plane = self.plane
+        plane.flush_capture()
+        current = plane.captured_inputs(self.variant)
+        violations = []
+        statistics = {"version": 0, "dataset": {"item_count": len(current[FEATURES[0]])}, "features": []}
+        for feature in FEATURES:
+            distance = linf_distance(self.baseline[feature], current[feature])
+            statistics["features"].append({"name": feature, "inferred_type": "Fractional",
+                                           "numerical_statistics": {"common": {"num_present": len(current[feature])}}})
+            if current[feature] and distance > self.threshold:
+                violations.append({
+                    "feature_name": feature,
+                    "constraint_check_type": "baseline_drift_check",
+                    "description": f"Baseline drift distance: {distance:.3f} exceeds threshold: {self.threshold}",
+                })
+        now = plane.now()
+        job_name = f"model-monitoring-{now:%Y%m%d%H%M}-{uuid.uuid4().hex[:8]}"
+        output = f"s3://{MONITOR_BUCKET}/monitoring/{plane.endpoint_name}/{self.schedule_name}/{now:%Y/%m/%d/%H}/{job_name}"
+        key = urlparse(output).path.strip("/")
+        s3 = plane.cloud.client("s3")
+        s3.put_object(Bucket=MONITOR_BUCKET, Key=f"{key}/constraint_violations.json",
+                      Body=json.dumps({"violations": violations}, indent=2).encode())
+        s3.put_object(Bucket=MONITOR_BUCKET, Key=f"{key}/statistics.json", Body=json.dumps(statistics).encode())
+        backend = sagemaker_backends[patches.ACCOUNT][patches.REGION]
+        job = backend.create_processing_job(
+            app_specification={"ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"},
+            experiment_config={}, network_config={}, processing_inputs=[], processing_job_name=job_name,
+            processing_output_config={"Outputs": [{"OutputName": "result", "S3Output": {
+                "S3Uri": output, "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
+            role_arn=f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor", tags=[],
+            stopping_condition={"MaxRuntimeInSeconds": 3600},
+        )
+        status = "CompletedWithViolations" if violations else "Completed"
+        schedule = patches.REGISTRY.monitoring_schedules[self.schedule_name]
+        with patches.REGISTRY.lock:
+            patches.REGISTRY.monitoring_executions[self.schedule_name].append({
+                "MonitoringScheduleName": self.schedule_name,
+                "ScheduledTime": now,
+                "CreationTime": now,
+                "LastModifiedTime": now,
+                "MonitoringExecutionStatus": status,
+                "ProcessingJobArn": job.arn,
+                "EndpointName": plane.endpoint_name,
+                "MonitoringType": "DataQuality",
+            })
+        exit_message = (f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+                        if violations else "Completed: Job completed successfully with no violations.")
+        patches.put_event("aws.sagemaker", "SageMaker Processing Job State Change", {
+            "ProcessingJobName": job_name,
+            "ProcessingJobArn": job.arn,
+            "ProcessingJobStatus": "Completed",
+            "ExitMessage": exit_message,
+            "MonitoringScheduleArn": schedule["MonitoringScheduleArn"],
+            "Environment": {"sagemaker_endpoint_name": plane.endpoint_name,
+                            "sagemaker_monitoring_schedule_name": self.schedule_name},
+            "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": output}}]},
+        }, [job.arn])
+        plane.listener("monitor", f"{self.schedule_name}: {status} ({len(violations)} violations)")
+        return {"status": status, "violations": violations, "output": output}

@@ -1,0 +1,451 @@
+"""Extensions to moto: in-process Lambda handlers, EventBridge targets, alarm events, scaled time, SageMaker calls.
+
+Each patch is installed once per process by `install()`; the state it uses lives in module-level registries that
+`LocalCloud` fills and clears.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.validate import ParamValidator
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class Registry:
+    """What the patches read: handlers by function name, the time scale, injected faults, a log of calls."""
+
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    time_scale: float = 1.0
+    endpoint_update_seconds: float = 120.0
+    faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    monitoring_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def scaled(self, seconds: float) -> float:
+        return max(0.0, float(seconds) * self.time_scale)
+
+    def take_fault(self, operation: str) -> dict[str, Any] | None:
+        with self.lock:
+            queue = self.faults.get(operation) or []
+            return queue.pop(0) if queue else None
+
+    def log_call(self, operation: str, **details: Any) -> None:
+        with self.lock:
+            self.calls.append({"operation": operation, "at": time.monotonic(), **details})
+
+
+REGISTRY = Registry()
+_installed = False
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-cloud")
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _install_lambda()
+    _install_events_targets()
+    _install_alarm_events()
+    _install_task_failure_cause()
+    _install_time_scale()
+    _install_sagemaker()
+    _installed = True
+
+
+# --- Lambda: run the project's real handlers in process -------------------------------------------------------
+
+
+def _install_lambda() -> None:
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    def invoke(self: Any, function_name: str, qualifier: str, body: Any, headers: Any, response_headers: Any) -> bytes:
+        fn = self.get_function(function_name, qualifier)
+        handler = REGISTRY.handlers.get(fn.function_name)
+        if handler is None:
+            raise RuntimeError(f"the local cloud has no handler for function {fn.function_name}")
+        context = SimpleNamespace(
+            function_name=fn.function_name,
+            invoked_function_arn=fn.function_arn,
+            memory_limit_in_mb=fn.memory_size,
+            aws_request_id=str(uuid.uuid4()),
+            function_version="$LATEST",
+            log_group_name=f"/aws/lambda/{fn.function_name}",
+            log_stream_name="local",
+            get_remaining_time_in_millis=lambda: 30000,
+        )
+        payload = json.loads(body) if body else {}
+        try:
+            result = handler(payload, context)
+        except Exception as error:  # the Lambda runtime reports any error this way
+            response_headers["x-amz-function-error"] = "Unhandled"
+            result = {
+                "errorType": type(error).__name__,
+                "errorMessage": str(error),
+                "stackTrace": traceback.format_exc().splitlines(),
+            }
+        return json.dumps(result, default=str).encode()
+
+    LambdaSimpleBackend.invoke = invoke
+
+
+# --- EventBridge: rules reach Lambda and Step Functions targets ------------------------------------------------
+
+
+def _client(service: str) -> Any:
+    return boto3.session.Session(region_name=REGION).client(service)
+
+
+def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
+    # Lambda retries an asynchronous invocation twice when the handler fails.
+    for _attempt in range(3):
+        response = _client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
+        if "FunctionError" not in response:
+            return
+        time.sleep(REGISTRY.scaled(1.0))
+
+
+def _install_events_targets() -> None:
+    from moto.events.models import EventTemplateParser, Rule
+    from moto.utilities.arns import parse_arn
+
+    original = Rule.send_to_targets
+    lock = threading.Lock()
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("lambda", "states")]
+        for target in ours:
+            transformer = target.get("InputTransformer", {})
+            event = EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=original_event,
+            )
+            if parse_arn(target["Arn"]).service == "lambda":
+                _pool.submit(_invoke_async, target["Arn"], event)
+            else:
+                _pool.submit(
+                    _client("stepfunctions").start_execution,
+                    stateMachineArn=target["Arn"],
+                    name=f"eb-{uuid.uuid4().hex[:12]}",
+                    input=json.dumps(event),
+                )
+        others = [t for t in self.targets if t not in ours]
+        if others:
+            with lock:
+                saved, self.targets = self.targets, others
+                try:
+                    original(self, original_event, transform_input)
+                finally:
+                    self.targets = saved
+
+    Rule.send_to_targets = send_to_targets
+
+
+def put_event(source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> None:
+    """Emit an AWS service event on the default bus, as the service itself would."""
+    from moto.events.models import events_backends
+
+    events_backends[ACCOUNT][REGION].put_events(
+        [
+            {
+                "Source": source,
+                "DetailType": detail_type,
+                "Detail": json.dumps(detail, default=str),
+                "Resources": resources,
+                "EventBusName": "default",
+            }
+        ]
+    )
+
+
+# --- CloudWatch: alarm state changes reach EventBridge ----------------------------------------------------------
+
+
+def _install_alarm_events() -> None:
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    original = CloudWatchBackend.set_alarm_state
+
+    def set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, state_value: str) -> None:
+        alarm = self.alarms.get(alarm_name)
+        previous = alarm.state_value if alarm else None
+        original(self, alarm_name, reason, reason_data, state_value)
+        if alarm is None or previous == state_value:
+            return
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+        detail = {
+            "alarmName": alarm_name,
+            "state": {"value": state_value, "reason": reason, "reasonData": reason_data or "{}", "timestamp": now},
+            "previousState": {"value": previous, "reason": "", "timestamp": now},
+            "configuration": {
+                "description": alarm.description or "",
+                "metrics": [
+                    {
+                        "id": "m1",
+                        "metricStat": {
+                            "metric": {
+                                "namespace": alarm.namespace,
+                                "name": alarm.metric_name,
+                                "dimensions": {d.name: d.value for d in alarm.dimensions},
+                            },
+                            "period": alarm.period,
+                            "stat": alarm.statistic or alarm.extended_statistic,
+                        },
+                        "returnData": True,
+                    }
+                ],
+            },
+        }
+        put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [alarm.alarm_arn])
+
+    CloudWatchBackend.set_alarm_state = set_alarm_state
+
+
+# --- Step Functions: waits, task timeouts and retry intervals follow the local clock ----------------------------
+
+
+def _install_task_failure_cause() -> None:
+    # moto 5.2.5 drops SendTaskFailure's cause; Step Functions passes it to the Catch as "Cause".
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    StepFunctionResponse.send_task_failure = send_task_failure
+
+
+def _install_time_scale() -> None:
+    import moto.stepfunctions.parser.asl.component.common.retry.retrier_decl as retrier
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    def timeout_eval_body(self: Any, env: Any) -> None:
+        env.stack.append(REGISTRY.scaled(self._eval_seconds(env=env)))
+
+    def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+        if wait_seconds > 0:
+            env.program_state_event.wait(REGISTRY.scaled(wait_seconds))
+
+    class _ScaledTime:
+        time = staticmethod(time.time)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            time.sleep(REGISTRY.scaled(seconds))
+
+    Timeout._eval_body = timeout_eval_body
+    WaitFunction._wait_interval = wait_interval
+    retrier.time = _ScaledTime  # type: ignore[assignment]
+
+
+# --- SageMaker: the calls the control plane makes that moto lacks or simplifies ---------------------------------
+
+_model = botocore.session.get_session().get_service_model("sagemaker")
+_validator = ParamValidator()
+
+
+def _validate(operation: str, params: dict[str, Any]) -> None:
+    """Refuse what the real API refuses: parameters are checked against botocore's service model."""
+    from moto.sagemaker.exceptions import AWSValidationException
+
+    report = _validator.validate(params, _model.operation_model(operation).input_shape)
+    if report.has_errors():
+        raise AWSValidationException(report.generate_report())
+
+
+def _fault(operation: str) -> None:
+    from moto.sagemaker.exceptions import AWSValidationException
+
+    fault = REGISTRY.take_fault(operation)
+    if fault and fault.get("when", "call") == "call":
+        raise AWSValidationException(fault.get("message", f"injected failure of {operation}"))
+
+
+def _variants(config_variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # moto drops a weight of 0.0 (it tests truthiness); SageMaker keeps it.
+    result = []
+    for variant in config_variants:
+        weight = float(variant.get("InitialVariantWeight", 1.0))
+        count = variant.get("InitialInstanceCount")
+        entry: dict[str, Any] = {"VariantName": variant["VariantName"], "CurrentWeight": weight, "DesiredWeight": weight}
+        if count is not None:
+            entry.update({"CurrentInstanceCount": count, "DesiredInstanceCount": count})
+        if variant.get("ServerlessConfig"):
+            entry["CurrentServerlessConfig"] = entry["DesiredServerlessConfig"] = variant["ServerlessConfig"]
+        result.append(entry)
+    return result
+
+
+def _install_sagemaker() -> None:
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.exceptions import AWSValidationException
+    from moto.sagemaker.models import FakeEndpoint
+    from moto.sagemaker.responses import SageMakerResponse
+
+    original_process = FakeEndpoint._process_production_variants
+    FakeEndpoint._process_production_variants = lambda self, variants: _variants(variants)
+    del original_process
+
+    def update_endpoint(self: Any) -> ActionResult:
+        params = json.loads(self.body or "{}")
+        _validate("UpdateEndpoint", params)
+        backend = self.sagemaker_backend
+        endpoint = backend.endpoints.get(params["EndpointName"])
+        if endpoint is None:
+            raise AWSValidationException(f"Could not find endpoint \"{params['EndpointName']}\".")
+        config = backend.endpoint_configs.get(params["EndpointConfigName"])
+        if config is None:
+            raise AWSValidationException(f"Could not find endpoint configuration \"{params['EndpointConfigName']}\".")
+        if endpoint.endpoint_status != "InService":
+            raise AWSValidationException(
+                f"Cannot update in-progress endpoint \"{endpoint.arn}\"."
+                if endpoint.endpoint_status == "Updating"
+                else f"Endpoint is in {endpoint.endpoint_status} state"
+            )
+        _fault_call_or_async = REGISTRY.take_fault("UpdateEndpoint")
+        if _fault_call_or_async and _fault_call_or_async.get("when", "call") == "call":
+            raise AWSValidationException(_fault_call_or_async.get("message", "injected failure of UpdateEndpoint"))
+        REGISTRY.log_call("UpdateEndpoint", endpoint=endpoint.endpoint_name, config=config.endpoint_config_name)
+        endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = datetime.now(UTC)
+        fails = bool(_fault_call_or_async)
+
+        def finish() -> None:
+            with REGISTRY.lock:
+                if fails:
+                    # SageMaker keeps serving from the old config and returns to InService with a reason.
+                    endpoint.failure_reason = _fault_call_or_async.get("message", "injected update failure")
+                else:
+                    endpoint.endpoint_config_name = config.endpoint_config_name
+                    endpoint.production_variants = _variants(config.production_variants)
+                    endpoint.data_capture_config = config.data_capture_config
+                    endpoint.failure_reason = None
+                endpoint.endpoint_status = "InService"
+                endpoint.last_modified_time = datetime.now(UTC)
+
+        timer = threading.Timer(REGISTRY.scaled(REGISTRY.endpoint_update_seconds), finish)
+        timer.daemon = True
+        timer.start()
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    def update_endpoint_weights_and_capacities(self: Any) -> ActionResult:
+        params = json.loads(self.body or "{}")
+        _validate("UpdateEndpointWeightsAndCapacities", params)
+        _fault("UpdateEndpointWeightsAndCapacities")
+        endpoint = self.sagemaker_backend.endpoints.get(params["EndpointName"])
+        if endpoint is None:
+            raise AWSValidationException(f"Could not find endpoint \"{params['EndpointName']}\".")
+        if endpoint.endpoint_status != "InService":
+            raise AWSValidationException(f"Cannot update in-progress endpoint \"{endpoint.arn}\".")
+        by_name = {v["VariantName"]: v for v in endpoint.production_variants}
+        for desired in params["DesiredWeightsAndCapacities"]:
+            if desired["VariantName"] not in by_name:
+                raise AWSValidationException(
+                    f"The variant name(s) \"{desired['VariantName']}\" is/are not present within endpoint "
+                    f"configuration \"{endpoint.endpoint_config_name}\"."
+                )
+        with REGISTRY.lock:
+            for desired in params["DesiredWeightsAndCapacities"]:
+                variant = by_name[desired["VariantName"]]
+                if "DesiredWeight" in desired:
+                    variant["CurrentWeight"] = variant["DesiredWeight"] = float(desired["DesiredWeight"])
+                if "DesiredInstanceCount" in desired:
+                    variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = desired["DesiredInstanceCount"]
+        REGISTRY.log_call(
+            "UpdateEndpointWeightsAndCapacities",
+            endpoint=endpoint.endpoint_name,
+            weights={d["VariantName"]: d.get("DesiredWeight") for d in params["DesiredWeightsAndCapacities"]},
+        )
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+    def create_monitoring_schedule(self: Any) -> ActionResult:
+        params = json.loads(self.body or "{}")
+        _validate("CreateMonitoringSchedule", params)
+        name = params["MonitoringScheduleName"]
+        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{name}"
+        now = datetime.now(UTC)
+        with REGISTRY.lock:
+            if name in REGISTRY.monitoring_schedules:
+                raise AWSValidationException(f"Monitoring schedule '{name}' already exists")
+            REGISTRY.monitoring_schedules[name] = {
+                "MonitoringScheduleArn": arn,
+                "MonitoringScheduleName": name,
+                "MonitoringScheduleStatus": "Scheduled",
+                "MonitoringType": params["MonitoringScheduleConfig"].get("MonitoringType", "DataQuality"),
+                "CreationTime": now,
+                "LastModifiedTime": now,
+                "MonitoringScheduleConfig": params["MonitoringScheduleConfig"],
+                "EndpointName": params["MonitoringScheduleConfig"]
+                .get("MonitoringJobDefinition", {})
+                .get("MonitoringInputs", [{}])[0]
+                .get("EndpointInput", {})
+                .get("EndpointName"),
+            }
+            REGISTRY.monitoring_executions[name] = []
+        return ActionResult({"MonitoringScheduleArn": arn})
+
+    def describe_monitoring_schedule(self: Any) -> ActionResult:
+        params = json.loads(self.body or "{}")
+        _validate("DescribeMonitoringSchedule", params)
+        schedule = REGISTRY.monitoring_schedules.get(params["MonitoringScheduleName"])
+        if schedule is None:
+            raise AWSValidationException(f"Monitoring schedule '{params['MonitoringScheduleName']}' does not exist")
+        executions = REGISTRY.monitoring_executions.get(schedule["MonitoringScheduleName"], [])
+        result = {key: value for key, value in schedule.items() if value is not None}
+        if executions:
+            result["LastMonitoringExecutionSummary"] = executions[-1]
+        return ActionResult(result)
+
+    def list_monitoring_executions(self: Any) -> ActionResult:
+        params = json.loads(self.body or "{}")
+        _validate("ListMonitoringExecutions", params)
+        name = params.get("MonitoringScheduleName")
+        with REGISTRY.lock:
+            rows = [
+                row
+                for schedule, executions in REGISTRY.monitoring_executions.items()
+                if name in (None, schedule)
+                for row in executions
+            ]
+        key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime", "Status": "MonitoringExecutionStatus"}[
+            params.get("SortBy", "ScheduledTime")
+        ]
+        rows.sort(key=lambda row: row[key], reverse=params.get("SortOrder", "Descending") == "Descending")
+        if params.get("StatusEquals"):
+            rows = [row for row in rows if row["MonitoringExecutionStatus"] == params["StatusEquals"]]
+        return ActionResult({"MonitoringExecutionSummaries": rows[: int(params.get("MaxResults", 10))]})
+
+    for function in (
+        update_endpoint,
+        update_endpoint_weights_and_capacities,
+        create_monitoring_schedule,
+        describe_monitoring_schedule,
+        list_monitoring_executions,
+    ):
+        setattr(SageMakerResponse, function.__name__, function)

@@ -1,0 +1,212 @@
+"""Named scenarios: a SageMaker endpoint, a candidate with a behaviour, a canary rollout, and what happened."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox import patches
+from sandbox.cloud import LocalCloud
+from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+
+ENDPOINT = "churn-predictor"
+BASELINE_MODEL = "churn-xgb-v1"
+CANDIDATE_MODEL = "churn-xgb-v2"
+SCHEDULE = "churn-predictor-data-quality"
+DEMO_TIME_SCALE = 1 / 60  # one real second is one simulated minute
+
+Out = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    candidate: ModelBehaviour
+    monitor_after_seconds: float | None = None  # simulated seconds into the first step
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    outcome: str
+    reason: str
+    summary: str
+    rollout: dict[str, Any]
+    signal_to_restore_seconds: float | None = None
+    elapsed_seconds: float = 0.0
+    timeline: list[str] = field(default_factory=list)
+
+    @property
+    def result_line(self) -> str:
+        return f"RESULT {self.name} {self.outcome} {self.reason}"
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario("healthy", "a healthy candidate is promoted step by step", ModelBehaviour(error_rate=0.0002)),
+        Scenario(
+            "error-spike",
+            "the candidate's 5XX rate rises; its alarm fires during a bake",
+            ModelBehaviour(error_rate=0.08),
+        ),
+        Scenario(
+            "drift",
+            "the candidate's inputs drift; data-quality monitoring reports violations",
+            ModelBehaviour(error_rate=0.0002, input_shift={"income": 1.6, "age": 0.8}),
+            monitor_after_seconds=150,
+        ),
+    )
+}
+
+
+def spec() -> dict[str, Any]:
+    return {
+        "endpoint_name": ENDPOINT,
+        "candidate": {"model_name": CANDIDATE_MODEL, "instance_type": "ml.m5.large", "initial_instance_count": 1},
+        "strategy": {"type": "canary", "steps": [{"weight": 10, "bake": "5m"}, {"weight": 50, "bake": "5m"}]},
+        "guardrails": {
+            "alarm_rules": [
+                {"name": "5xx-rate", "metric": "Invocation5XXErrors", "statistic": "Average", "threshold": 0.02},
+                {"name": "latency-p99", "metric": "ModelLatency", "statistic": "p99", "threshold": 300000},
+            ],
+            "monitoring_schedules": [{"schedule_name": SCHEDULE}],
+        },
+    }
+
+
+def create_endpoint(cloud: LocalCloud) -> None:
+    sm = cloud.client("sagemaker")
+    for model in (BASELINE_MODEL, CANDIDATE_MODEL):
+        sm.create_model(
+            ModelName=model,
+            ExecutionRoleArn=f"arn:aws:iam::{patches.ACCOUNT}:role/sagemaker-execution",
+            PrimaryContainer={"Image": f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1#{model}"},
+        )
+    sm.create_endpoint_config(
+        EndpointConfigName=f"{ENDPOINT}-v1",
+        ProductionVariants=[
+            {"VariantName": "v1", "ModelName": BASELINE_MODEL, "InstanceType": "ml.m5.large",
+             "InitialInstanceCount": 2, "InitialVariantWeight": 1.0}
+        ],
+    )
+    sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-v1")
+
+
+def _weights(weights: dict[str, float]) -> str:
+    return ", ".join(f"{name} {value:g} %" for name, value in sorted(weights.items()))
+
+
+def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> ScenarioResult:
+    scenario = SCENARIOS[name]
+    began = time.monotonic()
+    signals: list[float] = []
+    timeline: list[str] = []
+    plane_ref: list[DataPlane] = []
+
+    def say(line: str) -> None:
+        sim = plane_ref[0].sim_time if plane_ref else 0.0
+        text = f"  {time.monotonic() - began:6.2f}s  sim {int(sim // 60):02d}:{int(sim % 60):02d}  {line}"
+        timeline.append(text)
+        out(text)
+
+    def listener(kind: str, text: str) -> None:
+        if kind == "alarm" and "→ ALARM" in text or kind == "monitor" and "CompletedWithViolations" in text:
+            signals.append(time.monotonic())
+        say(f"[{kind}] {text}")
+
+    out(f"\n== {scenario.name}: {scenario.title}")
+    with LocalCloud(time_scale=time_scale, endpoint_update_seconds=120) as cloud:
+        create_endpoint(cloud)
+        plane = DataPlane(cloud, ENDPOINT, {BASELINE_MODEL: ModelBehaviour(error_rate=0.0002),
+                                            CANDIDATE_MODEL: scenario.candidate}, listener=listener)
+        plane_ref.append(plane)
+        monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
+        plane.start()
+        started = cloud.api("POST", "/rollouts", spec())
+        if started.status != 201:
+            raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
+        rollout_id = started.body["rollout_id"]
+        say(f"POST /rollouts → 201, rollout {rollout_id}")
+        seen = 0
+        first_step_at: float | None = None
+        monitored = False
+        view: dict[str, Any] = {}
+        while True:
+            view = cloud.api("GET", f"/rollouts/{rollout_id}").body
+            for decision in view["decisions"][seen:]:
+                say(f"{decision['kind']}: {decision['message']}")
+            seen = len(view["decisions"])
+            if view["step_index"] >= 0 and first_step_at is None:
+                first_step_at = plane.sim_time
+            if (
+                scenario.monitor_after_seconds is not None
+                and not monitored
+                and first_step_at is not None
+                and plane.sim_time - first_step_at >= scenario.monitor_after_seconds
+            ):
+                monitored = True
+                monitor.run()
+            if view["status"] in ("Promoted", "RolledBack"):
+                break
+            if time.monotonic() - began > 120:
+                raise TimeoutError(f"scenario {name} did not finish in 120 s")
+            time.sleep(0.05)
+        plane.stop()
+        restore = _restore_time(signals, BASELINE_MODEL, view)
+        endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    result = _summarise(scenario, view, endpoint, restore, time.monotonic() - began, plane)
+    result.timeline = timeline
+    out("")
+    out(result.summary)
+    return result
+
+
+def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any]) -> float | None:
+    """Seconds from the first breach signal to the call that gave the baseline all the traffic."""
+    if not signals:
+        return None
+    baseline = view.get("baseline_variant")
+    for call in patches.REGISTRY.calls:
+        weights = call.get("weights") or {}
+        if call["operation"] == "UpdateEndpointWeightsAndCapacities" and call["at"] >= signals[0] and weights.get(
+            baseline
+        ) == 1.0:
+            return float(call["at"] - signals[0])
+    return None
+
+
+def _summarise(
+    scenario: Scenario, view: dict[str, Any], endpoint: dict[str, Any], restore: float | None, elapsed: float,
+    plane: DataPlane,
+) -> ScenarioResult:
+    served = ", ".join(f"{variant} {count}" for variant, count in sorted(plane.sent.items()))
+    live = _weights({v["VariantName"]: 100 * float(v.get("CurrentWeight", 0)) for v in endpoint["ProductionVariants"]})
+    if view["status"] == "Promoted":
+        outcome, reason = "promoted", "all-steps-passed"
+        summary = (
+            f"Summary ({scenario.name}): the candidate passed {view['steps']} canary steps with no guardrail firing, "
+            f"took all the traffic and was promoted; endpoint '{ENDPOINT}' now runs config "
+            f"'{endpoint['EndpointConfigName']}' with {live}. Requests served: {served}. Took {elapsed:.1f} s."
+        )
+    else:
+        breach = next((d for d in view["decisions"] if d["kind"] in ("Guardrail Breached", "Step Judged")
+                       and ("breached" in d["message"] or "failed" in d["message"])), None)
+        evidence = (breach or {}).get("evidence", {})
+        if evidence.get("alarm"):
+            reason = f"alarm:{evidence['alarm'].rsplit('-', 2)[-2] + '-' + evidence['alarm'].rsplit('-', 1)[-1]}"
+        elif evidence.get("violated"):
+            reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(evidence['violated'])}"
+        else:
+            reason = (view.get("reason") or "unknown").split(":")[0]
+        timing = f" Traffic was back on the baseline {restore:.2f} s after the signal." if restore is not None else ""
+        summary = (
+            f"Summary ({scenario.name}): {(breach or {}).get('message', view.get('reason'))}. The control plane ended "
+            f"the bake at once, gave the baseline 100 % and restored config '{endpoint['EndpointConfigName']}' "
+            f"({live}).{timing} Requests served: {served}. Took {elapsed:.1f} s."
+        )
+        outcome = "rolled back"
+    return ScenarioResult(scenario.name, outcome, reason, summary, view, restore, elapsed)

@@ -1,0 +1,288 @@
+"""canary.asl.json executed on the local ASL engine with the real handlers, from the API to the end state."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from rollouts.aws import store
+from sandbox import patches
+from sandbox.cloud import LocalCloud
+from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+
+pytestmark = pytest.mark.statemachine
+
+ENDPOINT = "churn-predictor"
+BASELINE = "v1"
+CANDIDATE = "churn-xgb-v2"
+
+
+def start(cloud: LocalCloud, spec: dict[str, Any]) -> dict[str, Any]:
+    response = cloud.api("POST", "/rollouts", spec)
+    assert response.status == 201, response.body
+    return dict(response.body)
+
+
+def wait_until_baking(rollout_id: str, step: int = 0, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout = store.get_rollout(rollout_id)
+        if rollout.task_token and rollout.step_index == step:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"rollout {rollout_id} never baked step {step}")
+
+
+def view(cloud: LocalCloud, rollout_id: str) -> dict[str, Any]:
+    response = cloud.api("GET", f"/rollouts/{rollout_id}")
+    assert response.status == 200
+    return dict(response.body)
+
+
+def kinds(rollout: dict[str, Any]) -> list[str]:
+    return [decision["kind"] for decision in rollout["decisions"]]
+
+
+def endpoint_weights(cloud: LocalCloud) -> tuple[str, dict[str, float]]:
+    endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    return endpoint["EndpointConfigName"], {
+        v["VariantName"]: float(v["CurrentWeight"]) for v in endpoint["ProductionVariants"]
+    }
+
+
+def assert_safe_rolled_back(cloud: LocalCloud, rollout: dict[str, Any]) -> None:
+    """Baseline at 100 %, original config, lock free, rollout's alarms gone, decision log complete."""
+    config, weights = endpoint_weights(cloud)
+    assert config == "churn-predictor-v1"
+    assert weights == {BASELINE: 1.0}
+    assert store.lock_holder(ENDPOINT) is None
+    assert rollout["status"] == "RolledBack"
+    assert rollout["weights"] == {BASELINE: 100.0}
+    log = kinds(rollout)
+    assert log[0] == "Rollout Started"
+    assert "Rollback Started" in log
+    assert log[-1] == "Rollout Rolled Back"
+    alarms = cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"rollouts-{rollout['rollout_id']}")
+    assert alarms["MetricAlarms"] == []
+
+
+def test_healthy_canary_is_promoted_and_the_endpoint_serves_the_candidate_alone(cloud, endpoint, canary_spec):
+    # Given an endpoint on v1 and a canary of churn-xgb-v2 in two steps
+    started = start(cloud, canary_spec)
+
+    # When nothing fires during the bakes
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the candidate is alone on a final config, the lock is free and the log tells the story
+    assert execution["status"] == "SUCCEEDED"
+    config, weights = endpoint_weights(cloud)
+    assert config.endswith("-final")
+    assert weights == {CANDIDATE: 1.0}
+    final = cloud.client("sagemaker").describe_endpoint_config(EndpointConfigName=config)
+    assert [v["ModelName"] for v in final["ProductionVariants"]] == [CANDIDATE]
+    assert final["DataCaptureConfig"]["EnableCapture"] is True
+    assert store.lock_holder(ENDPOINT) is None
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == "Promoted"
+    assert kinds(rollout) == [
+        "Rollout Started",
+        "Variants Prepared",
+        "Traffic Shifted",
+        "Step Judged",
+        "Traffic Shifted",
+        "Step Judged",
+        "Traffic Shifted",
+        "Rollout Promoted",
+    ]
+    shifted = [d["evidence"]["weights"] for d in rollout["decisions"] if d["kind"] == "Traffic Shifted"]
+    assert shifted == [
+        {BASELINE: 90.0, CANDIDATE: 10.0},
+        {BASELINE: 50.0, CANDIDATE: 50.0},
+        {BASELINE: 0.0, CANDIDATE: 100.0},
+    ]
+    assert cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix="rollouts-")["MetricAlarms"] == []
+
+
+def test_canary_rolls_back_when_alarm_fires_during_bake_before_the_bake_ends(cloud, endpoint, canary_spec):
+    # Given a step that bakes for an hour (3.6 s at this time scale)
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+
+    # When the candidate's 5XX alarm fires
+    fired = time.monotonic()
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{started['rollout_id']}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the baseline had the traffic back long before the bake would have ended
+    restored = next(
+        call["at"]
+        for call in patches.REGISTRY.calls
+        if call["operation"] == "UpdateEndpointWeightsAndCapacities" and call["weights"].get(BASELINE) == 1.0
+    )
+    assert restored - fired < 1.0
+    assert execution["status"] == "FAILED"
+    assert execution["error"] == "RolloutRolledBack"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    breach = next(d for d in rollout["decisions"] if d["kind"] == "Guardrail Breached")
+    assert breach["evidence"]["alarm"] == f"rollouts-{started['rollout_id']}-5xx-rate"
+    assert "5XX rate 8 %" in rollout["reason"]
+
+
+def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    alarm = f"rollouts-{started['rollout_id']}-5xx-rate"
+    detail = {
+        "alarmName": alarm,
+        "state": {"value": "ALARM", "reason": "Threshold Crossed", "timestamp": "2026-11-27T09:05:00.000+0000"},
+        "previousState": {"value": "OK", "reason": "", "timestamp": "2026-11-27T09:00:00.000+0000"},
+    }
+
+    # When EventBridge delivers the same alarm event twice
+    patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
+    patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
+    execution = cloud.wait_for_execution(started["execution_arn"])
+    time.sleep(0.2)  # let the second delivery finish
+
+    # Then there is one breach and one rollback
+    rollout = view(cloud, started["rollout_id"])
+    assert execution["status"] == "FAILED"
+    assert kinds(rollout).count("Guardrail Breached") == 1
+    assert kinds(rollout).count("Rollout Rolled Back") == 1
+    restores = [
+        c for c in patches.REGISTRY.calls
+        if c["operation"] == "UpdateEndpointWeightsAndCapacities" and c["weights"].get(BASELINE) == 1.0
+    ]
+    assert len(restores) == 1
+    assert_safe_rolled_back(cloud, rollout)
+
+
+def test_data_quality_violations_roll_back_and_name_the_drifted_features(cloud, endpoint, canary_spec):
+    # Given a candidate whose inputs drift, baking its first step
+    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    plane = DataPlane(
+        cloud, ENDPOINT, {CANDIDATE: ModelBehaviour(input_shift={"income": 1.6})}, requests_per_second=20
+    )
+    for _ in range(5):
+        plane.step(60)
+    monitor = DataQualityMonitor(plane, "churn-predictor-data-quality", variant=CANDIDATE)
+
+    # When the monitoring execution finishes with violations
+    result = monitor.run()
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the rollout rolls back and the decision says which feature drifted
+    assert result["status"] == "CompletedWithViolations"
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    breach = next(d for d in rollout["decisions"] if d["kind"] == "Guardrail Breached")
+    assert breach["evidence"]["monitoring_type"] == "DataQuality"
+    assert "income" in breach["evidence"]["violated"]
+    assert breach["evidence"]["violations_file"].endswith("constraint_violations.json")
+
+
+def test_operator_abort_rolls_back_at_once(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/abort", {"reason": "wrong model"})
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert response.status == 202
+    assert response.body["outcome"] == "interrupted"
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "RolloutAbortedError" in rollout["reason"]
+    assert "wrong model" in rollout["reason"]
+
+
+def test_operator_promote_skips_the_remaining_steps(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert response.status == 202
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == "Promoted"
+    assert kinds(rollout).count("Traffic Shifted") == 2  # step 1 at 10 %, then 100 %
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    assert store.lock_holder(ENDPOINT) is None
+
+
+def test_failing_update_endpoint_call_rolls_back_to_a_safe_state(cloud, endpoint, canary_spec):
+    # Given SageMaker refuses the UpdateEndpoint that would add the candidate
+    cloud.inject_fault("UpdateEndpoint", "ResourceLimitExceeded: no ml.m5.large capacity")
+    started = start(cloud, canary_spec)
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "no ml.m5.large capacity" in rollout["reason"]
+
+
+def test_update_endpoint_that_fails_while_updating_rolls_back_to_a_safe_state(cloud, endpoint, canary_spec):
+    # Given SageMaker accepts the update but keeps the old config (as it does when the new fleet fails)
+    cloud.inject_fault("UpdateEndpoint", "the candidate's container failed its health check", when="async")
+    started = start(cloud, canary_spec)
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "EndpointUpdateFailedError" in rollout["reason"]
+    assert "Traffic Shifted" not in kinds(rollout)
+
+
+def test_bad_spec_gets_400_naming_the_field_and_starts_nothing(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"][0]["bake"] = "soon"
+
+    response = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert response.status == 400
+    fields = [detail["field"] for detail in response.body["details"]]
+    assert "strategy.steps.0.bake" in fields
+    assert "soon" in response.body["message"]
+    executions = cloud.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machines["CanaryStateMachine"])
+    assert executions["executions"] == []
+    assert store.lock_holder(ENDPOINT) is None
+
+
+def test_unknown_model_gets_400_naming_the_field(cloud, endpoint, canary_spec):
+    canary_spec["candidate"]["model_name"] = "no-such-model"
+
+    response = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert response.status == 400
+    assert response.body["details"][0]["field"] == "candidate.model_name"
+    assert store.lock_holder(ENDPOINT) is None
+
+
+def test_second_rollout_on_a_locked_endpoint_gets_409(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    first = start(cloud, canary_spec)
+
+    second = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert second.status == 409
+    assert second.body["details"][0]["active_rollout_id"] == first["rollout_id"]
+    cloud.api("POST", f"/rollouts/{first['rollout_id']}/abort")
+    cloud.wait_for_execution(first["execution_arn"])

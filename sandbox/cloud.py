@@ -12,6 +12,7 @@ import copy
 import importlib
 import io
 import json
+import logging
 import os
 import re
 import time
@@ -156,6 +157,9 @@ class LocalCloud:
 
     def deploy(self, parameters: dict[str, str] | None = None) -> None:
         from samtranslator.translator.transform import transform
+
+        # The translator warns about its own unpublished usage metrics; nobody reads them here.
+        logging.getLogger("samtranslator").setLevel(logging.ERROR)
 
         sam = load()
         state_machine_ids = [k for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::StateMachine"]

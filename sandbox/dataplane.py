@@ -75,7 +75,7 @@ class DataPlane:
         endpoint_name: str,
         behaviours: dict[str, ModelBehaviour],
         requests_per_second: float = 50.0,
-        tick_seconds: float = 0.05,
+        tick_seconds: float = 0.1,
         seed: int = 7,
         listener: Listener | None = None,
     ) -> None:
@@ -95,6 +95,8 @@ class DataPlane:
         self._thread: threading.Thread | None = None
         self._last_alarm_period: dict[str, int] = {}
         self._last_flush = 0.0
+        self._models_by_config: dict[str, dict[str, str]] = {}
+        self._last_alarm_check = -1
         self._sm = cloud.client("sagemaker")
         self._cw = cloud.client("cloudwatch")
         self._s3 = cloud.client("s3")
@@ -127,8 +129,11 @@ class DataPlane:
     def live_variants(self) -> list[tuple[str, float, str]]:
         """(variant, weight, model) for the endpoint as it serves now."""
         endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
-        config = self._sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
-        models = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+        name = endpoint["EndpointConfigName"]
+        if name not in self._models_by_config:
+            config = self._sm.describe_endpoint_config(EndpointConfigName=name)
+            self._models_by_config[name] = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+        models = self._models_by_config[name]
         return [
             (v["VariantName"], float(v.get("CurrentWeight", 0.0)), models.get(v["VariantName"], ""))
             for v in endpoint["ProductionVariants"]
@@ -220,6 +225,11 @@ class DataPlane:
 
     def _evaluate_alarms(self) -> None:
         """CloudWatch evaluates an alarm when a period ends, on the periods that ended."""
+        # Alarm periods are multiples of 10 s: nothing can end between two 10-second marks.
+        mark = int(self.sim_time // 10)
+        if mark == self._last_alarm_check:
+            return
+        self._last_alarm_check = mark
         for alarm in self._cw.describe_alarms()["MetricAlarms"]:
             dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
             if alarm.get("Namespace") != "AWS/SageMaker" or dims.get("EndpointName") != self.endpoint_name:

@@ -111,8 +111,15 @@ def _install_lambda() -> None:
 # --- EventBridge: rules reach Lambda and Step Functions targets ------------------------------------------------
 
 
+_local = threading.local()
+
+
 def _client(service: str) -> Any:
-    return boto3.session.Session(region_name=REGION).client(service)
+    # One client per thread and service: building a client costs more than the call it makes.
+    clients: dict[str, Any] = _local.__dict__.setdefault("clients", {})
+    if service not in clients:
+        clients[service] = boto3.session.Session(region_name=REGION).client(service)
+    return clients[service]
 
 
 def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:

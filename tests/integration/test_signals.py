@@ -1,0 +1,100 @@
+"""The on_signal handler with moto: what it ignores, what it records, and what it leaves for the next step."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+from typing import Any
+
+from functions.on_signal import app as on_signal
+from rollouts.aws import store
+from sandbox import patches
+from sandbox.cloud import LocalCloud
+
+CONTEXT = SimpleNamespace(
+    function_name="on-signal", memory_limit_in_mb=512, invoked_function_arn="arn:aws:lambda:::function:on-signal",
+    aws_request_id="req-1",
+)
+
+
+def alarm_event(name: str, state: str = "ALARM", stamp: str = "2026-11-27T09:05:00.000+0000") -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": patches.ACCOUNT,
+        "time": "2026-11-27T09:05:00Z",
+        "region": patches.REGION,
+        "resources": [f"arn:aws:cloudwatch:{patches.REGION}:{patches.ACCOUNT}:alarm:{name}"],
+        "detail": {"alarmName": name, "state": {"value": state, "reason": "test", "timestamp": stamp}},
+    }
+
+
+def outcomes(response: dict[str, Any]) -> list[str]:
+    return [result["outcome"] for result in response["results"]]
+
+
+def baking_rollout(cloud: LocalCloud, spec: dict[str, Any]) -> str:
+    spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    rollout_id = str(cloud.api("POST", "/rollouts", spec).body["rollout_id"])
+    deadline = time.monotonic() + 10
+    while not store.get_rollout(rollout_id).task_token:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return rollout_id
+
+
+def test_alarm_that_guards_no_rollout_is_ignored(cloud, endpoint):
+    response = on_signal.lambda_handler(alarm_event("someone-elses-alarm"), CONTEXT)
+
+    assert outcomes(response) == ["ignored"]
+
+
+def test_event_that_is_no_signal_is_ignored(cloud):
+    event = {"detail-type": "SageMaker Processing Job State Change", "source": "aws.sagemaker",
+             "detail": {"ProcessingJobName": "etl", "ProcessingJobStatus": "Completed"}}
+
+    assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["ignored"]
+
+
+def test_alarm_back_to_ok_is_recorded_and_the_rollout_goes_on(cloud, endpoint, canary_spec):
+    rollout_id = baking_rollout(cloud, canary_spec)
+
+    response = on_signal.lambda_handler(alarm_event(f"rollouts-{rollout_id}-5xx-rate", state="OK"), CONTEXT)
+
+    assert outcomes(response) == ["recorded"]
+    rollout = store.get_rollout(rollout_id)
+    assert rollout.status == "Progressing"
+    assert rollout.task_token  # still baking
+    decisions = [d.message for d in store.list_decisions(rollout_id)]
+    assert any("is OK" in message for message in decisions)
+    cloud.api("POST", f"/rollouts/{rollout_id}/abort")
+
+
+def test_duplicate_delivery_is_reported_as_duplicate(cloud, endpoint, canary_spec):
+    rollout_id = baking_rollout(cloud, canary_spec)
+    event = alarm_event(f"rollouts-{rollout_id}-latency-p99")
+
+    first = on_signal.lambda_handler(event, CONTEXT)
+    second = on_signal.lambda_handler(event, CONTEXT)
+
+    assert outcomes(first) == ["interrupted"]
+    assert outcomes(second) in (["duplicate"], ["ignored"])
+    breaches = [d for d in store.list_decisions(rollout_id) if d.kind == "Guardrail Breached"]
+    assert len(breaches) == 1
+
+
+def test_breach_while_no_bake_runs_is_kept_for_the_next_step(cloud, endpoint, canary_spec):
+    # Given a rollout that is not baking (its token already taken back)
+    rollout_id = baking_rollout(cloud, canary_spec)
+    token = store.get_rollout(rollout_id).task_token
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
+
+    response = on_signal.lambda_handler(alarm_event(f"rollouts-{rollout_id}-5xx-rate"), CONTEXT)
+
+    # Then nothing is lost: the breach waits on the rollout for the next bake or judge
+    assert outcomes(response) == ["deferred"]
+    pending = store.get_rollout(rollout_id).pending
+    assert [p.error for p in pending] == ["GuardrailBreachedError"]
+    cloud.client("stepfunctions").send_task_failure(taskToken=token, error="RolloutAbortedError", cause="test cleanup")

@@ -1,0 +1,372 @@
+"""RolloutSpec validation: what a release tool may post, and the field and reason it hears back when it may not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from rollouts.models.spec import RolloutSpec
+from sandbox.scenarios import spec
+
+Edit = Callable[[dict[str, Any]], object]
+
+
+def with_change(edit: Edit) -> dict[str, Any]:
+    body = spec()
+    edit(body)
+    return body
+
+
+def errors_of(body: dict[str, Any]) -> list[tuple[tuple[int | str, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        RolloutSpec.model_validate(body)
+    return [(tuple(error["loc"]), error["msg"]) for error in caught.value.errors(include_url=False)]
+
+
+def only_error_of(body: dict[str, Any]) -> tuple[tuple[int | str, ...], str]:
+    errors = errors_of(body)
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def step(index: int, **values: Any) -> Edit:
+    return lambda body: body["strategy"]["steps"][index].update(values)
+
+
+def alarm_rule(index: int, **values: Any) -> Edit:
+    return lambda body: body["guardrails"]["alarm_rules"][index].update(values)
+
+
+# --- the spec of the demo ---------------------------------------------------------------------------------------
+
+
+def test_spec_accepts_the_demo_canary_as_posted() -> None:
+    parsed = RolloutSpec.model_validate(spec())
+
+    assert parsed.endpoint_name == "churn-predictor"
+    assert parsed.candidate.model_name == "churn-xgb-v2"
+    assert [(s.weight, s.bake) for s in parsed.strategy.steps] == [(10, 300), (50, 300)]
+    assert [rule.name for rule in parsed.guardrails.alarm_rules] == ["5xx-rate", "latency-p99"]
+    assert parsed.guardrails.alarm_rules[1].is_percentile
+    assert [g.schedule_name for g in parsed.guardrails.monitoring_schedules] == ["churn-predictor-data-quality"]
+
+
+def test_spec_fills_defaults_the_demo_leaves_out() -> None:
+    parsed = RolloutSpec.model_validate(spec())
+
+    assert parsed.baseline_variant is None
+    assert parsed.data_capture.sampling_percentage == 100
+    assert parsed.guardrails.alarms == []
+    rule = parsed.guardrails.alarm_rules[0]
+    assert (rule.period_seconds, rule.evaluation_periods, rule.datapoints_to_alarm) == (60, 1, None)
+    assert rule.comparison.value == "GreaterThanThreshold"
+
+
+def test_spec_reads_the_same_json_the_api_receives() -> None:
+    assert RolloutSpec.model_validate_json(json.dumps(spec())) == RolloutSpec.model_validate(spec())
+
+
+# --- durations --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bake", "seconds"),
+    [("5m", 300), ("90s", 90), (300, 300), ("1h", 3600), ("300", 300), ("2 min", 120), ("1.5h", 5400), (45.5, 45.5)],
+)
+def test_spec_reads_bake_durations_as_seconds(bake: object, seconds: float) -> None:
+    parsed = RolloutSpec.model_validate(with_change(step(0, bake=bake)))
+
+    assert parsed.strategy.steps[0].bake == seconds
+
+
+@pytest.mark.parametrize("bake", ["5x", "five minutes", "1d", "-5m", ""])
+def test_spec_rejects_a_bake_that_is_not_a_duration_naming_the_field(bake: str) -> None:
+    loc, msg = only_error_of(with_change(step(0, bake=bake)))
+
+    assert loc == ("strategy", "steps", 0, "bake")
+    assert f"'{bake}' is not a duration" in msg
+    assert "'5m'" in msg  # the message shows what a duration looks like
+
+
+@pytest.mark.parametrize("bake", [0, -30, "0s"])
+def test_spec_rejects_a_bake_that_is_not_positive(bake: object) -> None:
+    loc, msg = only_error_of(with_change(step(1, bake=bake)))
+
+    assert loc == ("strategy", "steps", 1, "bake")
+    assert msg == "Input should be greater than 0"
+
+
+def test_spec_rejects_a_bake_longer_than_a_week() -> None:
+    loc, msg = only_error_of(with_change(step(0, bake="169h")))
+
+    assert loc == ("strategy", "steps", 0, "bake")
+    assert msg == "Input should be less than or equal to 604800"
+
+
+# --- weights ----------------------------------------------------------------------------------------------------
+
+
+def test_spec_rejects_decreasing_weights_naming_the_field() -> None:
+    loc, msg = only_error_of(
+        with_change(lambda b: b["strategy"].update(steps=[{"weight": 50, "bake": "5m"}, {"weight": 10, "bake": "5m"}]))
+    )
+
+    assert loc == ("strategy", "steps")
+    assert "weights must increase" in msg
+    assert "50.0 then 10.0" in msg
+
+
+def test_spec_rejects_a_repeated_weight() -> None:
+    loc, msg = only_error_of(with_change(step(1, weight=10)))
+
+    assert loc == ("strategy", "steps")
+    assert "weights must increase" in msg
+
+
+@pytest.mark.parametrize(
+    ("weight", "message"),
+    [
+        (0, "Input should be greater than 0"),
+        (-5, "Input should be greater than 0"),
+        (100.5, "Input should be less than or equal to 100"),
+    ],
+)
+def test_spec_rejects_a_weight_outside_0_to_100(weight: float, message: str) -> None:
+    body = with_change(lambda b: b["strategy"].update(steps=[{"weight": weight, "bake": "5m"}]))
+
+    assert only_error_of(body) == (("strategy", "steps", 0, "weight"), message)
+
+
+def test_spec_accepts_a_last_step_at_100_percent() -> None:
+    parsed = RolloutSpec.model_validate(with_change(step(1, weight=100)))
+
+    assert parsed.strategy.steps[-1].weight == 100
+
+
+def test_spec_needs_at_least_one_step() -> None:
+    loc, msg = only_error_of(with_change(lambda b: b["strategy"].update(steps=[])))
+
+    assert loc == ("strategy", "steps")
+    assert "at least 1 item" in msg
+
+
+# --- unknown fields ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "loc"),
+    [
+        (lambda b: b.update(endpoint="churn-predictor"), ("endpoint",)),
+        (lambda b: b["candidate"].update(instance_count=2), ("candidate", "instance_count")),
+        (lambda b: b["strategy"]["steps"][0].update(pause=True), ("strategy", "steps", 0, "pause")),
+        (lambda b: b["guardrails"]["alarm_rules"][0].update(stat="Average"), ("guardrails", "alarm_rules", 0, "stat")),
+        (lambda b: b["guardrails"].update(alarm=["x"]), ("guardrails", "alarm")),
+    ],
+    ids=["top-level", "candidate", "step", "alarm-rule", "guardrails"],
+)
+def test_spec_rejects_unknown_fields_so_a_typo_is_not_ignored(edit: Edit, loc: tuple[int | str, ...]) -> None:
+    assert only_error_of(with_change(edit)) == (loc, "Extra inputs are not permitted")
+
+
+def test_spec_rejects_an_unknown_strategy_type() -> None:
+    loc, msg = only_error_of(with_change(lambda b: b["strategy"].update(type="linear")))
+
+    assert loc == ("strategy", "type")
+    assert msg == "Input should be 'canary'"
+
+
+# --- alarm rules ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("statistic", ["Average", "Sum", "SampleCount", "Minimum", "Maximum", "p99", "p50", "p99.9"])
+def test_alarm_rule_accepts_cloudwatch_statistics_and_percentiles(statistic: str) -> None:
+    parsed = RolloutSpec.model_validate(with_change(alarm_rule(0, statistic=statistic)))
+
+    rule = parsed.guardrails.alarm_rules[0]
+    assert rule.statistic == statistic
+    assert rule.is_percentile == statistic.startswith("p")
+
+
+@pytest.mark.parametrize("statistic", ["p999x", "average", "P99", "mean", "p"])
+def test_alarm_rule_rejects_an_unknown_statistic_naming_the_field(statistic: str) -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(1, statistic=statistic)))
+
+    assert loc == ("guardrails", "alarm_rules", 1, "statistic")
+    assert f"'{statistic}' is not a CloudWatch statistic" in msg
+    assert "Average" in msg
+    assert "pNN" in msg
+
+
+def test_alarm_rule_rejects_an_unknown_metric() -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(0, metric="Invocation5xxErrors")))
+
+    assert loc == ("guardrails", "alarm_rules", 0, "metric")
+    assert "Invocation5XXErrors" in msg  # the message lists the metrics SageMaker publishes
+
+
+@pytest.mark.parametrize("period", [10, 30, 60, 120, 300, 3600])
+def test_alarm_rule_accepts_periods_cloudwatch_accepts(period: int) -> None:
+    parsed = RolloutSpec.model_validate(with_change(alarm_rule(0, period_seconds=period)))
+
+    assert parsed.guardrails.alarm_rules[0].period_seconds == period
+
+
+@pytest.mark.parametrize("period", [1, 15, 45, 90, 61, 0, -60])
+def test_alarm_rule_rejects_other_periods_naming_the_field(period: int) -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(0, period_seconds=period)))
+
+    assert loc == ("guardrails", "alarm_rules", 0, "period_seconds")
+    assert msg == "Value error, CloudWatch periods are 10, 30 or a multiple of 60 seconds"
+
+
+def test_alarm_rule_accepts_m_out_of_n_datapoints() -> None:
+    parsed = RolloutSpec.model_validate(with_change(alarm_rule(0, evaluation_periods=5, datapoints_to_alarm=3)))
+
+    rule = parsed.guardrails.alarm_rules[0]
+    assert (rule.datapoints_to_alarm, rule.evaluation_periods) == (3, 5)
+
+
+def test_alarm_rule_rejects_more_datapoints_to_alarm_than_evaluation_periods() -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(1, evaluation_periods=2, datapoints_to_alarm=3)))
+
+    assert loc == ("guardrails", "alarm_rules", 1)
+    assert msg == "Value error, datapoints_to_alarm cannot exceed evaluation_periods"
+
+
+def test_alarm_rule_rejects_datapoints_to_alarm_above_the_default_single_period() -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(0, datapoints_to_alarm=2)))
+
+    assert loc == ("guardrails", "alarm_rules", 0)
+    assert "datapoints_to_alarm cannot exceed evaluation_periods" in msg
+
+
+def test_guardrails_reject_two_alarm_rules_with_the_same_name() -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(1, name="5xx-rate")))
+
+    assert loc == ("guardrails",)
+    assert msg == "Value error, alarm_rules names must be unique"
+
+
+@pytest.mark.parametrize("name", ["5xx rate", "5xx_rate", "", "x" * 41])
+def test_alarm_rule_rejects_a_name_that_cannot_go_into_an_alarm_name(name: str) -> None:
+    loc, msg = only_error_of(with_change(alarm_rule(0, name=name)))
+
+    assert loc == ("guardrails", "alarm_rules", 0, "name")
+    assert msg.startswith("String should match pattern")
+
+
+def test_guardrails_take_at_most_ten_alarm_rules() -> None:
+    rules = [{"name": f"r{i}", "metric": "Invocation5XXErrors", "threshold": 0.01} for i in range(11)]
+    loc, msg = only_error_of(with_change(lambda b: b["guardrails"].update(alarm_rules=rules)))
+
+    assert loc == ("guardrails", "alarm_rules")
+    assert "at most 10 items" in msg
+
+
+# --- variants ---------------------------------------------------------------------------------------------------
+
+
+def test_candidate_variant_defaults_to_the_model_name() -> None:
+    parsed = RolloutSpec.model_validate(spec())
+
+    assert parsed.candidate.variant_name is None
+    assert parsed.candidate.resolved_variant_name == "churn-xgb-v2"
+
+
+def test_candidate_variant_name_when_given_wins_over_the_model_name() -> None:
+    parsed = RolloutSpec.model_validate(with_change(lambda b: b["candidate"].update(variant_name="canary")))
+
+    assert parsed.candidate.resolved_variant_name == "canary"
+
+
+def test_spec_rejects_a_candidate_whose_default_variant_is_the_baseline() -> None:
+    loc, msg = only_error_of(with_change(lambda b: b.update(baseline_variant="churn-xgb-v2")))
+
+    assert loc == ()
+    assert msg == "Value error, candidate.variant_name must differ from baseline_variant"
+
+
+def test_spec_rejects_a_candidate_variant_named_like_the_baseline() -> None:
+    def edit(body: dict[str, Any]) -> None:
+        body["baseline_variant"] = "v1"
+        body["candidate"]["variant_name"] = "v1"
+
+    loc, msg = only_error_of(with_change(edit))
+
+    assert loc == ()
+    assert "candidate.variant_name must differ from baseline_variant" in msg
+
+
+def test_spec_accepts_a_baseline_variant_distinct_from_the_candidate() -> None:
+    parsed = RolloutSpec.model_validate(with_change(lambda b: b.update(baseline_variant="v1")))
+
+    assert parsed.baseline_variant == "v1"
+
+
+# --- names ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["churn-predictor", "a", "Churn2", "churn--predictor", "a" * 63])
+def test_spec_accepts_endpoint_names_sagemaker_accepts(name: str) -> None:
+    assert RolloutSpec.model_validate(with_change(lambda b: b.update(endpoint_name=name))).endpoint_name == name
+
+
+@pytest.mark.parametrize(
+    ("edit", "loc"),
+    [
+        (lambda b: b.update(endpoint_name="churn_predictor"), ("endpoint_name",)),
+        (lambda b: b.update(endpoint_name="-churn"), ("endpoint_name",)),
+        (lambda b: b.update(endpoint_name="churn-"), ("endpoint_name",)),
+        (lambda b: b.update(endpoint_name="a" * 64), ("endpoint_name",)),
+        (lambda b: b.update(endpoint_name=""), ("endpoint_name",)),
+        (lambda b: b.update(baseline_variant="v 1"), ("baseline_variant",)),
+        (lambda b: b["candidate"].update(model_name="churn.xgb.v2"), ("candidate", "model_name")),
+        (lambda b: b["candidate"].update(variant_name="-v2"), ("candidate", "variant_name")),
+        (
+            lambda b: b["guardrails"]["monitoring_schedules"][0].update(schedule_name="churn/dq"),
+            ("guardrails", "monitoring_schedules", 0, "schedule_name"),
+        ),
+    ],
+    ids=[
+        "underscore",
+        "leading-dash",
+        "trailing-dash",
+        "64-chars",
+        "empty",
+        "space",
+        "dots",
+        "variant-dash",
+        "schedule-slash",
+    ],
+)
+def test_spec_rejects_names_sagemaker_would_refuse_naming_the_field(edit: Edit, loc: tuple[int | str, ...]) -> None:
+    found_loc, msg = only_error_of(with_change(edit))
+
+    assert found_loc == loc
+    assert msg == "String should match pattern '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$'"
+
+
+@pytest.mark.parametrize("instance_type", ["m5.large", "ml.m5", "ML.M5.LARGE"])
+def test_spec_rejects_an_instance_type_that_is_not_a_sagemaker_one(instance_type: str) -> None:
+    loc, _ = only_error_of(with_change(lambda b: b["candidate"].update(instance_type=instance_type)))
+
+    assert loc == ("candidate", "instance_type")
+
+
+def test_spec_reports_every_bad_field_at_once() -> None:
+    def edit(body: dict[str, Any]) -> None:
+        body["endpoint_name"] = "churn_predictor"
+        body["strategy"]["steps"][0]["bake"] = "5x"
+        body["guardrails"]["alarm_rules"][0]["statistic"] = "p999x"
+
+    locs = {loc for loc, _ in errors_of(with_change(edit))}
+
+    assert locs == {
+        ("endpoint_name",),
+        ("strategy", "steps", 0, "bake"),
+        ("guardrails", "alarm_rules", 0, "statistic"),
+    }

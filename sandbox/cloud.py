@@ -121,7 +121,9 @@ class LocalCloud:
         self._setenv(CREDENTIALS)
         # Handlers log and publish metrics as in Lambda; keep the local run's output for the people watching it.
         self._setenv({"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_TRACE_DISABLED": "true"})
-        self._mock = mock_aws(config={"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}})
+        self._mock = mock_aws(
+            config={"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+        )
         self._mock.start()
         patches.install()
         patches.REGISTRY.__init__()  # type: ignore[misc]
@@ -286,8 +288,11 @@ class LocalCloud:
             if match and route.method == method:
                 break
         else:
-            return ApiResponse(403 if any(r.pattern.match(path) for r in self.routes) else 404,
-                               {"message": "Missing Authentication Token"}, {})
+            return ApiResponse(
+                403 if any(r.pattern.match(path) for r in self.routes) else 404,
+                {"message": "Missing Authentication Token"},
+                {},
+            )
         text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
         event = {
             "resource": route.path,

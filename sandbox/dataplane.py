@@ -8,6 +8,7 @@ variant to variant. Time is simulated: one real second is `1 / time_scale` simul
 from __future__ import annotations
 
 import bisect
+import contextlib
 import json
 import math
 import random
@@ -58,9 +59,7 @@ def linf_distance(baseline: list[float], current: list[float]) -> float:
     if not baseline or not current:
         return 0.0
     a, b = sorted(baseline), sorted(current)
-    return max(
-        abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in a + b
-    )
+    return max(abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in a + b)
 
 
 Listener = Callable[[str, str], None]
@@ -183,7 +182,10 @@ class DataPlane:
                         "encoding": "CSV",
                     },
                 },
-                "eventMetadata": {"eventId": str(uuid.uuid4()), "inferenceTime": self.now().strftime("%Y-%m-%dT%H:%M:%SZ")},
+                "eventMetadata": {
+                    "eventId": str(uuid.uuid4()),
+                    "inferenceTime": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                },
                 "eventVersion": "0",
             }
             self.capture[variant].append(json.dumps(record))
@@ -199,10 +201,19 @@ class DataPlane:
             errors = sum(s.error for s in fresh)
             data += [
                 {"MetricName": "Invocations", "Dimensions": dims, "Value": len(fresh), "Unit": "Count"},
-                {"MetricName": "Invocation5XXErrors", "Dimensions": dims, "Values": [0.0, 1.0],
-                 "Counts": [float(len(fresh) - errors), float(errors)], "Unit": "Count"},
-                {"MetricName": "ModelLatency", "Dimensions": dims, "Values": [round(s.latency_us) for s in fresh[:150]],
-                 "Unit": "Microseconds"},
+                {
+                    "MetricName": "Invocation5XXErrors",
+                    "Dimensions": dims,
+                    "Values": [0.0, 1.0],
+                    "Counts": [float(len(fresh) - errors), float(errors)],
+                    "Unit": "Count",
+                },
+                {
+                    "MetricName": "ModelLatency",
+                    "Dimensions": dims,
+                    "Values": [round(s.latency_us) for s in fresh[:150]],
+                    "Unit": "Microseconds",
+                },
             ]
         self.fresh.clear()
         for start in range(0, len(data), 20):
@@ -242,7 +253,9 @@ class DataPlane:
             verdicts = []
             for index in range(ended - alarm["EvaluationPeriods"], ended):
                 window = [
-                    s for s in self.samples.get(dims.get("VariantName", ""), []) if index * period <= s.at < (index + 1) * period
+                    s
+                    for s in self.samples.get(dims.get("VariantName", ""), [])
+                    if index * period <= s.at < (index + 1) * period
                 ]
                 if not window:
                     continue  # missing data: the rollout's alarms treat it as not breaching
@@ -334,10 +347,8 @@ class DataQualityMonitor:
         self.baseline = {f: [row[f] for row in rows] for f in FEATURES}
         sm = plane.cloud.client("sagemaker")
         s3 = plane.cloud.client("s3")
-        try:
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=MONITOR_BUCKET)
-        except s3.exceptions.BucketAlreadyOwnedByYou:
-            pass
         sm.create_monitoring_schedule(
             MonitoringScheduleName=schedule_name,
             MonitoringScheduleConfig={
@@ -349,11 +360,21 @@ class DataQualityMonitor:
                         "StatisticsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/statistics.json"},
                     },
                     "MonitoringInputs": [
-                        {"EndpointInput": {"EndpointName": plane.endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
+                        {
+                            "EndpointInput": {
+                                "EndpointName": plane.endpoint_name,
+                                "LocalPath": "/opt/ml/processing/input",
+                            }
+                        }
                     ],
                     "MonitoringOutputConfig": {
                         "MonitoringOutputs": [
-                            {"S3Output": {"S3Uri": f"s3://{MONITOR_BUCKET}/monitoring", "LocalPath": "/opt/ml/processing/output"}}
+                            {
+                                "S3Output": {
+                                    "S3Uri": f"s3://{MONITOR_BUCKET}/monitoring",
+                                    "LocalPath": "/opt/ml/processing/output",
+                                }
+                            }
                         ]
                     },
                     "MonitoringResources": {
@@ -375,58 +396,102 @@ class DataQualityMonitor:
         plane.flush_capture()
         current = plane.captured_inputs(self.variant)
         violations = []
-        statistics = {"version": 0, "dataset": {"item_count": len(current[FEATURES[0]])}, "features": []}
+        statistics: dict[str, Any] = {
+            "version": 0,
+            "dataset": {"item_count": len(current[FEATURES[0]])},
+            "features": [],
+        }
         for feature in FEATURES:
             distance = linf_distance(self.baseline[feature], current[feature])
-            statistics["features"].append({"name": feature, "inferred_type": "Fractional",
-                                           "numerical_statistics": {"common": {"num_present": len(current[feature])}}})
+            statistics["features"].append(
+                {
+                    "name": feature,
+                    "inferred_type": "Fractional",
+                    "numerical_statistics": {"common": {"num_present": len(current[feature])}},
+                }
+            )
             if current[feature] and distance > self.threshold:
-                violations.append({
-                    "feature_name": feature,
-                    "constraint_check_type": "baseline_drift_check",
-                    "description": f"Baseline drift distance: {distance:.3f} exceeds threshold: {self.threshold}",
-                })
+                violations.append(
+                    {
+                        "feature_name": feature,
+                        "constraint_check_type": "baseline_drift_check",
+                        "description": f"Baseline drift distance: {distance:.3f} exceeds threshold: {self.threshold}",
+                    }
+                )
         now = plane.now()
         job_name = f"model-monitoring-{now:%Y%m%d%H%M}-{uuid.uuid4().hex[:8]}"
-        output = f"s3://{MONITOR_BUCKET}/monitoring/{plane.endpoint_name}/{self.schedule_name}/{now:%Y/%m/%d/%H}/{job_name}"
+        output = (
+            f"s3://{MONITOR_BUCKET}/monitoring/{plane.endpoint_name}/{self.schedule_name}/{now:%Y/%m/%d/%H}/{job_name}"
+        )
         key = urlparse(output).path.strip("/")
         s3 = plane.cloud.client("s3")
-        s3.put_object(Bucket=MONITOR_BUCKET, Key=f"{key}/constraint_violations.json",
-                      Body=json.dumps({"violations": violations}, indent=2).encode())
+        s3.put_object(
+            Bucket=MONITOR_BUCKET,
+            Key=f"{key}/constraint_violations.json",
+            Body=json.dumps({"violations": violations}, indent=2).encode(),
+        )
         s3.put_object(Bucket=MONITOR_BUCKET, Key=f"{key}/statistics.json", Body=json.dumps(statistics).encode())
         backend = sagemaker_backends[patches.ACCOUNT][patches.REGION]
         job = backend.create_processing_job(
-            app_specification={"ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"},
-            experiment_config={}, network_config={}, processing_inputs=[], processing_job_name=job_name,
-            processing_output_config={"Outputs": [{"OutputName": "result", "S3Output": {
-                "S3Uri": output, "LocalPath": "/opt/ml/processing/output", "S3UploadMode": "EndOfJob"}}]},
-            role_arn=f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor", tags=[],
+            app_specification={
+                "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+            },
+            experiment_config={},
+            network_config={},
+            processing_inputs=[],
+            processing_job_name=job_name,
+            processing_output_config={
+                "Outputs": [
+                    {
+                        "OutputName": "result",
+                        "S3Output": {
+                            "S3Uri": output,
+                            "LocalPath": "/opt/ml/processing/output",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ]
+            },
+            role_arn=f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor",
+            tags=[],
             stopping_condition={"MaxRuntimeInSeconds": 3600},
         )
         status = "CompletedWithViolations" if violations else "Completed"
         schedule = patches.REGISTRY.monitoring_schedules[self.schedule_name]
         with patches.REGISTRY.lock:
-            patches.REGISTRY.monitoring_executions[self.schedule_name].append({
-                "MonitoringScheduleName": self.schedule_name,
-                "ScheduledTime": now,
-                "CreationTime": now,
-                "LastModifiedTime": now,
-                "MonitoringExecutionStatus": status,
+            patches.REGISTRY.monitoring_executions[self.schedule_name].append(
+                {
+                    "MonitoringScheduleName": self.schedule_name,
+                    "ScheduledTime": now,
+                    "CreationTime": now,
+                    "LastModifiedTime": now,
+                    "MonitoringExecutionStatus": status,
+                    "ProcessingJobArn": job.arn,
+                    "EndpointName": plane.endpoint_name,
+                    "MonitoringType": "DataQuality",
+                }
+            )
+        exit_message = (
+            f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+            if violations
+            else "Completed: Job completed successfully with no violations."
+        )
+        patches.put_event(
+            "aws.sagemaker",
+            "SageMaker Processing Job State Change",
+            {
+                "ProcessingJobName": job_name,
                 "ProcessingJobArn": job.arn,
-                "EndpointName": plane.endpoint_name,
-                "MonitoringType": "DataQuality",
-            })
-        exit_message = (f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
-                        if violations else "Completed: Job completed successfully with no violations.")
-        patches.put_event("aws.sagemaker", "SageMaker Processing Job State Change", {
-            "ProcessingJobName": job_name,
-            "ProcessingJobArn": job.arn,
-            "ProcessingJobStatus": "Completed",
-            "ExitMessage": exit_message,
-            "MonitoringScheduleArn": schedule["MonitoringScheduleArn"],
-            "Environment": {"sagemaker_endpoint_name": plane.endpoint_name,
-                            "sagemaker_monitoring_schedule_name": self.schedule_name},
-            "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": output}}]},
-        }, [job.arn])
+                "ProcessingJobStatus": "Completed",
+                "ExitMessage": exit_message,
+                "MonitoringScheduleArn": schedule["MonitoringScheduleArn"],
+                "Environment": {
+                    "sagemaker_endpoint_name": plane.endpoint_name,
+                    "sagemaker_monitoring_schedule_name": self.schedule_name,
+                },
+                "ProcessingOutputConfig": {"Outputs": [{"S3Output": {"S3Uri": output}}]},
+            },
+            [job.arn],
+        )
         plane.listener("monitor", f"{self.schedule_name}: {status} ({len(violations)} violations)")
         return {"status": status, "violations": violations, "output": output}

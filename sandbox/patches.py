@@ -6,6 +6,7 @@ Each patch is installed once per process by `install()`; the state it uses lives
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -55,21 +56,17 @@ class Registry:
 
 
 REGISTRY = Registry()
-_installed = False
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-cloud")
 
 
+@functools.cache
 def install() -> None:
-    global _installed
-    if _installed:
-        return
     _install_lambda()
     _install_events_targets()
     _install_alarm_events()
     _install_task_failure_cause()
     _install_time_scale()
     _install_sagemaker()
-    _installed = True
 
 
 # --- Lambda: run the project's real handlers in process -------------------------------------------------------
@@ -105,7 +102,7 @@ def _install_lambda() -> None:
             }
         return json.dumps(result, default=str).encode()
 
-    LambdaSimpleBackend.invoke = invoke
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 
 
 # --- EventBridge: rules reach Lambda and Step Functions targets ------------------------------------------------
@@ -132,7 +129,8 @@ def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
 
 
 def _install_events_targets() -> None:
-    from moto.events.models import EventTemplateParser, Rule
+    from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
     from moto.utilities.arns import parse_arn
 
     original = Rule.send_to_targets
@@ -167,7 +165,7 @@ def _install_events_targets() -> None:
                 finally:
                     self.targets = saved
 
-    Rule.send_to_targets = send_to_targets
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 
 
 def put_event(source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> None:
@@ -227,7 +225,7 @@ def _install_alarm_events() -> None:
         }
         put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [alarm.alarm_arn])
 
-    CloudWatchBackend.set_alarm_state = set_alarm_state
+    CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 
 
 # --- Step Functions: waits, task timeouts and retry intervals follow the local clock ----------------------------
@@ -244,7 +242,7 @@ def _install_task_failure_cause() -> None:
         )
         return EmptyResult()
 
-    StepFunctionResponse.send_task_failure = send_task_failure
+    StepFunctionResponse.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 
 
 def _install_time_scale() -> None:
@@ -266,9 +264,9 @@ def _install_time_scale() -> None:
         def sleep(seconds: float) -> None:
             time.sleep(REGISTRY.scaled(seconds))
 
-    Timeout._eval_body = timeout_eval_body
-    WaitFunction._wait_interval = wait_interval
-    retrier.time = _ScaledTime  # type: ignore[assignment]
+    Timeout._eval_body = timeout_eval_body  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+    retrier.time = _ScaledTime  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 
 
 # --- SageMaker: the calls the control plane makes that moto lacks or simplifies ---------------------------------
@@ -300,7 +298,11 @@ def _variants(config_variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for variant in config_variants:
         weight = float(variant.get("InitialVariantWeight", 1.0))
         count = variant.get("InitialInstanceCount")
-        entry: dict[str, Any] = {"VariantName": variant["VariantName"], "CurrentWeight": weight, "DesiredWeight": weight}
+        entry: dict[str, Any] = {
+            "VariantName": variant["VariantName"],
+            "CurrentWeight": weight,
+            "DesiredWeight": weight,
+        }
         if count is not None:
             entry.update({"CurrentInstanceCount": count, "DesiredInstanceCount": count})
         if variant.get("ServerlessConfig"):
@@ -309,145 +311,156 @@ def _variants(config_variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-def _install_sagemaker() -> None:
+def _sagemaker_imports() -> tuple[Any, Any]:
     from moto.core.responses import ActionResult
     from moto.sagemaker.exceptions import AWSValidationException
+
+    return ActionResult, AWSValidationException
+
+
+def update_endpoint(self: Any) -> Any:
+    ActionResult, AWSValidationException = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    _validate("UpdateEndpoint", params)
+    backend = self.sagemaker_backend
+    endpoint = backend.endpoints.get(params["EndpointName"])
+    if endpoint is None:
+        raise AWSValidationException(f'Could not find endpoint "{params["EndpointName"]}".')
+    config = backend.endpoint_configs.get(params["EndpointConfigName"])
+    if config is None:
+        raise AWSValidationException(f'Could not find endpoint configuration "{params["EndpointConfigName"]}".')
+    if endpoint.endpoint_status != "InService":
+        raise AWSValidationException(
+            f'Cannot update in-progress endpoint "{endpoint.arn}".'
+            if endpoint.endpoint_status == "Updating"
+            else f"Endpoint is in {endpoint.endpoint_status} state"
+        )
+    fault = REGISTRY.take_fault("UpdateEndpoint")
+    if fault and fault.get("when", "call") == "call":
+        raise AWSValidationException(fault.get("message", "injected failure of UpdateEndpoint"))
+    REGISTRY.log_call("UpdateEndpoint", endpoint=endpoint.endpoint_name, config=config.endpoint_config_name)
+    endpoint.endpoint_status = "Updating"
+    endpoint.last_modified_time = datetime.now(UTC)
+
+    def finish() -> None:
+        with REGISTRY.lock:
+            if fault:
+                # SageMaker keeps serving from the old config and returns to InService with a reason.
+                endpoint.failure_reason = fault.get("message", "injected update failure")
+            else:
+                endpoint.endpoint_config_name = config.endpoint_config_name
+                endpoint.production_variants = _variants(config.production_variants)
+                endpoint.data_capture_config = config.data_capture_config
+                endpoint.failure_reason = None
+            endpoint.endpoint_status = "InService"
+            endpoint.last_modified_time = datetime.now(UTC)
+
+    timer = threading.Timer(REGISTRY.scaled(REGISTRY.endpoint_update_seconds), finish)
+    timer.daemon = True
+    timer.start()
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def update_endpoint_weights_and_capacities(self: Any) -> Any:
+    ActionResult, AWSValidationException = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    _validate("UpdateEndpointWeightsAndCapacities", params)
+    _fault("UpdateEndpointWeightsAndCapacities")
+    endpoint = self.sagemaker_backend.endpoints.get(params["EndpointName"])
+    if endpoint is None:
+        raise AWSValidationException(f'Could not find endpoint "{params["EndpointName"]}".')
+    if endpoint.endpoint_status != "InService":
+        raise AWSValidationException(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+    by_name = {v["VariantName"]: v for v in endpoint.production_variants}
+    for desired in params["DesiredWeightsAndCapacities"]:
+        if desired["VariantName"] not in by_name:
+            raise AWSValidationException(
+                f'The variant name(s) "{desired["VariantName"]}" is/are not present within endpoint '
+                f'configuration "{endpoint.endpoint_config_name}".'
+            )
+    with REGISTRY.lock:
+        for desired in params["DesiredWeightsAndCapacities"]:
+            variant = by_name[desired["VariantName"]]
+            if "DesiredWeight" in desired:
+                variant["CurrentWeight"] = variant["DesiredWeight"] = float(desired["DesiredWeight"])
+            if "DesiredInstanceCount" in desired:
+                variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = desired["DesiredInstanceCount"]
+    REGISTRY.log_call(
+        "UpdateEndpointWeightsAndCapacities",
+        endpoint=endpoint.endpoint_name,
+        weights={d["VariantName"]: d.get("DesiredWeight") for d in params["DesiredWeightsAndCapacities"]},
+    )
+    return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def create_monitoring_schedule(self: Any) -> Any:
+    ActionResult, AWSValidationException = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    _validate("CreateMonitoringSchedule", params)
+    name = params["MonitoringScheduleName"]
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{name}"
+    now = datetime.now(UTC)
+    with REGISTRY.lock:
+        if name in REGISTRY.monitoring_schedules:
+            raise AWSValidationException(f"Monitoring schedule '{name}' already exists")
+        REGISTRY.monitoring_schedules[name] = {
+            "MonitoringScheduleArn": arn,
+            "MonitoringScheduleName": name,
+            "MonitoringScheduleStatus": "Scheduled",
+            "MonitoringType": params["MonitoringScheduleConfig"].get("MonitoringType", "DataQuality"),
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            "MonitoringScheduleConfig": params["MonitoringScheduleConfig"],
+            "EndpointName": params["MonitoringScheduleConfig"]
+            .get("MonitoringJobDefinition", {})
+            .get("MonitoringInputs", [{}])[0]
+            .get("EndpointInput", {})
+            .get("EndpointName"),
+        }
+        REGISTRY.monitoring_executions[name] = []
+    return ActionResult({"MonitoringScheduleArn": arn})
+
+
+def describe_monitoring_schedule(self: Any) -> Any:
+    ActionResult, AWSValidationException = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    _validate("DescribeMonitoringSchedule", params)
+    schedule = REGISTRY.monitoring_schedules.get(params["MonitoringScheduleName"])
+    if schedule is None:
+        raise AWSValidationException(f"Monitoring schedule '{params['MonitoringScheduleName']}' does not exist")
+    executions = REGISTRY.monitoring_executions.get(schedule["MonitoringScheduleName"], [])
+    result = {key: value for key, value in schedule.items() if value is not None}
+    if executions:
+        result["LastMonitoringExecutionSummary"] = executions[-1]
+    return ActionResult(result)
+
+
+def list_monitoring_executions(self: Any) -> Any:
+    ActionResult, _ = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    _validate("ListMonitoringExecutions", params)
+    name = params.get("MonitoringScheduleName")
+    with REGISTRY.lock:
+        rows = [
+            row
+            for schedule, executions in REGISTRY.monitoring_executions.items()
+            if name in (None, schedule)
+            for row in executions
+        ]
+    key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime", "Status": "MonitoringExecutionStatus"}[
+        params.get("SortBy", "ScheduledTime")
+    ]
+    rows.sort(key=lambda row: row[key], reverse=params.get("SortOrder", "Descending") == "Descending")
+    if params.get("StatusEquals"):
+        rows = [row for row in rows if row["MonitoringExecutionStatus"] == params["StatusEquals"]]
+    return ActionResult({"MonitoringExecutionSummaries": rows[: int(params.get("MaxResults", 10))]})
+
+
+def _install_sagemaker() -> None:
     from moto.sagemaker.models import FakeEndpoint
     from moto.sagemaker.responses import SageMakerResponse
 
-    original_process = FakeEndpoint._process_production_variants
-    FakeEndpoint._process_production_variants = lambda self, variants: _variants(variants)
-    del original_process
-
-    def update_endpoint(self: Any) -> ActionResult:
-        params = json.loads(self.body or "{}")
-        _validate("UpdateEndpoint", params)
-        backend = self.sagemaker_backend
-        endpoint = backend.endpoints.get(params["EndpointName"])
-        if endpoint is None:
-            raise AWSValidationException(f"Could not find endpoint \"{params['EndpointName']}\".")
-        config = backend.endpoint_configs.get(params["EndpointConfigName"])
-        if config is None:
-            raise AWSValidationException(f"Could not find endpoint configuration \"{params['EndpointConfigName']}\".")
-        if endpoint.endpoint_status != "InService":
-            raise AWSValidationException(
-                f"Cannot update in-progress endpoint \"{endpoint.arn}\"."
-                if endpoint.endpoint_status == "Updating"
-                else f"Endpoint is in {endpoint.endpoint_status} state"
-            )
-        _fault_call_or_async = REGISTRY.take_fault("UpdateEndpoint")
-        if _fault_call_or_async and _fault_call_or_async.get("when", "call") == "call":
-            raise AWSValidationException(_fault_call_or_async.get("message", "injected failure of UpdateEndpoint"))
-        REGISTRY.log_call("UpdateEndpoint", endpoint=endpoint.endpoint_name, config=config.endpoint_config_name)
-        endpoint.endpoint_status = "Updating"
-        endpoint.last_modified_time = datetime.now(UTC)
-        fails = bool(_fault_call_or_async)
-
-        def finish() -> None:
-            with REGISTRY.lock:
-                if fails:
-                    # SageMaker keeps serving from the old config and returns to InService with a reason.
-                    endpoint.failure_reason = _fault_call_or_async.get("message", "injected update failure")
-                else:
-                    endpoint.endpoint_config_name = config.endpoint_config_name
-                    endpoint.production_variants = _variants(config.production_variants)
-                    endpoint.data_capture_config = config.data_capture_config
-                    endpoint.failure_reason = None
-                endpoint.endpoint_status = "InService"
-                endpoint.last_modified_time = datetime.now(UTC)
-
-        timer = threading.Timer(REGISTRY.scaled(REGISTRY.endpoint_update_seconds), finish)
-        timer.daemon = True
-        timer.start()
-        return ActionResult({"EndpointArn": endpoint.arn})
-
-    def update_endpoint_weights_and_capacities(self: Any) -> ActionResult:
-        params = json.loads(self.body or "{}")
-        _validate("UpdateEndpointWeightsAndCapacities", params)
-        _fault("UpdateEndpointWeightsAndCapacities")
-        endpoint = self.sagemaker_backend.endpoints.get(params["EndpointName"])
-        if endpoint is None:
-            raise AWSValidationException(f"Could not find endpoint \"{params['EndpointName']}\".")
-        if endpoint.endpoint_status != "InService":
-            raise AWSValidationException(f"Cannot update in-progress endpoint \"{endpoint.arn}\".")
-        by_name = {v["VariantName"]: v for v in endpoint.production_variants}
-        for desired in params["DesiredWeightsAndCapacities"]:
-            if desired["VariantName"] not in by_name:
-                raise AWSValidationException(
-                    f"The variant name(s) \"{desired['VariantName']}\" is/are not present within endpoint "
-                    f"configuration \"{endpoint.endpoint_config_name}\"."
-                )
-        with REGISTRY.lock:
-            for desired in params["DesiredWeightsAndCapacities"]:
-                variant = by_name[desired["VariantName"]]
-                if "DesiredWeight" in desired:
-                    variant["CurrentWeight"] = variant["DesiredWeight"] = float(desired["DesiredWeight"])
-                if "DesiredInstanceCount" in desired:
-                    variant["CurrentInstanceCount"] = variant["DesiredInstanceCount"] = desired["DesiredInstanceCount"]
-        REGISTRY.log_call(
-            "UpdateEndpointWeightsAndCapacities",
-            endpoint=endpoint.endpoint_name,
-            weights={d["VariantName"]: d.get("DesiredWeight") for d in params["DesiredWeightsAndCapacities"]},
-        )
-        return ActionResult({"EndpointArn": endpoint.arn})
-
-    def create_monitoring_schedule(self: Any) -> ActionResult:
-        params = json.loads(self.body or "{}")
-        _validate("CreateMonitoringSchedule", params)
-        name = params["MonitoringScheduleName"]
-        arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:monitoring-schedule/{name}"
-        now = datetime.now(UTC)
-        with REGISTRY.lock:
-            if name in REGISTRY.monitoring_schedules:
-                raise AWSValidationException(f"Monitoring schedule '{name}' already exists")
-            REGISTRY.monitoring_schedules[name] = {
-                "MonitoringScheduleArn": arn,
-                "MonitoringScheduleName": name,
-                "MonitoringScheduleStatus": "Scheduled",
-                "MonitoringType": params["MonitoringScheduleConfig"].get("MonitoringType", "DataQuality"),
-                "CreationTime": now,
-                "LastModifiedTime": now,
-                "MonitoringScheduleConfig": params["MonitoringScheduleConfig"],
-                "EndpointName": params["MonitoringScheduleConfig"]
-                .get("MonitoringJobDefinition", {})
-                .get("MonitoringInputs", [{}])[0]
-                .get("EndpointInput", {})
-                .get("EndpointName"),
-            }
-            REGISTRY.monitoring_executions[name] = []
-        return ActionResult({"MonitoringScheduleArn": arn})
-
-    def describe_monitoring_schedule(self: Any) -> ActionResult:
-        params = json.loads(self.body or "{}")
-        _validate("DescribeMonitoringSchedule", params)
-        schedule = REGISTRY.monitoring_schedules.get(params["MonitoringScheduleName"])
-        if schedule is None:
-            raise AWSValidationException(f"Monitoring schedule '{params['MonitoringScheduleName']}' does not exist")
-        executions = REGISTRY.monitoring_executions.get(schedule["MonitoringScheduleName"], [])
-        result = {key: value for key, value in schedule.items() if value is not None}
-        if executions:
-            result["LastMonitoringExecutionSummary"] = executions[-1]
-        return ActionResult(result)
-
-    def list_monitoring_executions(self: Any) -> ActionResult:
-        params = json.loads(self.body or "{}")
-        _validate("ListMonitoringExecutions", params)
-        name = params.get("MonitoringScheduleName")
-        with REGISTRY.lock:
-            rows = [
-                row
-                for schedule, executions in REGISTRY.monitoring_executions.items()
-                if name in (None, schedule)
-                for row in executions
-            ]
-        key = {"CreationTime": "CreationTime", "ScheduledTime": "ScheduledTime", "Status": "MonitoringExecutionStatus"}[
-            params.get("SortBy", "ScheduledTime")
-        ]
-        rows.sort(key=lambda row: row[key], reverse=params.get("SortOrder", "Descending") == "Descending")
-        if params.get("StatusEquals"):
-            rows = [row for row in rows if row["MonitoringExecutionStatus"] == params["StatusEquals"]]
-        return ActionResult({"MonitoringExecutionSummaries": rows[: int(params.get("MaxResults", 10))]})
-
+    FakeEndpoint._process_production_variants = lambda self, variants: _variants(variants)  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     for function in (
         update_endpoint,
         update_endpoint_weights_and_capacities,

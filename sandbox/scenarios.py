@@ -89,8 +89,13 @@ def create_endpoint(cloud: LocalCloud) -> None:
     sm.create_endpoint_config(
         EndpointConfigName=f"{ENDPOINT}-v1",
         ProductionVariants=[
-            {"VariantName": "v1", "ModelName": BASELINE_MODEL, "InstanceType": "ml.m5.large",
-             "InitialInstanceCount": 2, "InitialVariantWeight": 1.0}
+            {
+                "VariantName": "v1",
+                "ModelName": BASELINE_MODEL,
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 2,
+                "InitialVariantWeight": 1.0,
+            }
         ],
     )
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-v1")
@@ -114,15 +119,19 @@ def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> Sce
         out(text)
 
     def listener(kind: str, text: str) -> None:
-        if kind == "alarm" and "→ ALARM" in text or kind == "monitor" and "CompletedWithViolations" in text:
+        if (kind == "alarm" and "→ ALARM" in text) or (kind == "monitor" and "CompletedWithViolations" in text):
             signals.append(time.monotonic())
         say(f"[{kind}] {text}")
 
     out(f"\n== {scenario.name}: {scenario.title}")
     with LocalCloud(time_scale=time_scale, endpoint_update_seconds=120) as cloud:
         create_endpoint(cloud)
-        plane = DataPlane(cloud, ENDPOINT, {BASELINE_MODEL: ModelBehaviour(error_rate=0.0002),
-                                            CANDIDATE_MODEL: scenario.candidate}, listener=listener)
+        plane = DataPlane(
+            cloud,
+            ENDPOINT,
+            {BASELINE_MODEL: ModelBehaviour(error_rate=0.0002), CANDIDATE_MODEL: scenario.candidate},
+            listener=listener,
+        )
         plane_ref.append(plane)
         monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
         plane.start()
@@ -131,30 +140,7 @@ def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> Sce
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
         say(f"POST /rollouts → 201, rollout {rollout_id}")
-        seen = 0
-        first_step_at: float | None = None
-        monitored = False
-        view: dict[str, Any] = {}
-        while True:
-            view = cloud.api("GET", f"/rollouts/{rollout_id}").body
-            for decision in view["decisions"][seen:]:
-                say(f"{decision['kind']}: {decision['message']}")
-            seen = len(view["decisions"])
-            if view["step_index"] >= 0 and first_step_at is None:
-                first_step_at = plane.sim_time
-            if (
-                scenario.monitor_after_seconds is not None
-                and not monitored
-                and first_step_at is not None
-                and plane.sim_time - first_step_at >= scenario.monitor_after_seconds
-            ):
-                monitored = True
-                monitor.run()
-            if view["status"] in ("Promoted", "RolledBack"):
-                break
-            if time.monotonic() - began > 120:
-                raise TimeoutError(f"scenario {name} did not finish in 120 s")
-            time.sleep(0.05)
+        view = _follow(cloud, plane, monitor, scenario, rollout_id, say, began)
         plane.stop()
         restore = _restore_time(signals, BASELINE_MODEL, view)
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
@@ -165,6 +151,43 @@ def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> Sce
     return result
 
 
+def _follow(
+    cloud: LocalCloud,
+    plane: DataPlane,
+    monitor: DataQualityMonitor,
+    scenario: Scenario,
+    rollout_id: str,
+    say: Out,
+    began: float,
+) -> dict[str, Any]:
+    """Print each new decision until the rollout ends; run the monitor when the scenario asks for it."""
+    seen = 0
+    first_step_at: float | None = None
+    monitored = False
+    view: dict[str, Any] = {}
+    while True:
+        view = cloud.api("GET", f"/rollouts/{rollout_id}").body
+        for decision in view["decisions"][seen:]:
+            say(f"{decision['kind']}: {decision['message']}")
+        seen = len(view["decisions"])
+        if view["step_index"] >= 0 and first_step_at is None:
+            first_step_at = plane.sim_time
+        if (
+            scenario.monitor_after_seconds is not None
+            and not monitored
+            and first_step_at is not None
+            and plane.sim_time - first_step_at >= scenario.monitor_after_seconds
+        ):
+            monitored = True
+            monitor.run()
+        if view["status"] in ("Promoted", "RolledBack"):
+            break
+        if time.monotonic() - began > 120:
+            raise TimeoutError(f"scenario {scenario.name} did not finish in 120 s")
+        time.sleep(0.05)
+    return view
+
+
 def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any]) -> float | None:
     """Seconds from the first breach signal to the call that gave the baseline all the traffic."""
     if not signals:
@@ -172,15 +195,21 @@ def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any
     baseline = view.get("baseline_variant")
     for call in patches.REGISTRY.calls:
         weights = call.get("weights") or {}
-        if call["operation"] == "UpdateEndpointWeightsAndCapacities" and call["at"] >= signals[0] and weights.get(
-            baseline
-        ) == 1.0:
+        if (
+            call["operation"] == "UpdateEndpointWeightsAndCapacities"
+            and call["at"] >= signals[0]
+            and weights.get(baseline) == 1.0
+        ):
             return float(call["at"] - signals[0])
     return None
 
 
 def _summarise(
-    scenario: Scenario, view: dict[str, Any], endpoint: dict[str, Any], restore: float | None, elapsed: float,
+    scenario: Scenario,
+    view: dict[str, Any],
+    endpoint: dict[str, Any],
+    restore: float | None,
+    elapsed: float,
     plane: DataPlane,
 ) -> ScenarioResult:
     served = ", ".join(f"{variant} {count}" for variant, count in sorted(plane.sent.items()))
@@ -193,8 +222,15 @@ def _summarise(
             f"'{endpoint['EndpointConfigName']}' with {live}. Requests served: {served}. Took {elapsed:.1f} s."
         )
     else:
-        breach = next((d for d in view["decisions"] if d["kind"] in ("Guardrail Breached", "Step Judged")
-                       and ("breached" in d["message"] or "failed" in d["message"])), None)
+        breach = next(
+            (
+                d
+                for d in view["decisions"]
+                if d["kind"] in ("Guardrail Breached", "Step Judged")
+                and ("breached" in d["message"] or "failed" in d["message"])
+            ),
+            None,
+        )
         evidence = (breach or {}).get("evidence", {})
         if evidence.get("alarm"):
             reason = f"alarm:{evidence['alarm'].rsplit('-', 2)[-2] + '-' + evidence['alarm'].rsplit('-', 1)[-1]}"

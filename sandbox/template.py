@@ -28,7 +28,7 @@ def _intrinsic(loader: _Loader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     return {name: value}
 
 
-_Loader.add_multi_constructor("!", _intrinsic)
+_Loader.add_multi_constructor("!", _intrinsic)  # type: ignore[no-untyped-call]
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:

@@ -12,7 +12,9 @@ from sandbox import patches
 from sandbox.cloud import LocalCloud
 
 CONTEXT = SimpleNamespace(
-    function_name="on-signal", memory_limit_in_mb=512, invoked_function_arn="arn:aws:lambda:::function:on-signal",
+    function_name="on-signal",
+    memory_limit_in_mb=512,
+    invoked_function_arn="arn:aws:lambda:::function:on-signal",
     aws_request_id="req-1",
 )
 
@@ -52,8 +54,11 @@ def test_alarm_that_guards_no_rollout_is_ignored(cloud, endpoint):
 
 
 def test_event_that_is_no_signal_is_ignored(cloud):
-    event = {"detail-type": "SageMaker Processing Job State Change", "source": "aws.sagemaker",
-             "detail": {"ProcessingJobName": "etl", "ProcessingJobStatus": "Completed"}}
+    event = {
+        "detail-type": "SageMaker Processing Job State Change",
+        "source": "aws.sagemaker",
+        "detail": {"ProcessingJobName": "etl", "ProcessingJobStatus": "Completed"},
+    }
 
     assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["ignored"]
 

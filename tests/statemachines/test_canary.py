@@ -157,7 +157,8 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
     assert kinds(rollout).count("Guardrail Breached") == 1
     assert kinds(rollout).count("Rollout Rolled Back") == 1
     restores = [
-        c for c in patches.REGISTRY.calls
+        c
+        for c in patches.REGISTRY.calls
         if c["operation"] == "UpdateEndpointWeightsAndCapacities" and c["weights"].get(BASELINE) == 1.0
     ]
     assert len(restores) == 1
@@ -169,9 +170,7 @@ def test_data_quality_violations_roll_back_and_name_the_drifted_features(cloud, 
     canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "1h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
-    plane = DataPlane(
-        cloud, ENDPOINT, {CANDIDATE: ModelBehaviour(input_shift={"income": 1.6})}, requests_per_second=20
-    )
+    plane = DataPlane(cloud, ENDPOINT, {CANDIDATE: ModelBehaviour(input_shift={"income": 1.6})}, requests_per_second=20)
     for _ in range(5):
         plane.step(60)
     monitor = DataQualityMonitor(plane, "churn-predictor-data-quality", variant=CANDIDATE)
@@ -261,7 +260,9 @@ def test_bad_spec_gets_400_naming_the_field_and_starts_nothing(cloud, endpoint, 
     fields = [detail["field"] for detail in response.body["details"]]
     assert "strategy.steps.0.bake" in fields
     assert "soon" in response.body["message"]
-    executions = cloud.client("stepfunctions").list_executions(stateMachineArn=cloud.state_machines["CanaryStateMachine"])
+    executions = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=cloud.state_machines["CanaryStateMachine"]
+    )
     assert executions["executions"] == []
     assert store.lock_holder(ENDPOINT) is None
 

@@ -211,9 +211,7 @@ def _guard_pk(kind: str, name: str) -> str:
 
 def put_guards(rollout_id: str, kind: str, names: list[str]) -> None:
     for name in names:
-        _ddb().put_item(
-            TableName=_table(), Item={"pk": _s(_guard_pk(kind, name)), "sk": _s(rollout_pk(rollout_id))}
-        )
+        _ddb().put_item(TableName=_table(), Item={"pk": _s(_guard_pk(kind, name)), "sk": _s(rollout_pk(rollout_id))})
 
 
 def delete_guards(rollout_id: str, kind: str, names: list[str]) -> None:

@@ -70,7 +70,9 @@ def handle_signal(signal: Signal) -> list[SignalResult]:
     rollout_ids = _concerned(signal)
     if not rollout_ids:
         logger.info("Ignored a signal for nothing the control plane manages", extra={"signal": signal.dedup_key})
-        return [SignalResult(rollout_id=None, outcome=SignalOutcome.IGNORED, message="no active rollout is guarded by it")]
+        return [
+            SignalResult(rollout_id=None, outcome=SignalOutcome.IGNORED, message="no active rollout is guarded by it")
+        ]
     return [_handle_for(rollout_id, signal) for rollout_id in rollout_ids]
 
 
@@ -80,7 +82,9 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
     if rollout.status.is_final or rollout.status == RolloutStatus.ROLLING_BACK:
         if signal.source == SignalSource.OPERATOR:
             raise RolloutFinishedError(f"rollout {rollout_id} is {rollout.status.value}; it takes no more commands")
-        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message=f"rollout is {rollout.status}")
+        return SignalResult(
+            rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message=f"rollout is {rollout.status}"
+        )
     if not store.claim(rollout_id, signal.dedup_key):
         logger.info("Dropped a duplicate signal", extra={"signal": signal.dedup_key})
         return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
@@ -94,12 +98,20 @@ def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
     """Record what the signal means for this rollout; a PendingSignal when the rollout must react."""
     if signal.source == SignalSource.ALARM:
         if signal.alarm_state != "ALARM":
-            record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Alarm '{signal.alarm_name}' is {signal.alarm_state}",
-                   {"alarm": signal.alarm_name, "state": signal.alarm_state})
+            record(
+                rollout,
+                DecisionKind.SIGNAL_RECEIVED,
+                f"Alarm '{signal.alarm_name}' is {signal.alarm_state}",
+                {"alarm": signal.alarm_name, "state": signal.alarm_state},
+            )
             return None
         cause = f"alarm '{signal.alarm_name}' is in ALARM: {signal.reason}"
-        record(rollout, DecisionKind.GUARDRAIL_BREACHED, f"Guardrail breached: {cause}",
-               {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason})
+        record(
+            rollout,
+            DecisionKind.GUARDRAIL_BREACHED,
+            f"Guardrail breached: {cause}",
+            {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason},
+        )
         return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
     if signal.source == SignalSource.MONITORING:
         return _decide_monitoring(rollout, signal)
@@ -121,7 +133,9 @@ def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None
         return None
     kind_name = (execution or {}).get("MonitoringType") or monitoring.monitoring_type(schedule) or "DataQuality"
     kind = MonitoringType(kind_name)
-    uri, text = monitoring.read_violations(str(execution["ProcessingJobArn"] if execution else signal.processing_job_arn))
+    uri, text = monitoring.read_violations(
+        str(execution["ProcessingJobArn"] if execution else signal.processing_job_arn)
+    )
     violations = parse_violations(text, kind) if text else []
     guard = next(g for g in rollout.spec.guardrails.monitoring_schedules if g.schedule_name == schedule)
     outcome = evaluate_policy(violations, kind, guard.policy or DEFAULT_POLICIES[kind])

@@ -51,7 +51,9 @@ def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
     store.acquire_lock(spec.endpoint_name, rollout.rollout_id)
     try:
         store.put_new_rollout(rollout)
-        arn = workflows.start(get_settings().canary_state_machine_arn, rollout.rollout_id, {"rollout_id": rollout.rollout_id})
+        arn = workflows.start(
+            get_settings().canary_state_machine_arn, rollout.rollout_id, {"rollout_id": rollout.rollout_id}
+        )
     except Exception:
         store.release_lock(spec.endpoint_name, rollout.rollout_id)
         raise

@@ -213,7 +213,9 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     try:
         _raise_pending(pending)
     except (GuardrailBreachedError, RolloutAbortedError) as error:
-        record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}")
+        record(
+            rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}"
+        )
         raise
     commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
@@ -229,8 +231,13 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     evidence: dict[str, Any] = {"alarms_checked": rollout.guard_alarm_names, "alarms_firing": firing}
     if firing:
         names = ", ".join(alarm["alarm"] for alarm in firing)
-        record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: alarm in ALARM: {names}",
-               {**evidence, "outcome": "Failed"}, f"judge-{step_index}")
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label} failed: alarm in ALARM: {names}",
+            {**evidence, "outcome": "Failed"},
+            f"judge-{step_index}",
+        )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
     last = step_index + 1 >= steps
     record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -63,7 +64,7 @@ class CanaryStrategy(Strict):
     @field_validator("steps")
     @classmethod
     def _weights_increase(cls, steps: list[CanaryStep]) -> list[CanaryStep]:
-        for before, after in zip(steps, steps[1:], strict=False):
+        for before, after in pairwise(steps):
             if after.weight <= before.weight:
                 raise ValueError(f"weights must increase from step to step, got {before.weight} then {after.weight}")
         return steps

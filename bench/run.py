@@ -1,0 +1,237 @@
+"""Run the three benchmarks; write bench/results/benchmarks.json and regenerate docs/benchmarks.md from it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import cold_import, reaction, transitions
+from bench.common import ROOT, machine, quiet, runs_from_env
+
+RESULTS = ROOT / "bench" / "results" / "benchmarks.json"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def _met(flag: bool) -> str:
+    return "yes" if flag else "**no**"
+
+
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _ms(value: float) -> str:
+    return f"{value:.0f} ms"
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f} s"
+
+
+def _summary(results: dict[str, Any]) -> list[str]:
+    imports, react, trans = results["cold_import"], results["reaction"], results["transitions"]
+    slowest = max(imports["handlers"], key=lambda handler: handler["ratio_to_boto3"])
+    over = [handler for handler in imports["handlers"] if not handler["within_target"]]
+    return [
+        "## Summary",
+        "",
+        _row("benchmark", "measured", "target", "met"),
+        _row("---", "---", "---", "---"),
+        _row(
+            "Handler cold import",
+            f"slowest `{slowest['name']}` {_ms(slowest['median_ms'])} = {slowest['ratio_to_boto3']:.2f}x "
+            f"`import boto3` ({_ms(imports['boto3']['median_ms'])}); {len(over)} of {len(imports['handlers'])} over",
+            f"every handler within {imports['target_ratio']:g}x bare boto3",
+            _met(imports["met"]),
+        ),
+        _row(
+            "Reaction to an alarm (local cloud)",
+            f"median {_s(react['median_s'])}, worst {_s(react['worst_s'])} ({react['runs']} runs)",
+            f"under {react['target_seconds']:g} s",
+            f"median {_met(react['median_met'])}, worst {_met(react['worst_met'])}",
+        ),
+        _row(
+            "State transitions, healthy 4-step canary",
+            f"{trans['total_with_retries']} ({trans['states_entered']} states entered + {trans['retries']} retries)",
+            f"at most {trans['target']}",
+            _met(trans["met"]),
+        ),
+        "",
+    ]
+
+
+def _cold_import(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 1. Cold import of the handlers",
+        "",
+        f"Median of {data['runs']} fresh interpreters per module; `import boto3` measured {data['boto3']['samples']} "
+        "times in the same run, interleaved with the handlers (boto3, handler, boto3, handler...).",
+        "",
+        _row("handler module", "median", "min - max", "x boto3", f"within {data['target_ratio']:g}x",
+             "largest imports beyond boto3 (self time, one `-X importtime` run)"),
+        _row("---", "---:", "---:", "---:", "---", "---"),
+    ]
+    for handler in data["handlers"]:
+        extra = ", ".join(f"{item['package']} {item['self_ms']:.0f} ms" for item in handler["beyond_boto3"])
+        lines.append(
+            _row(
+                f"`{handler['module']}`",
+                _ms(handler["median_ms"]),
+                f"{handler['min_ms']:.0f} - {handler['max_ms']:.0f} ms",
+                f"{handler['ratio_to_boto3']:.2f}",
+                _met(handler["within_target"]),
+                extra,
+            )
+        )
+    boto3 = data["boto3"]
+    lines += [
+        _row("`boto3` alone", _ms(boto3["median_ms"]), f"{boto3['min_ms']:.0f} - {boto3['max_ms']:.0f} ms", "1.00",
+             "", ""),
+        "",
+        "Where the figures come from: `bench/cold_import.py` runs `python -c` once per sample with "
+        "`time.perf_counter()` around `importlib.import_module(<module>)` only (interpreter start-up is outside "
+        "the clock); env `AWS_DEFAULT_REGION=us-east-1 ROLLOUTS_TABLE_NAME=x POWERTOOLS_METRICS_DISABLED=true "
+        "PYTHONPATH=layers/rollouts:. PYTHONDONTWRITEBYTECODE=1`; the module is imported, the handler is not called. "
+        "Third-party packages load from the bytecode pip wrote; the project's own modules "
+        + (
+            "had `__pycache__` directories at the time of the run, so they may have loaded from bytecode too."
+            if data["project_bytecode_cached"]
+            else "had no `__pycache__` at the time of the run, so they were compiled from source on every import "
+            "(as on Lambda's read-only file system unless the package ships bytecode)."
+        )
+        + " The last column is the self time of the modules the handler loads and `import boto3` does not, by "
+        "top-level package (`stdlib` groups the standard library); `-X importtime` itself slows imports, so read "
+        "it as proportions.",
+        "",
+    ]
+    return lines
+
+
+def _reaction(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 2. Reaction time to a guardrail alarm",
+        "",
+        _row("figure", "value", "target"),
+        _row("---", "---:", "---"),
+        _row("median reaction", _s(data["median_s"]), f"under {data['target_seconds']:g} s: {_met(data['median_met'])}"),
+        _row("worst reaction", _s(data["worst_s"]), f"under {data['target_seconds']:g} s: {_met(data['worst_met'])}"),
+        _row("best reaction", _s(data["best_s"]), ""),
+        _row("event delivery (alarm call to the on_signal handler's start), median / worst",
+             f"{_s(data['delivery_median_s'])} / {_s(data['delivery_worst_s'])}", ""),
+        _row("control plane (on_signal start to the weights call), median / worst",
+             f"{_s(data['control_plane_median_s'])} / {_s(data['control_plane_worst_s'])}", ""),
+        "",
+        _row("run", "reaction", "event delivery", "control plane", "execution", "rollout"),
+        _row("---:", "---:", "---:", "---:", "---", "---"),
+    ]
+    for sample in data["samples"]:
+        lines.append(
+            _row(sample["run"], _s(sample["reaction_s"]), _s(sample["delivery_s"]), _s(sample["control_plane_s"]),
+                 sample["execution_status"], sample["rollout_status"])
+        )
+    lines += [
+        "",
+        f"Where the figures come from: `bench/reaction.py`, one `LocalCloud(time_scale={data['time_scale']:g})` "
+        f"(deployed in {data['deploy_seconds']:.1f} s, outside the figures) and the endpoint of "
+        "`sandbox.scenarios.create_endpoint`, reused run after run (each run checks first that the endpoint is back "
+        f"on its original config with `v1` at weight 1). Each run posts `/rollouts` with steps `{json.dumps(data['steps'])}`, "
+        "waits until the rollout item holds the bake's task token, takes `time.monotonic()` and calls CloudWatch "
+        "`SetAlarmState(rollouts-<id>-5xx-rate, ALARM)` (the local cloud turns it into the EventBridge event). The "
+        "reaction is the `at` of the first `UpdateEndpointWeightsAndCapacities` in the local cloud's call log "
+        "(`sandbox.patches.REGISTRY.calls`) that gives `v1` weight 1.0, minus that start; each execution is waited "
+        "for before the next run. The split comes from a timestamp taken as the `OnSignalFunction` handler starts. "
+        "This is the local cloud in one process (moto, handlers in process, threads sharing one GIL), not AWS: "
+        "EventBridge delivery and Lambda start-up on AWS have their own latencies.",
+        "",
+    ]
+    return lines
+
+
+def _transitions(data: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 3. State transitions of a healthy 4-step canary",
+        "",
+        _row("figure", "value", "target"),
+        _row("---", "---:", "---"),
+        _row("states entered", data["states_entered"], ""),
+        _row("task retries (a task scheduled again within one state entry)", data["retries"], ""),
+        _row("transitions (states entered + retries)", data["total_with_retries"],
+             f"at most {data['target']}: {_met(data['met'])}"),
+        _row(f"of which endpoint polling loops ({data['polling_loops']} Wait states entered, each with its "
+             "re-check and choice)", data["polling_transitions"], ""),
+        "",
+        _row("state", "type", "entered", "retries"),
+        _row("---", "---", "---:", "---:"),
+    ]
+    for state in data["per_state"]:
+        lines.append(_row(state["state"], state["type"], state["entered"], state["retries"]))
+    lines += [
+        "",
+        f"Where the figures come from: `bench/transitions.py` runs one rollout with steps "
+        f"`{json.dumps(data['steps'])}` on `LocalCloud(time_scale={data['time_scale']:g})` with the local cloud's "
+        f"endpoint update of {data['endpoint_update_seconds']:g} simulated seconds (execution "
+        f"{data['execution_status']}, rollout {data['rollout_status']}) and counts the events of "
+        "`cloud.history(execution_arn)` whose type ends in `StateEntered`; a retry is a `TaskScheduled` beyond the "
+        "first within one state entry. The time scale is 0.01 rather than 0.001 so that the tasks' own run time, "
+        "which is not scaled, stays small beside the 30 s Waits: the number of polling loops is then the one the "
+        "simulated durations give. Polling loops grow with how long SageMaker takes to update the endpoint.",
+        "",
+    ]
+    return lines
+
+
+def render(results: dict[str, Any]) -> str:
+    facts = results["machine"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`bench/run.py`); do not edit by hand, run `make bench` again to refresh it. "
+        "Raw figures: `bench/results/benchmarks.json`.",
+        "",
+        f"- Date: {results['generated_at']}",
+        f"- Machine: {facts['cpu_count']} cores (`os.cpu_count()`), {facts['platform']} {facts['machine']}",
+        f"- Python {facts['python']} ({facts['implementation']}); boto3 {facts['boto3']}, moto {facts['moto']}, "
+        f"aws-lambda-powertools {facts['aws_lambda_powertools']}, pydantic {facts['pydantic']}",
+        f"- The whole run took {results['duration_seconds']:.0f} s",
+        "",
+        *_summary(results),
+        *_cold_import(results["cold_import"]),
+        *_reaction(results["reaction"]),
+        *_transitions(results["transitions"]),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--import-runs", type=int, default=runs_from_env(cold_import.RUNS_ENV,
+                                                                           cold_import.DEFAULT_RUNS),
+                        help=f"fresh interpreters per module (env {cold_import.RUNS_ENV})")
+    parser.add_argument("--reaction-runs", type=int, default=runs_from_env(reaction.RUNS_ENV, reaction.DEFAULT_RUNS),
+                        help=f"alarms to react to (env {reaction.RUNS_ENV})")
+    args = parser.parse_args(argv)
+    quiet()
+    began = time.monotonic()
+    results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
+    print(f"1/3 cold import of the handlers ({args.import_runs} runs each)", flush=True)
+    results["cold_import"] = cold_import.run(max(1, args.import_runs))
+    print(f"2/3 reaction time to an alarm ({args.reaction_runs} runs)", flush=True)
+    results["reaction"] = reaction.run(max(1, args.reaction_runs))
+    print("3/3 state transitions of a healthy 4-step canary", flush=True)
+    results["transitions"] = transitions.run()
+    results["duration_seconds"] = round(time.monotonic() - began, 1)
+
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    DOC.write_text(render(results))
+    print("\n".join(_summary(results)))
+    print(f"wrote {RESULTS.relative_to(ROOT)} and {DOC.relative_to(ROOT)} in {results['duration_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

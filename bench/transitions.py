@@ -1,0 +1,113 @@
+"""State transitions of a healthy 4-step canary (10/25/50/75 %), counted from the Step Functions execution history."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+from bench.common import ROOT, quiet
+
+# A 30 s Wait lasts 0.3 s and the local cloud's 120 s endpoint update 1.2 s: the tasks' own run time (tens of ms,
+# not scaled) stays small beside them, so the number of polling loops is the one simulated time gives.
+TIME_SCALE = 0.01
+TARGET = 40
+WEIGHTS = (10, 25, 50, 75)
+BAKE = "1m"
+SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled")
+
+
+def _definition() -> dict[str, Any]:
+    data = json.loads((ROOT / "statemachines" / "canary.asl.json").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def count(history: list[dict[str, Any]], states: dict[str, Any]) -> dict[str, Any]:
+    """States entered (in all, per state), retries (a task scheduled again within one entry), polling loops."""
+    entries: list[str] = []
+    scheduled: list[int] = []
+    for event in history:
+        if event["type"].endswith("StateEntered"):
+            entries.append(event["stateEnteredEventDetails"]["name"])
+            scheduled.append(0)
+        elif event["type"] in SCHEDULED and scheduled:
+            scheduled[-1] += 1
+    per_state = Counter(entries)
+    retries_by_state: Counter[str] = Counter()
+    for name, times in zip(entries, scheduled, strict=True):
+        if times > 1:
+            retries_by_state[name] += times - 1
+    # A polling loop is a Wait state and the two states its Next chain re-enters (Check ... → ... Ready?).
+    polling = 0
+    for position, name in enumerate(entries):
+        if states[name]["Type"] != "Wait":
+            continue
+        expected = name
+        for entry in entries[position : position + 3]:
+            if entry != expected:
+                break
+            polling += 1
+            expected = states[entry].get("Next", "")
+    loops = sum(1 for name in entries if states[name]["Type"] == "Wait")
+    return {
+        "states_entered": len(entries),
+        "retries": sum(retries_by_state.values()),
+        "per_state": [
+            {
+                "state": name,
+                "type": states[name]["Type"],
+                "entered": per_state[name],
+                "retries": retries_by_state[name],
+            }
+            for name in dict.fromkeys(entries)
+        ],
+        "polling_loops": loops,
+        "polling_transitions": polling,
+        "sequence": entries,
+    }
+
+
+def run() -> dict[str, Any]:
+    quiet()
+    from rollouts.aws import store
+    from sandbox.cloud import LocalCloud
+    from sandbox.scenarios import create_endpoint, spec
+
+    definition = _definition()
+    began = time.monotonic()
+    with LocalCloud(time_scale=TIME_SCALE) as cloud:
+        create_endpoint(cloud)
+        body = spec()
+        body["strategy"]["steps"] = [{"weight": weight, "bake": BAKE} for weight in WEIGHTS]
+        started = cloud.api("POST", "/rollouts", body)
+        if started.status != 201:
+            raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
+        rollout_id, execution_arn = started.body["rollout_id"], started.body["execution_arn"]
+        execution = cloud.wait_for_execution(execution_arn, timeout=120.0)
+        status = store.get_rollout(rollout_id).status.value
+        history = cloud.history(execution_arn)
+        update_seconds = cloud.endpoint_update_seconds
+    if execution["status"] != "SUCCEEDED" or status != "Promoted":
+        raise RuntimeError(f"the healthy canary ended {execution['status']} / {status}, not SUCCEEDED / Promoted")
+    counted = count(history, definition["States"])
+    total = counted["states_entered"] + counted["retries"]
+    print(f"  transitions: {counted['states_entered']} states entered, {counted['retries']} retries", flush=True)
+    return {
+        "time_scale": TIME_SCALE,
+        "steps": body["strategy"]["steps"],
+        "endpoint_update_seconds": update_seconds,
+        "execution_status": execution["status"],
+        "rollout_status": status,
+        "history_events": len(history),
+        "seconds": round(time.monotonic() - began, 1),
+        **counted,
+        "total_with_retries": total,
+        "target": TARGET,
+        "met": total <= TARGET,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

@@ -43,7 +43,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox tests bench
+	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox tests $(wildcard bench)
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(SAM) validate --lint

@@ -6,6 +6,8 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from functions.on_signal import app as on_signal
 from rollouts.aws import store
 from sandbox import patches
@@ -103,3 +105,29 @@ def test_breach_while_no_bake_runs_is_kept_for_the_next_step(cloud, endpoint, ca
     pending = store.get_rollout(rollout_id).pending
     assert [p.error for p in pending] == ["GuardrailBreachedError"]
     cloud.client("stepfunctions").send_task_failure(taskToken=token, error="RolloutAbortedError", cause="test cleanup")
+
+
+def test_signal_that_failed_midway_is_handled_by_its_retry(cloud, endpoint, canary_spec, monkeypatch):
+    # Given a breach whose first delivery fails after it was claimed (Step Functions unreachable)
+    rollout_id = baking_rollout(cloud, canary_spec)
+    event = alarm_event(f"rollouts-{rollout_id}-5xx-rate")
+    from rollouts.aws import workflows
+
+    real_fail_task = workflows.fail_task
+    calls = []
+
+    def flaky(token: str, error: str, cause: str) -> bool:
+        calls.append(token)
+        if len(calls) == 1:
+            raise ConnectionError("states endpoint unreachable")
+        return real_fail_task(token, error, cause)
+
+    monkeypatch.setattr(workflows, "fail_task", flaky)
+    with pytest.raises(ConnectionError):
+        on_signal.lambda_handler(event, CONTEXT)
+
+    # When the same event is delivered again
+    response = on_signal.lambda_handler(event, CONTEXT)
+
+    # Then the retry acts on it instead of dropping it as a duplicate
+    assert outcomes(response) == ["interrupted"]

@@ -161,6 +161,11 @@ def claim(rollout_id: str, key: str) -> bool:
     return True
 
 
+def unclaim(rollout_id: str, key: str) -> None:
+    """Give a key back when the work it guarded failed, so that the retried delivery can do it."""
+    _ddb().delete_item(TableName=_table(), Key={"pk": _s(rollout_pk(rollout_id)), "sk": _s(f"CLAIM#{key}")})
+
+
 def acquire_lock(endpoint_name: str, rollout_id: str) -> None:
     """One active rollout per endpoint; taking the lock again with the same rollout id is a no-op."""
     try:

@@ -88,10 +88,15 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
     if not store.claim(rollout_id, signal.dedup_key):
         logger.info("Dropped a duplicate signal", extra={"signal": signal.dedup_key})
         return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
-    pending = _decide(rollout, signal)
-    if pending is None:
-        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
-    return _interrupt(rollout_id, pending)
+    try:
+        pending = _decide(rollout, signal)
+        if pending is None:
+            return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
+        return _interrupt(rollout_id, pending)
+    except Exception:
+        # A failed signal must not look handled to its retry (EventBridge and Lambda deliver it again).
+        store.unclaim(rollout_id, signal.dedup_key)
+        raise
 
 
 def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
@@ -167,11 +172,17 @@ def _interrupt(rollout_id: str, pending: PendingSignal) -> SignalResult:
         return r.model_copy(update={"pending": [*r.pending, pending]})
 
     store.update_rollout(rollout_id, change)
-    if token[0]:
-        if pending.command == "promote":
-            delivered = workflows.succeed_task(token[0], {"command": "promote"})
-        else:
-            delivered = workflows.fail_task(token[0], pending.error, pending.cause)
+    taken = token[0]
+    if taken:
+        try:
+            if pending.command == "promote":
+                delivered = workflows.succeed_task(taken, {"command": "promote"})
+            else:
+                delivered = workflows.fail_task(taken, pending.error, pending.cause)
+        except Exception:
+            # The wait is still running: give its token back so the retried signal can end it.
+            store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": r.task_token or taken}))
+            raise
         if delivered:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.INTERRUPTED, message=pending.cause)
         store.update_rollout(rollout_id, lambda r: r.model_copy(update={"pending": [*r.pending, pending]}))

@@ -333,8 +333,10 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
             }
         ),
     )
-    restore = bool(endpoint) and (
-        endpoint.get("EndpointConfigName") != rollout.original_config or endpoint.get("EndpointStatus") in BUSY
+    restore = (
+        bool(endpoint)
+        and bool(rollout.original_config)
+        and (endpoint.get("EndpointConfigName") != rollout.original_config or endpoint.get("EndpointStatus") in BUSY)
     )
     record(
         rollout,

@@ -165,11 +165,9 @@ class LocalCloud:
 
         sam = load()
         state_machine_ids = [k for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::StateMachine"]
+        names = {logical: self._state_machine_name(logical, sam["Resources"][logical]) for logical in state_machine_ids}
         literals = {
-            logical: {
-                "Ref": self._state_machine_arn(logical),
-                "Name": f"{STACK}-{logical}",
-            }
+            logical: {"Ref": self._state_machine_arn(names[logical]), "Name": names[logical]}
             for logical in state_machine_ids
         }
         machines = {logical: sam["Resources"].pop(logical) for logical in state_machine_ids}
@@ -214,8 +212,16 @@ class LocalCloud:
         self._create_state_machines(machines)
         self._register_routes(sam)
 
-    def _state_machine_arn(self, logical: str) -> str:
-        return f"arn:aws:states:{patches.REGION}:{patches.ACCOUNT}:stateMachine:{STACK}-{logical}"
+    @staticmethod
+    def _state_machine_name(logical: str, resource: dict[str, Any]) -> str:
+        name = resource["Properties"].get("Name", f"{STACK}-{logical}")
+        if isinstance(name, dict) and "Fn::Sub" in name:
+            name = str(name["Fn::Sub"]).replace("${AWS::StackName}", STACK)
+        return str(name)
+
+    @staticmethod
+    def _state_machine_arn(name: str) -> str:
+        return f"arn:aws:states:{patches.REGION}:{patches.ACCOUNT}:stateMachine:{name}"
 
     def function_arn(self, logical: str) -> str:
         return f"arn:aws:lambda:{patches.REGION}:{patches.ACCOUNT}:function:{self.physical[logical]}"
@@ -265,9 +271,8 @@ class LocalCloud:
             leftover = re.findall(r"\$\{[A-Za-z0-9]+\}", definition)
             if leftover:
                 raise RuntimeError(f"{logical}: no substitution for {leftover}")
-            arn = sfn.create_state_machine(name=f"{STACK}-{logical}", definition=definition, roleArn=role)[
-                "stateMachineArn"
-            ]
+            name = self._state_machine_name(logical, resource)
+            arn = sfn.create_state_machine(name=name, definition=definition, roleArn=role)["stateMachineArn"]
             self.state_machines[logical] = arn
 
     def _register_routes(self, sam: dict[str, Any]) -> None:

@@ -287,3 +287,32 @@ def test_second_rollout_on_a_locked_endpoint_gets_409(cloud, endpoint, canary_sp
     assert second.body["details"][0]["active_rollout_id"] == first["rollout_id"]
     cloud.api("POST", f"/rollouts/{first['rollout_id']}/abort")
     cloud.wait_for_execution(first["execution_arn"])
+
+
+def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, endpoint, canary_spec):
+    # Given a rollout still waiting for SageMaker to add the candidate (a 3-second update here)
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+
+    # When an operator asks to promote before any bake has begun
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
+    execution = cloud.wait_for_execution(started["execution_arn"], timeout=30)
+
+    # Then the command waits on the rollout and the first bake ends as soon as it starts
+    assert response.body["outcome"] == "deferred"
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == "Promoted"
+    assert kinds(rollout).count("Traffic Shifted") == 2
+    bake_started = next(
+        e["timestamp"]
+        for e in cloud.history(started["execution_arn"])
+        if e.get("stateEnteredEventDetails", {}).get("name") == "Bake"
+    )
+    judged = next(
+        e["timestamp"]
+        for e in cloud.history(started["execution_arn"])
+        if e.get("stateEnteredEventDetails", {}).get("name") == "Judge Step"
+    )
+    assert (judged - bake_started).total_seconds() < 1.0

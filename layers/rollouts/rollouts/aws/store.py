@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,6 +16,8 @@ from rollouts.models.rollout import Decision, Rollout, utcnow
 from rollouts.settings import get_settings
 
 META = "META"
+# Dedup and claim keys only need to outlive the redeliveries they guard against.
+KEY_TTL = timedelta(days=30)
 MAX_CONFLICT_RETRIES = 20
 
 
@@ -38,6 +40,10 @@ def _s(value: str) -> dict[str, str]:
 def _is_conditional_failure(error: ClientError) -> bool:
     code = error.response.get("Error", {}).get("Code", "")
     return code in ("ConditionalCheckFailedException", "TransactionCanceledException")
+
+
+def _expiry() -> dict[str, str]:
+    return {"N": str(int((utcnow() + KEY_TTL).timestamp()))}
 
 
 def rollout_pk(rollout_id: str) -> str:
@@ -117,7 +123,7 @@ def append_decision(decision: Decision, dedup_key: str | None = None) -> bool:
     guard = {
         "Put": {
             "TableName": _table(),
-            "Item": {"pk": _s(pk), "sk": _s(f"DEDUP#{dedup_key}")},
+            "Item": {"pk": _s(pk), "sk": _s(f"DEDUP#{dedup_key}"), "expires_at": _expiry()},
             "ConditionExpression": "attribute_not_exists(pk)",
         }
     }
@@ -151,7 +157,12 @@ def claim(rollout_id: str, key: str) -> bool:
     try:
         _ddb().put_item(
             TableName=_table(),
-            Item={"pk": _s(rollout_pk(rollout_id)), "sk": _s(f"CLAIM#{key}"), "at": _s(utcnow().isoformat())},
+            Item={
+                "pk": _s(rollout_pk(rollout_id)),
+                "sk": _s(f"CLAIM#{key}"),
+                "at": _s(utcnow().isoformat()),
+                "expires_at": _expiry(),
+            },
             ConditionExpression="attribute_not_exists(pk)",
         )
     except ClientError as error:

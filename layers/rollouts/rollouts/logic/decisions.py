@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from rollouts.aws import bus, store
 from rollouts.models.rollout import PUBLISHED_KINDS, Decision, DecisionKind, Rollout
-from rollouts.observability import logger
+from rollouts.observability import logger, metrics
 
 
 def record(
@@ -21,6 +23,7 @@ def record(
     if not store.append_decision(decision, dedup_key):
         return None
     logger.info(message, extra={"decision": kind.value, "evidence": decision.evidence})
+    metrics.add_metric(name=kind.value.replace(" ", ""), unit=MetricUnit.Count, value=1)
     if kind in PUBLISHED_KINDS:
         bus.publish(
             decision,

@@ -79,6 +79,11 @@ def handle_signal(signal: Signal) -> list[SignalResult]:
 def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
     rollout = store.get_rollout(rollout_id)
     logger.set_correlation_id(rollout_id)
+    if signal.source == SignalSource.OPERATOR and rollout.status == RolloutStatus.PROMOTING:
+        raise RolloutFinishedError(
+            f"rollout {rollout_id} is promoting: the candidate already has all the traffic and its config is being "
+            "applied; start a new rollout to go back"
+        )
     if rollout.status.is_final or rollout.status == RolloutStatus.ROLLING_BACK:
         if signal.source == SignalSource.OPERATOR:
             raise RolloutFinishedError(f"rollout {rollout_id} is {rollout.status.value}; it takes no more commands")

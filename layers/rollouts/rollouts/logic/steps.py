@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollouts.aws import alarms, endpoints, store
+from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.errors import (
     EndpointUpdateFailedError,
     EndpointUpdatingError,
@@ -195,13 +195,20 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
     if _endpoint(rollout)["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")
 
+    promote_now = [False]
+
     def change(r: Rollout) -> Rollout:
         # A signal that came before the token was stored is acted on now, not at the end of the bake.
         _raise_pending(r.pending)
+        promote_now[0] = any(p.command == "promote" for p in r.pending)
+        if promote_now[0]:
+            return r.model_copy(update={"pending": [p for p in r.pending if p.command != "promote"]})
         return r.model_copy(update={"task_token": task_token})
 
     store.update_rollout(rollout_id, change)
-    return {"baking": True}
+    if promote_now[0]:
+        workflows.succeed_task(task_token, {"command": "promote"})
+    return {"baking": not promote_now[0]}
 
 
 def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -276,6 +283,7 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
     if endpoint["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
     if target == "final":
+        _raise_pending(rollout.pending)
         config_name = _config_name(rollout, "final")
         original = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
         endpoints.create_endpoint_config(

@@ -7,7 +7,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from rollouts.monitoring.policy import MonitoringPolicy
 
@@ -104,7 +104,9 @@ class AlarmRule(Strict):
     statistic: str = "Average"
     threshold: float
     comparison: Comparison = Comparison.GREATER_THAN
-    period_seconds: int = Field(default=60, description="10, 30 or a multiple of 60")
+    period_seconds: int = Field(
+        default=60, description="A multiple of 60: SageMaker publishes these metrics per minute"
+    )
     evaluation_periods: int = Field(default=1, ge=1, le=10)
     datapoints_to_alarm: int | None = Field(default=None, ge=1, le=10)
 
@@ -118,8 +120,10 @@ class AlarmRule(Strict):
     @field_validator("period_seconds")
     @classmethod
     def _valid_period(cls, value: int) -> int:
-        if value not in (10, 30) and (value < 60 or value % 60):
-            raise ValueError("CloudWatch periods are 10, 30 or a multiple of 60 seconds")
+        if value < 60 or value % 60:
+            raise ValueError(
+                "the period must be a multiple of 60 seconds: SageMaker publishes these metrics per minute"
+            )
         return value
 
     @model_validator(mode="after")
@@ -172,8 +176,10 @@ class RolloutSpec(Strict):
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)
 
-    @model_validator(mode="after")
-    def _distinct_variants(self) -> RolloutSpec:
-        if self.baseline_variant and self.baseline_variant == self.candidate.resolved_variant_name:
-            raise ValueError("candidate.variant_name must differ from baseline_variant")
-        return self
+    @field_validator("candidate")
+    @classmethod
+    def _distinct_variants(cls, candidate: Candidate, info: ValidationInfo) -> Candidate:
+        baseline = info.data.get("baseline_variant")
+        if baseline and baseline == candidate.resolved_variant_name:
+            raise ValueError(f"the candidate's variant name '{baseline}' must differ from baseline_variant")
+        return candidate

@@ -128,7 +128,7 @@ def run(runs: int | None = None) -> dict[str, Any]:
                 "median_ms": round(median, 1),
                 "min_ms": round(min(samples[module]), 1),
                 "max_ms": round(max(samples[module]), 1),
-                "ratio_to_boto3": round(ratio, 2),
+                "ratio_to_boto3": round(ratio, 3),
                 "within_target": ratio <= TARGET_RATIO,
                 "beyond_boto3": beyond_baseline(import_profile(module, env), baseline_profile),
                 "samples_ms": [round(sample, 1) for sample in samples[module]],

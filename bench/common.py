@@ -18,10 +18,10 @@ def quiet() -> None:
     logging.getLogger("moto").setLevel(logging.CRITICAL)
 
 
-def runs_from_env(name: str, default: int) -> int:
-    """A run count: the environment variable `name` if set (at least 1), else `default`."""
+def runs_from_env(name: str, default: int, minimum: int = 1) -> int:
+    """A run count: the environment variable `name` if set (at least `minimum`), else `default`."""
     value = os.environ.get(name, "").strip()
-    return max(1, int(value)) if value else default
+    return max(minimum, int(value)) if value else default
 
 
 def _version(distribution: str) -> str:

@@ -43,20 +43,24 @@ def _summary(results: dict[str, Any]) -> list[str]:
         _row("---", "---", "---", "---"),
         _row(
             "Handler cold import",
-            f"slowest `{slowest['name']}` {_ms(slowest['median_ms'])} = {slowest['ratio_to_boto3']:.2f}x "
-            f"`import boto3` ({_ms(imports['boto3']['median_ms'])}); {len(over)} of {len(imports['handlers'])} over",
+            f"slowest `{slowest['name']}` {_ms(slowest['median_ms'])} = {slowest['ratio_to_boto3']:.3f}x "
+            f"`import boto3` ({_ms(imports['boto3']['median_ms'])}); {len(over)} of {len(imports['handlers'])} over"
+            + (": " + ", ".join(f"`{h['name']}` {h['ratio_to_boto3']:.3f}x" for h in over) if over else ""),
             f"every handler within {imports['target_ratio']:g}x bare boto3",
             _met(imports["met"]),
         ),
         _row(
             "Reaction to an alarm (local cloud)",
-            f"median {_s(react['median_s'])}, worst {_s(react['worst_s'])} ({react['runs']} runs)",
+            f"median {_s(react['median_s'])}, worst {_s(react['worst_s'])} ({react['runs']} runs, quiet observer); "
+            f"busy observer: median {_s(react['busy_observer'].get('median_s'))}, "
+            f"worst {_s(react['busy_observer'].get('worst_s'))} ({react['busy_observer']['runs']} runs)",
             f"under {react['target_seconds']:g} s",
             f"median {_met(react['median_met'])}, worst {_met(react['worst_met'])}",
         ),
         _row(
             "State transitions, healthy 4-step canary",
-            f"{trans['total_with_retries']} ({trans['states_entered']} states entered + {trans['retries']} retries)",
+            f"{trans['total_with_retries']} ({trans['states_entered']} states entered + {trans['retries']} retries; "
+            f"{trans['polling_transitions']} of them endpoint polling loops)",
             f"at most {trans['target']}",
             _met(trans["met"]),
         ),
@@ -71,8 +75,14 @@ def _cold_import(data: dict[str, Any]) -> list[str]:
         f"Median of {data['runs']} fresh interpreters per module; `import boto3` measured {data['boto3']['samples']} "
         "times in the same run, interleaved with the handlers (boto3, handler, boto3, handler...).",
         "",
-        _row("handler module", "median", "min - max", "x boto3", f"within {data['target_ratio']:g}x",
-             "largest imports beyond boto3 (self time, one `-X importtime` run)"),
+        _row(
+            "handler module",
+            "median",
+            "min - max",
+            "x boto3",
+            f"within {data['target_ratio']:g}x",
+            "largest imports beyond boto3 (self time, one `-X importtime` run)",
+        ),
         _row("---", "---:", "---:", "---:", "---", "---"),
     ]
     for handler in data["handlers"]:
@@ -82,15 +92,21 @@ def _cold_import(data: dict[str, Any]) -> list[str]:
                 f"`{handler['module']}`",
                 _ms(handler["median_ms"]),
                 f"{handler['min_ms']:.0f} - {handler['max_ms']:.0f} ms",
-                f"{handler['ratio_to_boto3']:.2f}",
+                f"{handler['ratio_to_boto3']:.3f}",
                 _met(handler["within_target"]),
                 extra,
             )
         )
     boto3 = data["boto3"]
     lines += [
-        _row("`boto3` alone", _ms(boto3["median_ms"]), f"{boto3['min_ms']:.0f} - {boto3['max_ms']:.0f} ms", "1.00",
-             "", ""),
+        _row(
+            "`boto3` alone",
+            _ms(boto3["median_ms"]),
+            f"{boto3['min_ms']:.0f} - {boto3['max_ms']:.0f} ms",
+            "1.000",
+            "",
+            "",
+        ),
         "",
         "Where the figures come from: `bench/cold_import.py` runs `python -c` once per sample with "
         "`time.perf_counter()` around `importlib.import_module(<module>)` only (interpreter start-up is outside "
@@ -112,40 +128,82 @@ def _cold_import(data: dict[str, Any]) -> list[str]:
 
 
 def _reaction(data: dict[str, Any]) -> list[str]:
+    busy = data["busy_observer"]
+    target = f"under {data['target_seconds']:g} s"
     lines = [
         "## 2. Reaction time to a guardrail alarm",
         "",
-        _row("figure", "value", "target"),
-        _row("---", "---:", "---"),
-        _row("median reaction", _s(data["median_s"]), f"under {data['target_seconds']:g} s: {_met(data['median_met'])}"),
-        _row("worst reaction", _s(data["worst_s"]), f"under {data['target_seconds']:g} s: {_met(data['worst_met'])}"),
-        _row("best reaction", _s(data["best_s"]), ""),
-        _row("event delivery (alarm call to the on_signal handler's start), median / worst",
-             f"{_s(data['delivery_median_s'])} / {_s(data['delivery_worst_s'])}", ""),
-        _row("control plane (on_signal start to the weights call), median / worst",
-             f"{_s(data['control_plane_median_s'])} / {_s(data['control_plane_worst_s'])}", ""),
+        _row("figure", "quiet observer (the figure)", "busy observer", "target"),
+        _row("---", "---:", "---:", "---"),
+        _row("runs", data["runs"], busy["runs"], ""),
+        _row(
+            "median reaction", _s(data["median_s"]), _s(busy.get("median_s")), f"{target}: {_met(data['median_met'])}"
+        ),
+        _row("worst reaction", _s(data["worst_s"]), _s(busy.get("worst_s")), f"{target}: {_met(data['worst_met'])}"),
+        _row("best reaction", _s(data["best_s"]), _s(busy.get("best_s")), ""),
+        _row(
+            "event delivery (alarm call to the on_signal handler's start), median / worst",
+            f"{_s(data['delivery_median_s'])} / {_s(data['delivery_worst_s'])}",
+            f"{_s(busy.get('delivery_median_s'))} / {_s(busy.get('delivery_worst_s'))}",
+            "",
+        ),
+        _row(
+            "control plane (on_signal handler's start to the weights call), median / worst",
+            f"{_s(data['control_plane_median_s'])} / {_s(data['control_plane_worst_s'])}",
+            f"{_s(busy.get('control_plane_median_s'))} / {_s(busy.get('control_plane_worst_s'))}",
+            "",
+        ),
+        _row(
+            "runs with a full garbage collection (generation 2) in the window",
+            data["runs_with_full_gc"],
+            busy.get("runs_with_full_gc", 0),
+            "",
+        ),
+        _row(
+            "longest garbage-collection pause in a window",
+            _s(data["gc_pause_worst_s"]),
+            _s(busy.get("gc_pause_worst_s")),
+            "",
+        ),
         "",
-        _row("run", "reaction", "event delivery", "control plane", "execution", "rollout"),
-        _row("---:", "---:", "---:", "---:", "---", "---"),
+        _row("run", "observer", "reaction", "event delivery", "control plane", "GC pauses (oldest gen.)", "execution"),
+        _row("---:", "---", "---:", "---:", "---:", "---:", "---"),
     ]
     for sample in data["samples"]:
+        generation = sample["gc_oldest_generation"]
         lines.append(
-            _row(sample["run"], _s(sample["reaction_s"]), _s(sample["delivery_s"]), _s(sample["control_plane_s"]),
-                 sample["execution_status"], sample["rollout_status"])
+            _row(
+                sample["run"],
+                sample["observer"],
+                _s(sample["reaction_s"]),
+                _s(sample["delivery_s"]),
+                _s(sample["control_plane_s"]),
+                f"{_s(sample['gc_pause_s'])} (gen. {generation})" if generation >= 0 else "none",
+                f"{sample['execution_status']}, rollout {sample['rollout_status']}",
+            )
         )
     lines += [
         "",
         f"Where the figures come from: `bench/reaction.py`, one `LocalCloud(time_scale={data['time_scale']:g})` "
         f"(deployed in {data['deploy_seconds']:.1f} s, outside the figures) and the endpoint of "
         "`sandbox.scenarios.create_endpoint`, reused run after run (each run checks first that the endpoint is back "
-        f"on its original config with `v1` at weight 1). Each run posts `/rollouts` with steps `{json.dumps(data['steps'])}`, "
-        "waits until the rollout item holds the bake's task token, takes `time.monotonic()` and calls CloudWatch "
-        "`SetAlarmState(rollouts-<id>-5xx-rate, ALARM)` (the local cloud turns it into the EventBridge event). The "
-        "reaction is the `at` of the first `UpdateEndpointWeightsAndCapacities` in the local cloud's call log "
-        "(`sandbox.patches.REGISTRY.calls`) that gives `v1` weight 1.0, minus that start; each execution is waited "
-        "for before the next run. The split comes from a timestamp taken as the `OnSignalFunction` handler starts. "
-        "This is the local cloud in one process (moto, handlers in process, threads sharing one GIL), not AWS: "
-        "EventBridge delivery and Lambda start-up on AWS have their own latencies.",
+        "on its original config with `v1` alone at weight 1). Each run posts `/rollouts` with steps "
+        f"`{json.dumps(data['steps'])}`, waits until the rollout item holds the bake's task token, takes "
+        "`time.monotonic()` and calls CloudWatch `SetAlarmState(rollouts-<id>-5xx-rate, ALARM)` (the local cloud "
+        "turns it into the EventBridge event). The reaction is the `at` of the first "
+        "`UpdateEndpointWeightsAndCapacities` in the local cloud's call log (`sandbox.patches.REGISTRY.calls`) that "
+        "gives `v1` weight 1.0, minus that start; every execution is waited for before the next run. The split "
+        "comes from a timestamp taken as the `OnSignalFunction` handler starts. A quiet observer reads only that "
+        "in-memory log until the weights call is there; a busy observer calls `cloud.wait_for_execution` at once, "
+        "as a test would. The control plane's code is the same in both; what differs is the local cloud's: everything "
+        "runs in one "
+        "interpreter (moto, the handlers, the state machine's threads share one GIL), and the observer's calls "
+        "(`LocalCloud.client` builds a new boto3 session per call) and the local EventBridge's asynchronous invoke "
+        "(`sandbox.patches._client` builds one per invoke) compete with the control plane's threads, and a full "
+        f"garbage collection of that one heap ({data['gc_tracked_objects']:,} objects tracked at the end) stops "
+        "every thread while it runs (the GC column: `gc.callbacks` during the window). On AWS each function has a "
+        "process and a heap of its own, and "
+        "EventBridge delivery and Lambda start-up have latencies of their own that this does not measure.",
         "",
     ]
     return lines
@@ -159,10 +217,17 @@ def _transitions(data: dict[str, Any]) -> list[str]:
         _row("---", "---:", "---"),
         _row("states entered", data["states_entered"], ""),
         _row("task retries (a task scheduled again within one state entry)", data["retries"], ""),
-        _row("transitions (states entered + retries)", data["total_with_retries"],
-             f"at most {data['target']}: {_met(data['met'])}"),
-        _row(f"of which endpoint polling loops ({data['polling_loops']} Wait states entered, each with its "
-             "re-check and choice)", data["polling_transitions"], ""),
+        _row(
+            "transitions (states entered + retries)",
+            data["total_with_retries"],
+            f"at most {data['target']}: {_met(data['met'])}",
+        ),
+        _row(
+            f"of which endpoint polling loops ({data['polling_loops']} Wait states entered, each with its "
+            "re-check and choice)",
+            data["polling_transitions"],
+            "",
+        ),
         "",
         _row("state", "type", "entered", "retries"),
         _row("---", "---", "---:", "---:"),
@@ -208,19 +273,32 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--import-runs", type=int, default=runs_from_env(cold_import.RUNS_ENV,
-                                                                           cold_import.DEFAULT_RUNS),
-                        help=f"fresh interpreters per module (env {cold_import.RUNS_ENV})")
-    parser.add_argument("--reaction-runs", type=int, default=runs_from_env(reaction.RUNS_ENV, reaction.DEFAULT_RUNS),
-                        help=f"alarms to react to (env {reaction.RUNS_ENV})")
+    parser.add_argument(
+        "--import-runs",
+        type=int,
+        default=runs_from_env(cold_import.RUNS_ENV, cold_import.DEFAULT_RUNS),
+        help=f"fresh interpreters per module (env {cold_import.RUNS_ENV})",
+    )
+    parser.add_argument(
+        "--reaction-runs",
+        type=int,
+        default=runs_from_env(reaction.RUNS_ENV, reaction.DEFAULT_RUNS),
+        help=f"alarms to react to, quiet observer (env {reaction.RUNS_ENV})",
+    )
+    parser.add_argument(
+        "--reaction-busy-runs",
+        type=int,
+        default=runs_from_env(reaction.BUSY_RUNS_ENV, reaction.DEFAULT_BUSY_RUNS, minimum=0),
+        help=f"alarms to react to, busy observer (env {reaction.BUSY_RUNS_ENV})",
+    )
     args = parser.parse_args(argv)
     quiet()
     began = time.monotonic()
     results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}
     print(f"1/3 cold import of the handlers ({args.import_runs} runs each)", flush=True)
     results["cold_import"] = cold_import.run(max(1, args.import_runs))
-    print(f"2/3 reaction time to an alarm ({args.reaction_runs} runs)", flush=True)
-    results["reaction"] = reaction.run(max(1, args.reaction_runs))
+    print(f"2/3 reaction time to an alarm ({args.reaction_runs} + {args.reaction_busy_runs} runs)", flush=True)
+    results["reaction"] = reaction.run(max(1, args.reaction_runs), max(0, args.reaction_busy_runs))
     print("3/3 state transitions of a healthy 4-step canary", flush=True)
     results["transitions"] = transitions.run()
     results["duration_seconds"] = round(time.monotonic() - began, 1)

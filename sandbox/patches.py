@@ -40,6 +40,7 @@ class Registry:
     calls: list[dict[str, Any]] = field(default_factory=list)
     monitoring_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    emit_endpoint_events: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def scaled(self, seconds: float) -> float:
@@ -311,6 +312,26 @@ def _variants(config_variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
+def _endpoint_event(endpoint: Any) -> None:
+    """SageMaker's "Endpoint State Change" event, with the status spelled as the documented example spells it."""
+    if not REGISTRY.emit_endpoint_events:
+        return
+    status = "".join(f"_{c}" if c.isupper() else c for c in endpoint.endpoint_status).lstrip("_").upper()
+    detail = {
+        "EndpointName": endpoint.endpoint_name,
+        "EndpointArn": endpoint.arn,
+        "EndpointConfigName": endpoint.endpoint_config_name,
+        "ProductionVariants": [
+            {"VariantName": v["VariantName"], "DesiredWeight": v.get("DesiredWeight")}
+            for v in endpoint.production_variants
+        ],
+        "EndpointStatus": status,
+        "LastModifiedTime": endpoint.last_modified_time.timestamp() * 1000,
+        "Tags": {},
+    }
+    put_event("aws.sagemaker", "SageMaker Endpoint State Change", detail, [endpoint.arn])
+
+
 def _sagemaker_imports() -> tuple[Any, Any]:
     from moto.core.responses import ActionResult
     from moto.sagemaker.exceptions import AWSValidationException
@@ -341,6 +362,7 @@ def update_endpoint(self: Any) -> Any:
     REGISTRY.log_call("UpdateEndpoint", endpoint=endpoint.endpoint_name, config=config.endpoint_config_name)
     endpoint.endpoint_status = "Updating"
     endpoint.last_modified_time = datetime.now(UTC)
+    _endpoint_event(endpoint)
 
     def finish() -> None:
         with REGISTRY.lock:
@@ -354,6 +376,7 @@ def update_endpoint(self: Any) -> Any:
                 endpoint.failure_reason = None
             endpoint.endpoint_status = "InService"
             endpoint.last_modified_time = datetime.now(UTC)
+        _endpoint_event(endpoint)
 
     timer = threading.Timer(REGISTRY.scaled(REGISTRY.endpoint_update_seconds), finish)
     timer.daemon = True

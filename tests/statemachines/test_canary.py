@@ -316,3 +316,29 @@ def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, en
         if e.get("stateEnteredEventDetails", {}).get("name") == "Judge Step"
     )
     assert (judged - bake_started).total_seconds() < 1.0
+
+
+def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(cloud, endpoint, canary_spec):
+    started = start(cloud, canary_spec)
+
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Each endpoint update is awaited once: the event ends the wait, no timeout loop runs.
+    entered = cloud.states_entered(started["execution_arn"])
+    assert entered.count("Await Endpoint") == 1
+    assert entered.count("Await Promotion") == 1
+    assert "Endpoint Still Updating" not in entered
+
+
+def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(cloud, endpoint, canary_spec):
+    # Given SageMaker's state-change events do not arrive
+    patches.REGISTRY.emit_endpoint_events = False
+    started = start(cloud, canary_spec)
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then each wait looks again after its timeout and the rollout still completes
+    assert execution["status"] == "SUCCEEDED"
+    entered = cloud.states_entered(started["execution_arn"])
+    assert "Endpoint Still Updating" in entered
+    assert view(cloud, started["rollout_id"])["status"] == "Promoted"

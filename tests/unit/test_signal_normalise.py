@@ -141,3 +141,18 @@ def test_a_processing_job_that_is_not_a_monitoring_execution_is_ignored() -> Non
 )
 def test_an_event_no_rollout_can_use_is_ignored(event: dict[str, object]) -> None:
     assert normalise(event) is None
+
+
+def test_endpoint_state_change_status_is_read_in_either_spelling() -> None:
+    # The documented event example says IN_SERVICE; the API's enum says InService.
+    for spelled in ("IN_SERVICE", "InService"):
+        event = {
+            "detail-type": "SageMaker Endpoint State Change",
+            "source": "aws.sagemaker",
+            "time": "2026-11-27T09:00:00Z",
+            "detail": {"EndpointName": "churn-predictor", "EndpointStatus": spelled},
+        }
+        signal = normalise(event)
+        assert signal is not None
+        assert signal.endpoint_name == "churn-predictor"
+        assert signal.endpoint_status == "InService"

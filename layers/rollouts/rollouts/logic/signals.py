@@ -7,7 +7,7 @@ from typing import Any
 from rollouts.aws import monitoring, store, workflows
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError
 from rollouts.logic.decisions import record
-from rollouts.logic.steps import ALARM_GUARD, SCHEDULE_GUARD
+from rollouts.logic.steps import ALARM_GUARD, SCHEDULE_GUARD, SETTLED, endpoint_settled
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
 from rollouts.monitoring import DEFAULT_POLICIES, MonitoringAction, MonitoringType, evaluate_policy, parse_violations
@@ -15,6 +15,7 @@ from rollouts.observability import logger
 
 ALARM_EVENT = "CloudWatch Alarm State Change"
 PROCESSING_JOB_EVENT = "SageMaker Processing Job State Change"
+ENDPOINT_EVENT = "SageMaker Endpoint State Change"
 FINISHED_JOB_STATES = ("Completed", "Failed", "Stopped")
 
 
@@ -35,6 +36,15 @@ def normalise(event: dict[str, Any]) -> Signal | None:
             reason=str(state.get("reason", "")),
             raw=event,
         )
+    if detail_type == ENDPOINT_EVENT and detail.get("EndpointName"):
+        endpoint_status = _endpoint_status(str(detail.get("EndpointStatus", "")))
+        return Signal(
+            source=SignalSource.ENDPOINT,
+            dedup_key=f"endpoint:{detail['EndpointName']}:{endpoint_status}:{event.get('time')}",
+            endpoint_name=detail["EndpointName"],
+            endpoint_status=endpoint_status,
+            raw=event,
+        )
     if detail_type == PROCESSING_JOB_EVENT and detail.get("MonitoringScheduleArn"):
         job_arn = detail.get("ProcessingJobArn")
         status = detail.get("ProcessingJobStatus")
@@ -48,6 +58,11 @@ def normalise(event: dict[str, Any]) -> Signal | None:
             raw=event,
         )
     return None
+
+
+def _endpoint_status(value: str) -> str:
+    """The event documents IN_SERVICE where the API says InService: accept both."""
+    return "".join(part.capitalize() for part in value.lower().split("_")) if "_" in value or value.isupper() else value
 
 
 def handle_event(event: dict[str, Any]) -> list[SignalResult]:
@@ -67,6 +82,8 @@ def _concerned(signal: Signal) -> list[str]:
 
 
 def handle_signal(signal: Signal) -> list[SignalResult]:
+    if signal.source == SignalSource.ENDPOINT:
+        return [_endpoint_changed(signal)]
     rollout_ids = _concerned(signal)
     if not rollout_ids:
         logger.info("Ignored a signal for nothing the control plane manages", extra={"signal": signal.dedup_key})
@@ -74,6 +91,17 @@ def handle_signal(signal: Signal) -> list[SignalResult]:
             SignalResult(rollout_id=None, outcome=SignalOutcome.IGNORED, message="no active rollout is guarded by it")
         ]
     return [_handle_for(rollout_id, signal) for rollout_id in rollout_ids]
+
+
+def _endpoint_changed(signal: Signal) -> SignalResult:
+    """Resume a rollout waiting for its endpoint. The event is a trigger; DescribeEndpoint is the truth."""
+    rollout_id = store.lock_holder(signal.endpoint_name or "")
+    if rollout_id is None or signal.endpoint_status not in SETTLED:
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message="no rollout waits on it")
+    logger.set_correlation_id(rollout_id)
+    if endpoint_settled(rollout_id):
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RESUMED, message="endpoint settled")
+    return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message="no wait to end")
 
 
 def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:

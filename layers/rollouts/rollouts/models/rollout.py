@@ -90,7 +90,8 @@ class Rollout(BaseModel):
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
     execution_arn: str | None = None
-    task_token: str | None = None
+    task_token: str | None = Field(default=None, description="Token of the running bake")
+    endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")
     pending: list[PendingSignal] = Field(default_factory=list)
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)

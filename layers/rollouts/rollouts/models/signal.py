@@ -12,6 +12,7 @@ class SignalSource(StrEnum):
     ALARM = "alarm"
     MONITORING = "monitoring"
     OPERATOR = "operator"
+    ENDPOINT = "endpoint"
 
 
 class OperatorCommand(StrEnum):
@@ -26,6 +27,8 @@ class Signal(BaseModel):
 
     source: SignalSource
     dedup_key: str
+    endpoint_name: str | None = None
+    endpoint_status: str | None = None
     alarm_name: str | None = None
     alarm_state: str | None = None
     schedule_name: str | None = None
@@ -43,6 +46,7 @@ class SignalOutcome(StrEnum):
     RECORDED = "recorded"
     INTERRUPTED = "interrupted"
     DEFERRED = "deferred"
+    RESUMED = "resumed"
 
 
 class SignalResult(BaseModel):

@@ -60,7 +60,7 @@ def _summary(results: dict[str, Any]) -> list[str]:
         _row(
             "State transitions, healthy 4-step canary",
             f"{trans['total_with_retries']} ({trans['states_entered']} states entered + {trans['retries']} retries; "
-            f"{trans['polling_transitions']} of them endpoint polling loops)",
+            f"{trans['second_looks']} second looks after an endpoint wait timed out)",
             f"at most {trans['target']}",
             _met(trans["met"]),
         ),
@@ -223,10 +223,7 @@ def _transitions(data: dict[str, Any]) -> list[str]:
             f"at most {data['target']}: {_met(data['met'])}",
         ),
         _row(
-            f"of which endpoint polling loops ({data['polling_loops']} Wait states entered, each with its "
-            "re-check and choice)",
-            data["polling_transitions"],
-            "",
+            "of which second looks after an endpoint wait timed out (no state-change event)", data["second_looks"], ""
         ),
         "",
         _row("state", "type", "entered", "retries"),
@@ -241,9 +238,9 @@ def _transitions(data: dict[str, Any]) -> list[str]:
         f"endpoint update of {data['endpoint_update_seconds']:g} simulated seconds (execution "
         f"{data['execution_status']}, rollout {data['rollout_status']}) and counts the events of "
         "`cloud.history(execution_arn)` whose type ends in `StateEntered`; a retry is a `TaskScheduled` beyond the "
-        "first within one state entry. The time scale is 0.01 rather than 0.001 so that the tasks' own run time, "
-        "which is not scaled, stays small beside the 30 s Waits: the number of polling loops is then the one the "
-        "simulated durations give. Polling loops grow with how long SageMaker takes to update the endpoint.",
+        "first within one state entry. Endpoint updates are awaited on SageMaker's state-change event, so the count "
+        "does not grow with how long an update takes; a wait whose event never comes looks again after 15 minutes "
+        "(one more transition).",
         "",
     ]
     return lines

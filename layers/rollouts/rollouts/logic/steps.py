@@ -13,7 +13,7 @@ from rollouts.errors import (
     RolloutAbortedError,
 )
 from rollouts.logic.decisions import record
-from rollouts.logic.start import check_against_endpoint
+from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.strategies import canary
 

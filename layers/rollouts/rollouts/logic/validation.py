@@ -1,0 +1,37 @@
+"""Checking a spec against the endpoint as it is, before anything changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollouts.aws import endpoints
+from rollouts.errors import InvalidRolloutError
+from rollouts.models.spec import RolloutSpec
+
+
+def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
+    """What the spec assumes about SageMaker, checked before anything changes. Returns the baseline facts."""
+    endpoint = endpoints.describe_endpoint(spec.endpoint_name)
+    if endpoint is None:
+        raise InvalidRolloutError(f"endpoint_name: no endpoint named '{spec.endpoint_name}' exists")
+    if not endpoints.model_exists(spec.candidate.model_name):
+        raise InvalidRolloutError(f"candidate.model_name: no model named '{spec.candidate.model_name}' exists")
+    config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
+    variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
+    if spec.baseline_variant:
+        if spec.baseline_variant not in variants:
+            raise InvalidRolloutError(
+                f"baseline_variant: '{spec.baseline_variant}' is not a variant of '{spec.endpoint_name}' ({variants})"
+            )
+        baseline = spec.baseline_variant
+    elif len(variants) == 1:
+        baseline = variants[0]
+    else:
+        raise InvalidRolloutError(f"baseline_variant: the endpoint has variants {variants}; name the baseline")
+    if spec.candidate.resolved_variant_name in variants:
+        raise InvalidRolloutError(
+            f"candidate.variant_name: '{spec.candidate.resolved_variant_name}' is already a variant of the endpoint"
+        )
+    if config.get("ShadowProductionVariants"):
+        raise InvalidRolloutError("endpoint_name: a canary cannot run on an endpoint with shadow variants")
+    return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}

@@ -23,14 +23,14 @@ help:
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 
-$(VENV)/.installed: requirements/dev.txt layers/rollouts/requirements.txt
+$(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/dev.lock
 	touch $@
 
-$(SAM_VENV)/.installed: requirements/sam.txt
+$(SAM_VENV)/.installed: requirements/sam.txt requirements/sam.lock
 	$(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/sam.txt -c requirements/sam.lock
 	touch $@
 
 demo: $(VENV)/.installed

@@ -233,7 +233,8 @@ def _summarise(
         )
         evidence = (breach or {}).get("evidence", {})
         if evidence.get("alarm"):
-            reason = f"alarm:{evidence['alarm'].rsplit('-', 2)[-2] + '-' + evidence['alarm'].rsplit('-', 1)[-1]}"
+            prefix = f"rollouts-{view['rollout_id']}-"
+            reason = f"alarm:{str(evidence['alarm']).removeprefix(prefix)}"
         elif evidence.get("violated"):
             reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(evidence['violated'])}"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rollouts.aws import alarms, endpoints, store, workflows
@@ -15,6 +16,7 @@ from rollouts.errors import (
 from rollouts.logic.decisions import record
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
+from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
 ALARM_GUARD = "ALARM"
@@ -99,8 +101,6 @@ def _data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] 
     existing = original.get("DataCaptureConfig")
     if existing and existing.get("EnableCapture"):
         return dict(existing)
-    from rollouts.settings import get_settings
-
     destination = rollout.spec.data_capture.destination_s3_uri or get_settings().data_capture_s3_uri
     if not destination:
         return None
@@ -339,8 +339,6 @@ def _reason(state: dict[str, Any]) -> tuple[str, str]:
     name = str(error.get("Error", "EndpointUpdateFailedError"))
     cause = str(error.get("Cause", ""))
     try:
-        import json
-
         parsed = json.loads(cause)
         cause = str(parsed.get("errorMessage", cause)) if isinstance(parsed, dict) else cause
     except ValueError:

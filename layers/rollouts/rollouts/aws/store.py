@@ -16,6 +16,9 @@ from rollouts.models.rollout import Decision, Rollout, utcnow
 from rollouts.settings import get_settings
 
 META = "META"
+# Kinds of guardrail in the guard index (GUARD#<kind>#<name> -> the rollouts it protects).
+ALARM_GUARD = "ALARM"
+SCHEDULE_GUARD = "SCHEDULE"
 # Dedup and claim keys only need to outlive the redeliveries they guard against.
 KEY_TTL = timedelta(days=30)
 MAX_CONFLICT_RETRIES = 20

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.aws import monitoring, store, workflows
+from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError
 from rollouts.logic.decisions import record
-from rollouts.logic.steps import ALARM_GUARD, SCHEDULE_GUARD, SETTLED, endpoint_settled
+from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
 from rollouts.monitoring import DEFAULT_POLICIES, MonitoringAction, MonitoringType, evaluate_policy, parse_violations

@@ -6,23 +6,19 @@ import json
 from typing import Any
 
 from rollouts.aws import alarms, endpoints, store, workflows
+from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
-    EndpointUpdateFailedError,
     EndpointUpdatingError,
     GuardrailBreachedError,
     InvalidRolloutError,
     RolloutAbortedError,
 )
 from rollouts.logic.decisions import record
+from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
-
-ALARM_GUARD = "ALARM"
-SCHEDULE_GUARD = "SCHEDULE"
-BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack")
-SETTLED = ("InService", "Failed", "OutOfService", "UpdateRollbackFailed")
 
 
 def _config_name(rollout: Rollout, suffix: str) -> str:
@@ -49,13 +45,6 @@ def _take_pending(rollout_id: str) -> list[PendingSignal]:
 
     store.update_rollout(rollout_id, change)
     return taken
-
-
-def _endpoint(rollout: Rollout) -> dict[str, Any]:
-    endpoint = endpoints.describe_endpoint(rollout.endpoint_name)
-    if endpoint is None:
-        raise EndpointUpdateFailedError(f"endpoint '{rollout.endpoint_name}' no longer exists")
-    return endpoint
 
 
 def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str, Any]:
@@ -151,7 +140,7 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
     rollout = store.update_rollout(
         rollout_id, lambda r: r.model_copy(update={"canary_config": config_name, "alarm_names": created})
     )
-    endpoint = _endpoint(rollout)
+    endpoint = endpoint_of(rollout)
     if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
         endpoints.update_endpoint(rollout.endpoint_name, config_name)
     record(
@@ -193,7 +182,7 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
 def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
     """Bake: once the weights are live, leave the task token where a signal can find it, and return."""
     rollout = store.get_rollout(rollout_id)
-    if _endpoint(rollout)["EndpointStatus"] in BUSY:
+    if endpoint_of(rollout)["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")
 
     promote_now = [False]
@@ -210,39 +199,6 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
     if promote_now[0]:
         workflows.succeed_task(task_token, {"command": "promote"})
     return {"baking": not promote_now[0]}
-
-
-def await_endpoint(rollout_id: str, task_token: str) -> dict[str, Any]:
-    """Await Endpoint (callback): the endpoint's state-change event ends the wait; so does a settled endpoint now."""
-    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": task_token}))
-    # The update may have finished before the token was stored: its event found no token to answer.
-    endpoint_settled(rollout_id)
-    return {"awaiting": True}
-
-
-def endpoint_settled(rollout_id: str) -> bool:
-    """End the wait for the endpoint, once, if the endpoint has settled; False if it has not or no wait runs.
-
-    The endpoint is described after the token is taken, so a late event about an earlier update cannot answer a
-    wait for a later one with stale facts.
-    """
-    token: list[str | None] = [None]
-
-    def take(r: Rollout) -> Rollout | None:
-        token[0] = r.endpoint_token
-        return r.model_copy(update={"endpoint_token": None}) if r.endpoint_token else None
-
-    rollout = store.update_rollout(rollout_id, take)
-    taken = token[0]
-    if not taken:
-        return False
-    endpoint = _endpoint(rollout)
-    if endpoint["EndpointStatus"] not in SETTLED:
-        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": r.endpoint_token or taken}))
-        return False
-    return workflows.succeed_task(
-        taken, {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}
-    )
 
 
 def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -313,7 +269,7 @@ def promote_candidate(rollout_id: str) -> dict[str, Any]:
 def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
     """Finalize Config / Restore Config: move the endpoint to the candidate-only config, or back to the original."""
     rollout = store.get_rollout(rollout_id)
-    endpoint = _endpoint(rollout)
+    endpoint = endpoint_of(rollout)
     if endpoint["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
     if target == "final":

@@ -1,0 +1,52 @@
+"""Waiting for an endpoint update: a callback wait that SageMaker's state-change event, or the task itself, ends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rollouts.aws import endpoints, store, workflows
+from rollouts.errors import EndpointUpdateFailedError
+from rollouts.models.rollout import Rollout
+
+BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+SETTLED = ("InService", "Failed", "OutOfService", "UpdateRollbackFailed")
+
+
+def endpoint_of(rollout: Rollout) -> dict[str, Any]:
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name)
+    if endpoint is None:
+        raise EndpointUpdateFailedError(f"endpoint '{rollout.endpoint_name}' no longer exists")
+    return endpoint
+
+
+def await_endpoint(rollout_id: str, task_token: str) -> dict[str, Any]:
+    """Await Endpoint (callback): the endpoint's state-change event ends the wait; so does a settled endpoint now."""
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": task_token}))
+    # The update may have finished before the token was stored: its event found no token to answer.
+    endpoint_settled(rollout_id)
+    return {"awaiting": True}
+
+
+def endpoint_settled(rollout_id: str) -> bool:
+    """End the wait for the endpoint, once, if the endpoint has settled; False if it has not or no wait runs.
+
+    The endpoint is described after the token is taken, so a late event about an earlier update cannot answer a
+    wait for a later one with stale facts.
+    """
+    token: list[str | None] = [None]
+
+    def take(r: Rollout) -> Rollout | None:
+        token[0] = r.endpoint_token
+        return r.model_copy(update={"endpoint_token": None}) if r.endpoint_token else None
+
+    rollout = store.update_rollout(rollout_id, take)
+    taken = token[0]
+    if not taken:
+        return False
+    endpoint = endpoint_of(rollout)
+    if endpoint["EndpointStatus"] not in SETTLED:
+        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": r.endpoint_token or taken}))
+        return False
+    return workflows.succeed_task(
+        taken, {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}
+    )

@@ -16,12 +16,13 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo test lint typecheck template build unit pytest bench clean
+.PHONY: help demo test lint typecheck template build unit pytest bench bench-judge clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  canary rollouts on the local cloud (no AWS account, no Docker)"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
+	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 
 $(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,9 @@ unit: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -W ignore -m bench.run
+
+bench-judge: $(VENV)/.installed
+	$(PY) -W ignore -m bench.judge
 
 clean:
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .hypothesis

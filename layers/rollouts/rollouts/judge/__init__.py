@@ -1,0 +1,47 @@
+"""The statistical judge: candidate vs baseline metrics in, an outcome with its evidence out; pure code."""
+
+from rollouts.judge.msprt import MsprtDesign, judge_msprt, log_likelihood_ratio
+from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, overall
+from rollouts.judge.rank import MannWhitney, RankDesign, judge_rank, mann_whitney_greater
+from rollouts.judge.sequential import (
+    GroupSequentialDesign,
+    RateComparison,
+    Spending,
+    boundaries,
+    compare_rates,
+    crossing_probabilities,
+    drift_for_power,
+    equal_fractions,
+    fixed_horizon_sample_size,
+    judge_sequential,
+    spent_alpha,
+)
+from rollouts.judge.threshold import ThresholdRule, judge_threshold
+
+__all__ = [
+    "Evidence",
+    "GroupSequentialDesign",
+    "MannWhitney",
+    "MetricVerdict",
+    "MsprtDesign",
+    "Outcome",
+    "RankDesign",
+    "RateComparison",
+    "Rule",
+    "Spending",
+    "ThresholdRule",
+    "boundaries",
+    "compare_rates",
+    "crossing_probabilities",
+    "drift_for_power",
+    "equal_fractions",
+    "fixed_horizon_sample_size",
+    "judge_msprt",
+    "judge_rank",
+    "judge_sequential",
+    "judge_threshold",
+    "log_likelihood_ratio",
+    "mann_whitney_greater",
+    "overall",
+    "spent_alpha",
+]

@@ -1,0 +1,94 @@
+"""Judge outcomes: the verdict on one metric, the evidence behind it, and the verdict on a whole step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Outcome(StrEnum):
+    """Argo Rollouts' analysis outcomes; Inconclusive means a person or a policy decides (bake longer, pause, fail)."""
+
+    SUCCESSFUL = "Successful"
+    FAILED = "Failed"
+    INCONCLUSIVE = "Inconclusive"
+
+
+class Rule(StrEnum):
+    """The rule that decided a verdict, so a decision can be filtered and counted without parsing sentences."""
+
+    BELOW_MINIMUM_SAMPLE = "BelowMinimumSample"
+    NO_DATA = "NoData"
+    BOUNDARY_CROSSED = "BoundaryCrossed"
+    BOUNDARY_NOT_CROSSED = "BoundaryNotCrossed"
+    FINAL_LOOK_NOT_CROSSED = "FinalLookNotCrossed"
+    LIKELIHOOD_RATIO_CROSSED = "LikelihoodRatioCrossed"
+    LIKELIHOOD_RATIO_NOT_CROSSED = "LikelihoodRatioNotCrossed"
+    MAXIMUM_SAMPLE_REACHED = "MaximumSampleReached"
+    SIGNIFICANT_INCREASE = "SignificantIncrease"
+    INCREASE_WITHIN_ALLOWED_CHANGE = "IncreaseWithinAllowedChange"
+    NO_SIGNIFICANT_INCREASE = "NoSignificantIncrease"
+    THRESHOLD_BREACHED = "ThresholdBreached"
+    THRESHOLD_MET = "ThresholdMet"
+
+
+class Evidence(BaseModel):
+    """What a verdict rests on: enough for a person to check the decision by hand."""
+
+    model_config = ConfigDict(frozen=True)
+
+    baseline_samples: int | None = Field(default=None, description="Requests (rates) or periods (rank tests)")
+    candidate_samples: int | None = None
+    baseline_estimate: float | None = Field(default=None, description="Error rate, or median of the period values")
+    candidate_estimate: float | None = None
+    statistic_name: str = Field(description="z, likelihood ratio, U or value")
+    statistic: float | None = None
+    boundary: float | None = Field(default=None, description="The value the statistic was compared to")
+    p_value: float | None = None
+    alpha: float | None = Field(default=None, description="The level the p-value was compared to")
+    effect_size: float | None = Field(
+        default=None, description="Relative change of the candidate over the baseline: 0.5 is +50 %"
+    )
+    allowed_change: float | None = Field(default=None, description="Relative change tolerated before failing")
+    look: int | None = None
+    looks: int | None = None
+    rule: Rule
+    explanation: str
+
+
+class MetricVerdict(BaseModel):
+    """The outcome on one metric, with its evidence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metric: str
+    outcome: Outcome
+    critical: bool = False
+    evidence: Evidence
+
+
+def overall(verdicts: Iterable[MetricVerdict]) -> Outcome:
+    """Any Failed fails the step (a critical one first of all); else any Inconclusive; else Successful.
+
+    With no judged metric there is nothing to object to, so the outcome is Successful: alarms and monitors, which are
+    not metrics, stop a rollout on their own path.
+    """
+    outcomes = {verdict.outcome for verdict in verdicts}
+    if Outcome.FAILED in outcomes:
+        return Outcome.FAILED
+    if Outcome.INCONCLUSIVE in outcomes:
+        return Outcome.INCONCLUSIVE
+    return Outcome.SUCCESSFUL
+
+
+def percent(rate: float) -> str:
+    """A rate as a person reads it: "2.1 %", with one more decimal below 1 % so that 0.04 % does not read 0.0 %."""
+    value = rate * 100
+    return f"{value:.2f} %" if abs(value) < 1 else f"{value:.1f} %"
+
+
+def relative_change(baseline: float, candidate: float) -> float | None:
+    """candidate / baseline - 1 (0.5 is +50 %); None when the baseline is 0 and no ratio exists."""
+    return candidate / baseline - 1 if baseline else None

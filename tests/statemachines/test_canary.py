@@ -371,3 +371,28 @@ def test_decisions_that_matter_outside_are_published_on_the_bus(cloud, endpoint,
     assert promoted["detail"]["rollout_id"] == started["rollout_id"]
     assert promoted["detail"]["endpoint_name"] == ENDPOINT
     assert promoted["detail"]["candidate_variant"] == CANDIDATE
+
+
+def test_breach_while_the_final_config_is_applied_still_rolls_back(cloud, endpoint, canary_spec):
+    # Given a rollout promoting: the candidate has all the traffic and its final config takes 3 s to apply
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
+    deadline = time.monotonic() + 10
+    while not store.get_rollout(started["rollout_id"]).final_config:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+    # When the candidate's alarm fires before the promotion is final
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{started['rollout_id']}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"], timeout=30)
+
+    # Then the candidate does not stay: the baseline is back on its original config
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Rollout Promoted" not in kinds(rollout)

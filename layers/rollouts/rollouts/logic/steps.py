@@ -349,6 +349,9 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
 def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
     """Finalize: remove the rollout's alarms and guards, release the lock, record and publish the outcome."""
     rollout = store.get_rollout(rollout_id)
+    if outcome == "promoted":
+        # A breach that arrived while the candidate-only config was applied still rolls the candidate back.
+        _raise_pending(rollout.pending)
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     weights = endpoints.live_weights(endpoint) if endpoint else rollout.weights
     if rollout.alarm_names:

@@ -1,0 +1,32 @@
+"""The demo's scenarios end to end on the local cloud: data plane, alarms, monitoring, the real template."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.scenarios import run
+
+pytestmark = pytest.mark.e2e
+
+FAST = 1 / 180  # one real second is three simulated minutes
+# The drift scenario runs its monitoring execution partway through a bake: at the demo's scale the bake lasts long
+# enough (5 s) for the execution, which reads the captured data, to finish inside it.
+DEMO = 1 / 60
+
+
+@pytest.mark.parametrize(
+    ("name", "outcome", "reason"),
+    [
+        ("healthy", "promoted", "all-steps-passed"),
+        ("error-spike", "rolled back", "alarm:5xx-rate"),
+        ("drift", "rolled back", "DataQuality-violations:age,income"),
+    ],
+)
+def test_scenario_ends_as_the_demo_says(name: str, outcome: str, reason: str) -> None:
+    result = run(name, out=lambda line: None, time_scale=DEMO if name == "drift" else FAST)
+
+    assert result.result_line == f"RESULT {name} {outcome} {reason}"
+    assert result.rollout["status"] == ("Promoted" if outcome == "promoted" else "RolledBack")
+    if outcome == "rolled back":
+        assert result.signal_to_restore_seconds is not None
+        assert result.signal_to_restore_seconds < 5

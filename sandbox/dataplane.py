@@ -199,13 +199,16 @@ class DataPlane:
                 continue
             dims = [{"Name": "EndpointName", "Value": self.endpoint_name}, {"Name": "VariantName", "Value": variant}]
             errors = sum(s.error for s in fresh)
+            # One 0-or-1 datapoint per request, as SageMaker publishes them: Average is the rate, Sum the count.
+            count = float(len(fresh))
+            per_request = {"SampleCount": count, "Sum": float(errors), "Minimum": 0.0, "Maximum": float(errors > 0)}
+            invocations = {"SampleCount": count, "Sum": count, "Minimum": 1.0, "Maximum": 1.0}
             data += [
-                {"MetricName": "Invocations", "Dimensions": dims, "Value": len(fresh), "Unit": "Count"},
+                {"MetricName": "Invocations", "Dimensions": dims, "StatisticValues": invocations, "Unit": "Count"},
                 {
                     "MetricName": "Invocation5XXErrors",
                     "Dimensions": dims,
-                    "Values": [0.0, 1.0],
-                    "Counts": [float(len(fresh) - errors), float(errors)],
+                    "StatisticValues": per_request,
                     "Unit": "Count",
                 },
                 {

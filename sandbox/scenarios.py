@@ -26,6 +26,8 @@ class Scenario:
     title: str
     candidate: ModelBehaviour
     monitor_after_seconds: float | None = None  # simulated seconds into the first step
+    baseline: ModelBehaviour = field(default_factory=lambda: ModelBehaviour(error_rate=0.0002))
+    judged: bool = False  # the 5XX rate is judged by the statistical judge instead of a threshold alarm
 
 
 @dataclass
@@ -59,11 +61,33 @@ SCENARIOS = {
             ModelBehaviour(error_rate=0.0002, input_shift={"income": 1.6, "age": 0.8}),
             monitor_after_seconds=150,
         ),
+        Scenario(
+            "small-regression",
+            "the candidate's 5XX rate doubles, 1 % to 2 %: too small for a threshold, caught by the judge",
+            ModelBehaviour(error_rate=0.02),
+            baseline=ModelBehaviour(error_rate=0.01),
+            judged=True,
+        ),
+        Scenario(
+            "no-regression",
+            "the candidate errs as often as the baseline, 1 %: the judge lets it through",
+            ModelBehaviour(error_rate=0.01),
+            baseline=ModelBehaviour(error_rate=0.01),
+            judged=True,
+        ),
     )
 }
 
 
-def spec() -> dict[str, Any]:
+def spec(judged: bool = False) -> dict[str, Any]:
+    """The canary the demo posts. Judged: three steps and a group-sequential check of the 5XX rate (alpha 0.001,
+    so that a demo of equal models almost never fails), in place of the 5XX threshold alarm."""
+    if judged:
+        body = spec()
+        body["strategy"]["steps"] = [{"weight": w, "bake": "5m"} for w in (10, 25, 50)]
+        body["guardrails"]["alarm_rules"] = body["guardrails"]["alarm_rules"][1:]
+        body["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "alpha": 0.001, "minimum_samples": 200}]
+        return body
     return {
         "endpoint_name": ENDPOINT,
         "candidate": {"model_name": CANDIDATE_MODEL, "instance_type": "ml.m5.large", "initial_instance_count": 1},
@@ -127,15 +151,12 @@ def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> Sce
     with LocalCloud(time_scale=time_scale, endpoint_update_seconds=120) as cloud:
         create_endpoint(cloud)
         plane = DataPlane(
-            cloud,
-            ENDPOINT,
-            {BASELINE_MODEL: ModelBehaviour(error_rate=0.0002), CANDIDATE_MODEL: scenario.candidate},
-            listener=listener,
+            cloud, ENDPOINT, {BASELINE_MODEL: scenario.baseline, CANDIDATE_MODEL: scenario.candidate}, listener=listener
         )
         plane_ref.append(plane)
         monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
         plane.start()
-        started = cloud.api("POST", "/rollouts", spec())
+        started = cloud.api("POST", "/rollouts", spec(judged=scenario.judged))
         if started.status != 201:
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
@@ -235,6 +256,9 @@ def _summarise(
         if evidence.get("alarm"):
             prefix = f"rollouts-{view['rollout_id']}-"
             reason = f"alarm:{str(evidence['alarm']).removeprefix(prefix)}"
+        elif any(m["outcome"] == "Failed" for m in evidence.get("metrics", [])):
+            failed = [m["metric"] for m in evidence["metrics"] if m["outcome"] == "Failed"]
+            reason = "judged:" + ",".join(name.split("(")[-1].rstrip(")") for name in failed)
         elif evidence.get("violated"):
             reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(evidence['violated'])}"
         else:

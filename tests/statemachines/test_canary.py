@@ -396,3 +396,64 @@ def test_breach_while_the_final_config_is_applied_still_rolls_back(cloud, endpoi
     rollout = view(cloud, started["rollout_id"])
     assert_safe_rolled_back(cloud, rollout)
     assert "Rollout Promoted" not in kinds(rollout)
+
+
+def publish_counts(cloud: LocalCloud, variant: str, requests: int, errors: int) -> None:
+    dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": variant}]
+    cloud.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Dimensions": dims,
+                "Unit": "Count",
+                "StatisticValues": {"SampleCount": requests, "Sum": requests, "Minimum": 1, "Maximum": 1},
+            },
+            {
+                "MetricName": "Invocation5XXErrors",
+                "Dimensions": dims,
+                "Unit": "Count",
+                "StatisticValues": {"SampleCount": requests, "Sum": errors, "Minimum": 0, "Maximum": 1},
+            },
+        ],
+    )
+
+
+def end_bake(cloud: LocalCloud, rollout_id: str) -> None:
+    token = store.get_rollout(rollout_id).task_token
+    assert token
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
+    cloud.client("stepfunctions").send_task_success(taskToken=token, output="{}")
+
+
+@pytest.mark.parametrize(
+    ("candidate_errors", "status", "outcome"), [(250, "RolledBack", "Failed"), (52, "Promoted", "Successful")]
+)
+def test_the_judge_decides_on_the_error_rates_with_its_evidence(
+    cloud, endpoint, canary_spec, candidate_errors, status, outcome
+):
+    # Given a one-step canary whose 5XX rate is judged, and the counts CloudWatch holds at the end of the bake
+    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "alpha": 0.05}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    publish_counts(cloud, BASELINE, requests=20_000, errors=200)  # 1 %
+    publish_counts(cloud, CANDIDATE, requests=5_000, errors=candidate_errors)  # 5 % or about 1 %
+
+    # When the bake ends
+    end_bake(cloud, started["rollout_id"])
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the step's verdict and its evidence are in the decision log, and the rollout ends accordingly
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == status
+    judged = next(d for d in rollout["decisions"] if d["kind"] == "Step Judged")
+    verdict = judged["evidence"]["metrics"][0]
+    assert verdict["outcome"] == outcome
+    assert verdict["evidence"]["candidate_samples"] == 5_000
+    assert verdict["evidence"]["baseline_samples"] >= 20_000
+    assert verdict["evidence"]["boundary"] == pytest.approx(1.645, abs=1e-3)
+    assert "O'Brien-Fleming" in judged["message"]
+    if status == "RolledBack":
+        assert_safe_rolled_back(cloud, rollout)

@@ -13,10 +13,12 @@ from rollouts.errors import (
     InvalidRolloutError,
     RolloutAbortedError,
 )
+from rollouts.judge import Outcome, overall
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
+from rollouts.logic.judging import judge_rates
 from rollouts.logic.validation import check_against_endpoint
-from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
+from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus, utcnow
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -166,7 +168,10 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
     endpoints.set_weights(rollout.endpoint_name, weights)
     rollout = store.update_rollout(
-        rollout_id, lambda r: r.model_copy(update={"step_index": step_index, "weights": weights})
+        rollout_id,
+        lambda r: r.model_copy(
+            update={"step_index": step_index, "weights": weights, "canary_started_at": r.canary_started_at or utcnow()}
+        ),
     )
     record(
         rollout,
@@ -237,11 +242,27 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
     last = step_index + 1 >= steps
+    verdicts = judge_rates(rollout, step_index)
+    evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
+    outcome = overall(verdicts)
+    explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
+    # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
+    if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label} failed: {explained}",
+            {**evidence, "outcome": Outcome.FAILED.value},
+            f"judge-{step_index}",
+        )
+        raise GuardrailBreachedError(f"step {step_index + 1} judged Failed: {explained}")
     record(
         rollout,
         DecisionKind.STEP_JUDGED,
-        f"{label} passed: no guardrail fired during the bake" + ("; promoting" if last else ""),
-        {**evidence, "outcome": "Successful"},
+        f"{label} passed: no guardrail fired during the bake"
+        + (f"; {explained}" if explained else "")
+        + ("; promoting" if last else ""),
+        {**evidence, "outcome": Outcome.SUCCESSFUL.value if last or not verdicts else outcome.value},
         f"judge-{step_index}",
     )
     return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}

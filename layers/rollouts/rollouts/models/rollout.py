@@ -89,6 +89,7 @@ class Rollout(BaseModel):
     canary_config: str | None = None
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
+    canary_started_at: datetime | None = Field(default=None, description="When the candidate first got traffic")
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")

@@ -137,6 +137,23 @@ class AlarmRule(Strict):
         return bool(_PERCENTILE.match(self.statistic))
 
 
+class RateCheck(Strict):
+    """Judge the candidate's error rate against the baseline's at every step, with a stated false-alarm rate.
+
+    A one-sided group-sequential test (O'Brien-Fleming-type spending over the canary's steps) on the cumulative
+    counts of the metric and of Invocations per variant; see `rollouts.judge.sequential`.
+    """
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$")
+    metric: Literal[VariantMetric.INVOCATION_5XX_ERRORS, VariantMetric.INVOCATION_4XX_ERRORS] = (
+        VariantMetric.INVOCATION_5XX_ERRORS
+    )
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="False-alarm rate over all the steps")
+    allowed_relative_change: float = Field(default=0.0, ge=0, le=10, description="0.1 tolerates a rate 10 % higher")
+    minimum_samples: int = Field(default=100, ge=1, description="Requests per variant below which it is Inconclusive")
+    critical: bool = True
+
+
 class MonitoringGuard(Strict):
     """A SageMaker Model Monitor schedule whose results guard the rollout."""
 
@@ -148,12 +165,16 @@ class Guardrails(Strict):
     alarms: list[str] = Field(default_factory=list, max_length=10, description="Existing CloudWatch alarm names")
     alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
+    rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Guardrails:
         names = [rule.name for rule in self.alarm_rules]
         if len(names) != len(set(names)):
             raise ValueError("alarm_rules names must be unique")
+        checks = [check.name for check in self.rate_checks]
+        if len(checks) != len(set(checks)):
+            raise ValueError("rate_checks names must be unique")
         return self
 
 

@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario == "help":
         print("Scenarios (make demo SCENARIO=<name>; plain `make demo` runs " + ", ".join(TOUR) + "):")
         for scenario in SCENARIOS.values():
-            print(f"  {scenario.name:12s} {scenario.title}")
+            print(f"  {scenario.name:17s} {scenario.title}")
         return 0
     names = list(TOUR) if args.scenario == "all" else [args.scenario]
     unknown = [name for name in names if name not in SCENARIOS]

@@ -4,14 +4,19 @@ from rollouts.judge.msprt import MsprtDesign, judge_msprt, log_likelihood_ratio
 from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, overall
 from rollouts.judge.rank import MannWhitney, RankDesign, judge_rank, mann_whitney_greater
 from rollouts.judge.sequential import (
+    NORMAL_APPROXIMATION_ABOVE,
+    ConditionalComparison,
     GroupSequentialDesign,
     RateComparison,
+    RateStatistic,
     Spending,
     boundaries,
     compare_rates,
+    conditional_z,
     crossing_probabilities,
     drift_for_power,
     equal_fractions,
+    exact_conditional,
     fixed_horizon_sample_size,
     judge_sequential,
     spent_alpha,
@@ -19,6 +24,8 @@ from rollouts.judge.sequential import (
 from rollouts.judge.threshold import ThresholdRule, judge_threshold
 
 __all__ = [
+    "NORMAL_APPROXIMATION_ABOVE",
+    "ConditionalComparison",
     "Evidence",
     "GroupSequentialDesign",
     "MannWhitney",
@@ -27,14 +34,17 @@ __all__ = [
     "Outcome",
     "RankDesign",
     "RateComparison",
+    "RateStatistic",
     "Rule",
     "Spending",
     "ThresholdRule",
     "boundaries",
     "compare_rates",
+    "conditional_z",
     "crossing_probabilities",
     "drift_for_power",
     "equal_fractions",
+    "exact_conditional",
     "fixed_horizon_sample_size",
     "judge_msprt",
     "judge_rank",

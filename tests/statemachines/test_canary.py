@@ -455,5 +455,8 @@ def test_the_judge_decides_on_the_error_rates_with_its_evidence(
     assert verdict["evidence"]["baseline_samples"] >= 20_000
     assert verdict["evidence"]["boundary"] == pytest.approx(1.645, abs=1e-3)
     assert "O'Brien-Fleming" in judged["message"]
+    final = rollout["decisions"][-1]
+    assert final["kind"] in ("Rollout Promoted", "Rollout Rolled Back")
+    assert final["evidence"]["judgement"][0]["outcome"] == outcome  # the published event carries the evidence
     if status == "RolledBack":
         assert_safe_rolled_back(cloud, rollout)

@@ -178,7 +178,8 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
         DecisionKind.TRAFFIC_SHIFTED,
         f"Step {step_index + 1}/{len(rollout.spec.strategy.steps)}: candidate '{rollout.candidate_variant}' at "
         f"{step.weight:g} % for {step.bake_seconds} s",
-        {"step": step_index, "weights": weights, "bake_seconds": step.bake_seconds},
+        # The verdicts that allowed this step travel with the event that announces it.
+        {"step": step_index, "weights": weights, "bake_seconds": step.bake_seconds, "judgement": rollout.judgement},
         dedup_key=f"shift-{step_index}",
     )
     return {"index": step.index, "weight": step.weight, "bake_seconds": step.bake_seconds, "is_last": step.is_last}
@@ -244,6 +245,8 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     last = step_index + 1 >= steps
     verdicts = judge_rates(rollout, step_index)
     evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
+    if verdicts:
+        rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
     outcome = overall(verdicts)
     explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
     # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
@@ -388,7 +391,12 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         rollout_id,
         lambda r: r.model_copy(update={"status": status, "weights": weights, "task_token": None, "pending": []}),
     )
-    evidence = {"weights": weights, "endpoint_config": endpoint.get("EndpointConfigName"), "reason": rollout.reason}
+    evidence = {
+        "weights": weights,
+        "endpoint_config": endpoint.get("EndpointConfigName"),
+        "reason": rollout.reason,
+        "judgement": rollout.judgement,
+    }
     if promoted:
         message = (
             f"Promoted: endpoint '{rollout.endpoint_name}' serves candidate '{rollout.candidate_variant}' alone "

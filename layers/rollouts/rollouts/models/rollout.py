@@ -90,6 +90,9 @@ class Rollout(BaseModel):
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
     canary_started_at: datetime | None = Field(default=None, description="When the candidate first got traffic")
+    judgement: list[dict[str, Any]] = Field(
+        default_factory=list, description="The last step's metric verdicts with their evidence"
+    )
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")

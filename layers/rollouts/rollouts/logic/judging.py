@@ -1,12 +1,16 @@
-"""Judging a canary step on metrics: read the cumulative counts of both variants and ask the judge."""
+"""Judge Step: pending signals, guard alarms and the statistical judge on the metrics of both variants."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from rollouts.aws import metrics
-from rollouts.judge import GroupSequentialDesign, MetricVerdict, judge_sequential
-from rollouts.models.rollout import Rollout
+from rollouts.aws import alarms, metrics, store
+from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
+from rollouts.judge import GroupSequentialDesign, MetricVerdict, Outcome, judge_sequential, overall
+from rollouts.logic.decisions import record
+from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.models.rollout import DecisionKind, Rollout
 from rollouts.models.spec import RateCheck
 
 INVOCATIONS = "Invocations"
@@ -66,3 +70,67 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
             )
         )
     return verdicts
+
+
+def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge Step: after the bake, decide whether to go on, promote now, or roll back."""
+    pending = take_pending(rollout_id)
+    rollout = store.get_rollout(rollout_id)
+    steps = len(rollout.spec.strategy.steps)
+    label = f"Step {step_index + 1}/{steps}"
+    try:
+        raise_pending(pending)
+    except (GuardrailBreachedError, RolloutAbortedError) as error:
+        record(
+            rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}"
+        )
+        raise
+    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+    if "promote" in commands:
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label}: an operator asked to promote now",
+            {"outcome": "Successful", "rule": "operator promote"},
+            f"judge-{step_index}",
+        )
+        return {"endpoint_name": rollout.endpoint_name, "next": "promote", "next_step": step_index + 1}
+    firing = alarms.firing(rollout.guard_alarm_names)
+    evidence: dict[str, Any] = {"alarms_checked": rollout.guard_alarm_names, "alarms_firing": firing}
+    if firing:
+        names = ", ".join(alarm["alarm"] for alarm in firing)
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label} failed: alarm in ALARM: {names}",
+            {**evidence, "outcome": "Failed"},
+            f"judge-{step_index}",
+        )
+        raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
+    last = step_index + 1 >= steps
+    verdicts = judge_rates(rollout, step_index)
+    evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
+    if verdicts:
+        rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
+    outcome = overall(verdicts)
+    explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
+    # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
+    if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label} failed: {explained}",
+            {**evidence, "outcome": Outcome.FAILED.value},
+            f"judge-{step_index}",
+        )
+        raise GuardrailBreachedError(f"step {step_index + 1} judged Failed: {explained}")
+    record(
+        rollout,
+        DecisionKind.STEP_JUDGED,
+        f"{label} passed: no guardrail fired during the bake"
+        + (f"; {explained}" if explained else "")
+        + ("; promoting" if last else ""),
+        {**evidence, "outcome": Outcome.SUCCESSFUL.value if last or not verdicts else outcome.value},
+        f"judge-{step_index}",
+    )
+    return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}

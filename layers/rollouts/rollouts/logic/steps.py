@@ -9,44 +9,19 @@ from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
     EndpointUpdatingError,
-    GuardrailBreachedError,
     InvalidRolloutError,
-    RolloutAbortedError,
 )
-from rollouts.judge import Outcome, overall
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
-from rollouts.logic.judging import judge_rates
+from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
-from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus, utcnow
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus, utcnow
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
 
 def _config_name(rollout: Rollout, suffix: str) -> str:
     return f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-{suffix}"[:63]
-
-
-def _raise_pending(pending: list[PendingSignal]) -> None:
-    for signal in pending:
-        if signal.error == RolloutAbortedError.__name__:
-            raise RolloutAbortedError(signal.cause)
-    for signal in pending:
-        if signal.error == GuardrailBreachedError.__name__:
-            raise GuardrailBreachedError(signal.cause)
-
-
-def _take_pending(rollout_id: str) -> list[PendingSignal]:
-    taken: list[PendingSignal] = []
-
-    def change(r: Rollout) -> Rollout | None:
-        taken[:] = r.pending
-        if not r.pending and not r.task_token:
-            return None
-        return r.model_copy(update={"pending": [], "task_token": None})
-
-    store.update_rollout(rollout_id, change)
-    return taken
 
 
 def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str, Any]:
@@ -118,7 +93,7 @@ def _candidate_variant(rollout: Rollout, weight: float) -> dict[str, Any]:
 def prepare_variants(rollout_id: str) -> dict[str, Any]:
     """Prepare Variants: a config with the baseline and the candidate at weight 0, data capture on, then update."""
     rollout = store.get_rollout(rollout_id)
-    _raise_pending(rollout.pending)
+    raise_pending(rollout.pending)
     original = endpoints.describe_endpoint_config(rollout.original_config or "")
     if original is None:
         raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
@@ -163,7 +138,7 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
 def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     """Shift Traffic: give the candidate the step's weight."""
     rollout = store.get_rollout(rollout_id)
-    _raise_pending(rollout.pending)
+    raise_pending(rollout.pending)
     step = canary.step_at(rollout.spec.strategy, step_index)
     weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
     endpoints.set_weights(rollout.endpoint_name, weights)
@@ -195,7 +170,7 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
 
     def change(r: Rollout) -> Rollout:
         # A signal that came before the token was stored is acted on now, not at the end of the bake.
-        _raise_pending(r.pending)
+        raise_pending(r.pending)
         promote_now[0] = any(p.command == "promote" for p in r.pending)
         if promote_now[0]:
             return r.model_copy(update={"pending": [p for p in r.pending if p.command != "promote"]})
@@ -207,74 +182,10 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
     return {"baking": not promote_now[0]}
 
 
-def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Judge Step: after the bake, decide whether to go on, promote now, or roll back."""
-    pending = _take_pending(rollout_id)
-    rollout = store.get_rollout(rollout_id)
-    steps = len(rollout.spec.strategy.steps)
-    label = f"Step {step_index + 1}/{steps}"
-    try:
-        _raise_pending(pending)
-    except (GuardrailBreachedError, RolloutAbortedError) as error:
-        record(
-            rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}"
-        )
-        raise
-    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
-    if "promote" in commands:
-        record(
-            rollout,
-            DecisionKind.STEP_JUDGED,
-            f"{label}: an operator asked to promote now",
-            {"outcome": "Successful", "rule": "operator promote"},
-            f"judge-{step_index}",
-        )
-        return {"endpoint_name": rollout.endpoint_name, "next": "promote", "next_step": step_index + 1}
-    firing = alarms.firing(rollout.guard_alarm_names)
-    evidence: dict[str, Any] = {"alarms_checked": rollout.guard_alarm_names, "alarms_firing": firing}
-    if firing:
-        names = ", ".join(alarm["alarm"] for alarm in firing)
-        record(
-            rollout,
-            DecisionKind.STEP_JUDGED,
-            f"{label} failed: alarm in ALARM: {names}",
-            {**evidence, "outcome": "Failed"},
-            f"judge-{step_index}",
-        )
-        raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
-    last = step_index + 1 >= steps
-    verdicts = judge_rates(rollout, step_index)
-    evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
-    if verdicts:
-        rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
-    outcome = overall(verdicts)
-    explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
-    # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
-    if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
-        record(
-            rollout,
-            DecisionKind.STEP_JUDGED,
-            f"{label} failed: {explained}",
-            {**evidence, "outcome": Outcome.FAILED.value},
-            f"judge-{step_index}",
-        )
-        raise GuardrailBreachedError(f"step {step_index + 1} judged Failed: {explained}")
-    record(
-        rollout,
-        DecisionKind.STEP_JUDGED,
-        f"{label} passed: no guardrail fired during the bake"
-        + (f"; {explained}" if explained else "")
-        + ("; promoting" if last else ""),
-        {**evidence, "outcome": Outcome.SUCCESSFUL.value if last or not verdicts else outcome.value},
-        f"judge-{step_index}",
-    )
-    return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}
-
-
 def promote_candidate(rollout_id: str) -> dict[str, Any]:
     """Promote: the candidate takes all the traffic."""
     rollout = store.get_rollout(rollout_id)
-    _raise_pending(rollout.pending)
+    raise_pending(rollout.pending)
     weights = canary.split(100.0, rollout.baseline_variant or "", rollout.candidate_variant)
     endpoints.set_weights(rollout.endpoint_name, weights)
     rollout = store.update_rollout(
@@ -297,7 +208,7 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
     if endpoint["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
     if target == "final":
-        _raise_pending(rollout.pending)
+        raise_pending(rollout.pending)
         config_name = _config_name(rollout, "final")
         original = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
         endpoints.create_endpoint_config(
@@ -375,7 +286,7 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
     rollout = store.get_rollout(rollout_id)
     if outcome == "promoted":
         # A breach that arrived while the candidate-only config was applied still rolls the candidate back.
-        _raise_pending(rollout.pending)
+        raise_pending(rollout.pending)
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     weights = endpoints.live_weights(endpoint) if endpoint else rollout.weights
     if rollout.alarm_names:

@@ -70,6 +70,7 @@ bench: $(VENV)/.installed
 
 bench-judge: $(VENV)/.installed
 	$(PY) -W ignore -m bench.judge
+	$(PY) -W ignore -m bench.run --render-only
 
 clean:
 	rm -rf .aws-sam $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .hypothesis

@@ -246,6 +246,48 @@ def _transitions(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+JUDGE_RESULTS = ROOT / "bench" / "results" / "judge.json"
+
+
+def _judge() -> list[str]:
+    """The statistical judge's figures, from the last `make bench-judge` (its own run, its own date)."""
+    if not JUDGE_RESULTS.exists():
+        return []
+    data = json.loads(JUDGE_RESULTS.read_text())
+    return [
+        "## 4. The statistical judge (from `make bench-judge`)",
+        "",
+        f"Measured by `make bench-judge` on {data['date']} with {data['replications']:,} replications per case; the "
+        "full tables and how the design is sized are in `docs/benchmarks-judge.md`. Baseline error rate "
+        f"{data['baseline_error_rate']:.0%}, one-sided alpha {data['alpha']:g}, {data['looks']} looks, "
+        f"statistic `{data['statistic']}`.",
+        "",
+        _row("figure", "50/50 split", "10 % canary traffic", "target"),
+        _row("---", "---:", "---:", "---"),
+        _row(
+            "false alarms, equal candidate, judged at every step",
+            f"{data['false_alarm_rate']:.4f}",
+            f"{data['canary_10_percent_false_alarm_rate']:.4f}",
+            "<= 0.05",
+        ),
+        _row("naive repeated z-test at the same looks", f"{data['naive_false_alarm_rate']:.4f}", "", "(comparison)"),
+        _row("power, 1 % -> 2 %", f"{data['power']:.4f}", f"{data['canary_10_percent_power']:.4f}", ">= 0.80"),
+        _row(
+            "expected candidate requests under 1 % -> 2 %",
+            f"{data['expected_n_per_arm']:,.0f}",
+            f"{data['canary_10_percent_expected_candidate_requests']:,.0f}",
+            "<= fixed horizon",
+        ),
+        _row(
+            "fixed-horizon one-sided test (closed form)",
+            f"{data['fixed_horizon_n_per_arm']:,}",
+            f"{data['canary_10_percent_fixed_horizon_candidate_requests']:,}",
+            "",
+        ),
+        "",
+    ]
+
+
 def render(results: dict[str, Any]) -> str:
     facts = results["machine"]
     lines = [
@@ -264,6 +306,7 @@ def render(results: dict[str, Any]) -> str:
         *_cold_import(results["cold_import"]),
         *_reaction(results["reaction"]),
         *_transitions(results["transitions"]),
+        *_judge(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -288,7 +331,15 @@ def main(argv: list[str] | None = None) -> int:
         default=runs_from_env(reaction.BUSY_RUNS_ENV, reaction.DEFAULT_BUSY_RUNS, minimum=0),
         help=f"alarms to react to, busy observer (env {reaction.BUSY_RUNS_ENV})",
     )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite docs/benchmarks.md from the stored results without measuring again",
+    )
     args = parser.parse_args(argv)
+    if args.render_only:
+        DOC.write_text(render(json.loads(RESULTS.read_text())))
+        return 0
     quiet()
     began = time.monotonic()
     results: dict[str, Any] = {"generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine()}

@@ -7,7 +7,15 @@ from typing import Any
 
 from rollouts.aws import alarms, metrics, store
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
-from rollouts.judge import GroupSequentialDesign, MetricVerdict, Outcome, judge_sequential, overall
+from rollouts.judge import (
+    GroupSequentialDesign,
+    MetricVerdict,
+    MsprtDesign,
+    Outcome,
+    judge_msprt,
+    judge_sequential,
+    overall,
+)
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout
@@ -50,26 +58,43 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
             variant: int(metrics.variant_sum(rollout.endpoint_name, variant, check.metric.value, start, end))
             for variant in (baseline, candidate)
         }
+        label = "5XX rate" if check.metric.value == "Invocation5XXErrors" else "4XX rate"
+        name = f"{label} ({check.name})"
+        counts = (errors[baseline], requests[baseline], errors[candidate], requests[candidate])
+        if check.test == "msprt":
+            verdicts.append(_msprt(rollout, check, name, counts, last=step_index + 1 == len(fractions)))
+            continue
         design = GroupSequentialDesign(
             alpha=check.alpha,
             fractions=fractions,
             minimum_samples_per_arm=check.minimum_samples,
             allowed_relative_change=check.allowed_relative_change,
         )
-        label = "5XX rate" if check.metric.value == "Invocation5XXErrors" else "4XX rate"
-        verdicts.append(
-            judge_sequential(
-                f"{label} ({check.name})",
-                design,
-                step_index + 1,
-                errors[baseline],
-                requests[baseline],
-                errors[candidate],
-                requests[candidate],
-                critical=check.critical,
-            )
-        )
+        verdicts.append(judge_sequential(name, design, step_index + 1, *counts, critical=check.critical))
     return verdicts
+
+
+def _msprt(
+    rollout: Rollout, check: RateCheck, name: str, counts: tuple[int, int, int, int], last: bool
+) -> MetricVerdict:
+    """The always-valid test: its p-value only falls, so the previous step's p-value is carried over."""
+    previous = next(
+        (
+            float(v["evidence"]["p_value"])
+            for v in rollout.judgement
+            if v.get("metric") == name and v.get("evidence", {}).get("p_value") is not None
+        ),
+        1.0,
+    )
+    design = MsprtDesign(
+        alpha=check.alpha,
+        mixing_sd=check.msprt_mixing_sd,
+        minimum_samples_per_arm=check.minimum_samples,
+        # The canary's last step is the test's horizon: not crossed by then is Successful.
+        maximum_samples_per_arm=max(1, counts[3]) if last else None,
+        allowed_relative_change=check.allowed_relative_change,
+    )
+    return judge_msprt(name, design, *counts, previous_p_value=previous, critical=check.critical)
 
 
 def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:

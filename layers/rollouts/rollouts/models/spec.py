@@ -152,6 +152,13 @@ class RateCheck(Strict):
     allowed_relative_change: float = Field(default=0.0, ge=0, le=10, description="0.1 tolerates a rate 10 % higher")
     minimum_samples: int = Field(default=100, ge=1, description="Requests per variant below which it is Inconclusive")
     critical: bool = True
+    test: Literal["group-sequential", "msprt"] = Field(
+        default="group-sequential",
+        description="group-sequential: looks at the steps, most power; msprt: always valid, any number of looks",
+    )
+    msprt_mixing_sd: float = Field(
+        default=0.01, gt=0, le=1, description="mSPRT only: the rate difference it is tuned to find (0.01 = 1 point)"
+    )
 
 
 class MonitoringGuard(Strict):

@@ -460,3 +460,36 @@ def test_the_judge_decides_on_the_error_rates_with_its_evidence(
     assert final["evidence"]["judgement"][0]["outcome"] == outcome  # the published event carries the evidence
     if status == "RolledBack":
         assert_safe_rolled_back(cloud, rollout)
+
+
+def test_a_step_with_too_few_requests_bakes_again_then_is_judged(cloud, endpoint, canary_spec):
+    # Given a rate check that needs 1,000 requests per variant and may bake a step once more
+    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "minimum_samples": 1000}]
+    canary_spec["guardrails"]["extra_bakes_when_inconclusive"] = 1
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id)
+    publish_counts(cloud, BASELINE, requests=4_000, errors=40)
+    publish_counts(cloud, CANDIDATE, requests=300, errors=3)
+
+    # When the first bake ends with too few candidate requests
+    first_token = store.get_rollout(rollout_id).task_token
+    end_bake(cloud, rollout_id)
+    deadline = time.monotonic() + 10
+    while store.get_rollout(rollout_id).task_token in (None, first_token):
+        assert time.monotonic() < deadline, "the step was not baked again"
+        time.sleep(0.01)
+    publish_counts(cloud, CANDIDATE, requests=1_000, errors=10)
+    end_bake(cloud, rollout_id)
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the step was baked a second time and judged on all the requests
+    rollout = view(cloud, rollout_id)
+    judged = [d for d in rollout["decisions"] if d["kind"] == "Step Judged"]
+    assert [d["evidence"]["outcome"] for d in judged] == ["Inconclusive", "Successful"]
+    assert "baking again (1/1)" in judged[0]["message"]
+    assert judged[1]["evidence"]["metrics"][0]["evidence"]["candidate_samples"] == 1_300
+    assert rollout["status"] == "Promoted"
+    assert cloud.states_entered(started["execution_arn"]).count("Bake") == 2

@@ -12,6 +12,7 @@ from rollouts.judge import (
     MetricVerdict,
     MsprtDesign,
     Outcome,
+    Rule,
     judge_msprt,
     judge_sequential,
     overall,
@@ -103,12 +104,11 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     rollout = store.get_rollout(rollout_id)
     steps = len(rollout.spec.strategy.steps)
     label = f"Step {step_index + 1}/{steps}"
+    key = f"judge-{step_index}-{rollout.extra_bakes}"
     try:
         raise_pending(pending)
     except (GuardrailBreachedError, RolloutAbortedError) as error:
-        record(
-            rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, f"judge-{step_index}"
-        )
+        record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, key)
         raise
     commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
@@ -117,7 +117,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             DecisionKind.STEP_JUDGED,
             f"{label}: an operator asked to promote now",
             {"outcome": "Successful", "rule": "operator promote"},
-            f"judge-{step_index}",
+            key,
         )
         return {"endpoint_name": rollout.endpoint_name, "next": "promote", "next_step": step_index + 1}
     firing = alarms.firing(rollout.guard_alarm_names)
@@ -129,7 +129,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             DecisionKind.STEP_JUDGED,
             f"{label} failed: alarm in ALARM: {names}",
             {**evidence, "outcome": "Failed"},
-            f"judge-{step_index}",
+            key,
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
     last = step_index + 1 >= steps
@@ -139,6 +139,18 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
     outcome = overall(verdicts)
     explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
+    limit = rollout.spec.guardrails.extra_bakes_when_inconclusive
+    too_few = any(verdict.evidence.rule == Rule.BELOW_MINIMUM_SAMPLE for verdict in verdicts)
+    if outcome == Outcome.INCONCLUSIVE and too_few and rollout.extra_bakes < limit:
+        rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"extra_bakes": r.extra_bakes + 1}))
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"{label} inconclusive: {explained}; baking again ({rollout.extra_bakes}/{limit})",
+            {**evidence, "outcome": Outcome.INCONCLUSIVE.value},
+            key,
+        )
+        return {"endpoint_name": rollout.endpoint_name, "next": "extend", "next_step": step_index}
     # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
     if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
         record(
@@ -146,7 +158,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             DecisionKind.STEP_JUDGED,
             f"{label} failed: {explained}",
             {**evidence, "outcome": Outcome.FAILED.value},
-            f"judge-{step_index}",
+            key,
         )
         raise GuardrailBreachedError(f"step {step_index + 1} judged Failed: {explained}")
     record(
@@ -156,6 +168,6 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         + (f"; {explained}" if explained else "")
         + ("; promoting" if last else ""),
         {**evidence, "outcome": Outcome.SUCCESSFUL.value if last or not verdicts else outcome.value},
-        f"judge-{step_index}",
+        key,
     )
     return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}

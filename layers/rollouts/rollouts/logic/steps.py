@@ -145,7 +145,12 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     rollout = store.update_rollout(
         rollout_id,
         lambda r: r.model_copy(
-            update={"step_index": step_index, "weights": weights, "canary_started_at": r.canary_started_at or utcnow()}
+            update={
+                "step_index": step_index,
+                "weights": weights,
+                "canary_started_at": r.canary_started_at or utcnow(),
+                "extra_bakes": 0 if r.step_index != step_index else r.extra_bakes,
+            }
         ),
     )
     record(

@@ -90,6 +90,7 @@ class Rollout(BaseModel):
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
     canary_started_at: datetime | None = Field(default=None, description="When the candidate first got traffic")
+    extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )

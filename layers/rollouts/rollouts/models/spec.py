@@ -173,6 +173,9 @@ class Guardrails(Strict):
     alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
+    extra_bakes_when_inconclusive: int = Field(
+        default=0, ge=0, le=5, description="Bake a step again when a rate check has too few requests to decide"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Guardrails:

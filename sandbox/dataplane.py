@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
+from rollouts.judge.threshold import breaches
+from rollouts.models.spec import Comparison
 from sandbox import patches
 from sandbox.cloud import LocalCloud
 
@@ -269,7 +271,7 @@ class DataPlane:
                     for s in window
                 ]
                 value = self._statistic(values, alarm.get("Statistic") or alarm.get("ExtendedStatistic", "Average"))
-                verdicts.append((value, _breaches(value, alarm["ComparisonOperator"], alarm["Threshold"])))
+                verdicts.append((value, breaches(value, alarm["Threshold"], Comparison(alarm["ComparisonOperator"]))))
             needed = alarm.get("DatapointsToAlarm") or alarm["EvaluationPeriods"]
             breaching = [value for value, breach in verdicts if breach]
             state = "ALARM" if len(breaching) >= needed else "OK"
@@ -326,15 +328,6 @@ class DataPlane:
                     for feature, value in zip(FEATURES, data, strict=True):
                         values[feature].append(float(value))
         return values
-
-
-def _breaches(value: float, operator: str, threshold: float) -> bool:
-    return {
-        "GreaterThanThreshold": value > threshold,
-        "GreaterThanOrEqualToThreshold": value >= threshold,
-        "LessThanThreshold": value < threshold,
-        "LessThanOrEqualToThreshold": value <= threshold,
-    }[operator]
 
 
 class DataQualityMonitor:

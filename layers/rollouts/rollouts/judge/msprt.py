@@ -30,7 +30,7 @@ import math
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, percent, relative_change
+from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, percent, relative_change, too_few
 from rollouts.judge.sequential import compare_rates
 
 _LOG_CAP = 700.0  # exp(700) is near the largest float: a larger ratio is reported as this one
@@ -88,24 +88,18 @@ def judge_msprt(
     counts = f"over {candidate_requests:,} / {baseline_requests:,} requests"
     threshold = 1 / design.alpha
     if min(baseline_requests, candidate_requests) < design.minimum_samples_per_arm:
-        return MetricVerdict(
-            metric=metric,
-            outcome=Outcome.INCONCLUSIVE,
-            critical=critical,
-            evidence=Evidence(
-                baseline_samples=baseline_requests,
-                candidate_samples=candidate_requests,
-                statistic_name="likelihood ratio",
-                boundary=threshold,
-                p_value=previous_p_value,
-                alpha=design.alpha,
-                allowed_change=design.allowed_relative_change,
-                rule=Rule.BELOW_MINIMUM_SAMPLE,
-                explanation=(
-                    f"{metric} {counts}: fewer than the minimum {design.minimum_samples_per_arm:,} requests per "
-                    "variant: Inconclusive"
-                ),
-            ),
+        return too_few(
+            metric,
+            critical,
+            f"{metric} {counts}: fewer than the minimum {design.minimum_samples_per_arm:,} requests per variant: "
+            "Inconclusive",
+            baseline_samples=baseline_requests,
+            candidate_samples=candidate_requests,
+            statistic_name="likelihood ratio",
+            boundary=threshold,
+            p_value=previous_p_value,
+            alpha=design.alpha,
+            allowed_change=design.allowed_relative_change,
         )
     comparison = compare_rates(
         baseline_errors, baseline_requests, candidate_errors, candidate_requests, design.allowed_relative_change

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +68,16 @@ class MetricVerdict(BaseModel):
     outcome: Outcome
     critical: bool = False
     evidence: Evidence
+
+
+def too_few(metric: str, critical: bool, explanation: str, **evidence: Any) -> MetricVerdict:
+    """The Inconclusive verdict every test gives below its minimum sample."""
+    return MetricVerdict(
+        metric=metric,
+        outcome=Outcome.INCONCLUSIVE,
+        critical=critical,
+        evidence=Evidence(rule=Rule.BELOW_MINIMUM_SAMPLE, explanation=explanation, **evidence),
+    )
 
 
 def overall(verdicts: Iterable[MetricVerdict]) -> Outcome:

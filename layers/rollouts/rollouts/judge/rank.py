@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, relative_change
+from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, relative_change, too_few
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -95,22 +95,16 @@ def judge_rank(
     """The verdict on one value per period for each variant (periods with no data left out by the caller)."""
     n_b, n_c = len(baseline), len(candidate)
     if min(n_b, n_c) < design.minimum_periods:
-        return MetricVerdict(
-            metric=metric,
-            outcome=Outcome.INCONCLUSIVE,
-            critical=critical,
-            evidence=Evidence(
-                baseline_samples=n_b,
-                candidate_samples=n_c,
-                statistic_name="U",
-                alpha=design.alpha,
-                allowed_change=design.allowed_relative_change,
-                rule=Rule.BELOW_MINIMUM_SAMPLE,
-                explanation=(
-                    f"{metric} over {n_c} / {n_b} periods: fewer than the minimum {design.minimum_periods} periods "
-                    "per variant: Inconclusive"
-                ),
-            ),
+        return too_few(
+            metric,
+            critical,
+            f"{metric} over {n_c} / {n_b} periods: fewer than the minimum {design.minimum_periods} periods "
+            "per variant: Inconclusive",
+            baseline_samples=n_b,
+            candidate_samples=n_c,
+            statistic_name="U",
+            alpha=design.alpha,
+            allowed_change=design.allowed_relative_change,
         )
     test = mann_whitney_greater(candidate, baseline)
     median_b, median_c = statistics.median(baseline), statistics.median(candidate)

@@ -89,7 +89,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, percent, relative_change
+from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, percent, relative_change, too_few
 
 GRID_R = 18  # Jennison and Turnbull's grid parameter: 6r - 1 points per look; gsDesign's default
 _LOWEST_BOUNDARY, _HIGHEST_BOUNDARY = -10.0, 40.0
@@ -559,11 +559,11 @@ def judge_sequential(
     allowed = f" (+{design.allowed_relative_change:.0%} allowed)" if design.allowed_relative_change else ""
     counts = f"over {candidate_requests:,} / {baseline_requests:,} requests"
     if min(baseline_requests, candidate_requests) < design.minimum_samples_per_arm:
-        explanation = (
+        return too_few(
+            metric,
+            critical,
             f"{metric} {counts}: fewer than the minimum {design.minimum_samples_per_arm:,} requests per variant "
-            f"at look {look} of {design.looks}: Inconclusive"
-        )
-        evidence = Evidence(
+            f"at look {look} of {design.looks}: Inconclusive",
             baseline_samples=baseline_requests,
             candidate_samples=candidate_requests,
             statistic_name="z",
@@ -571,10 +571,7 @@ def judge_sequential(
             allowed_change=design.allowed_relative_change,
             look=look,
             looks=design.looks,
-            rule=Rule.BELOW_MINIMUM_SAMPLE,
-            explanation=explanation,
         )
-        return MetricVerdict(metric=metric, outcome=Outcome.INCONCLUSIVE, critical=critical, evidence=evidence)
 
     change = design.allowed_relative_change
     counted = (baseline_errors, baseline_requests, candidate_errors, candidate_requests)

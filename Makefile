@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+BENCH_VENV := .venv-bench
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
@@ -51,13 +52,19 @@ template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json
 
+# Lambda's file system is read-only, so Python compiles every module that ships without bytecode again at each
+# cold start; sam build copies no bytecode. The build is compiled by the interpreter it targets, hash-based and
+# unchecked, so that the zip's timestamps do not matter.
 build: $(SAM_VENV)/.installed
 ifeq ($(HAVE_RUNTIME),yes)
 	PYENV_VERSION=$(PYENV_ALL) $(SAM) build
+	PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 else
 	@echo "$(RUNTIME) is not on this machine: building for the local Python instead (deploy needs $(RUNTIME))"
 	$(SAM) build --parameter-overrides PythonRuntime=python$$($(PYTHON) -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+	$(PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 endif
+	@echo "bytecode: $$(find .aws-sam/build -name '*.pyc' | wc -l) modules compiled into .aws-sam/build"
 
 pytest: $(VENV)/.installed
 	$(PY) -m pytest
@@ -65,12 +72,23 @@ pytest: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
-bench: $(VENV)/.installed
-	$(PY) -W ignore -m bench.run
+# The handlers' imports are timed on the deployed runtime's Python when the machine has it.
+$(BENCH_VENV)/.installed: requirements/bench-runtime.txt layers/rollouts/requirements.txt requirements/dev.lock
+ifeq ($(HAVE_RUNTIME),yes)
+	PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) -m venv $(BENCH_VENV)
+else
+	@echo "$(RUNTIME) is not on this machine: import times are measured on the local Python instead"
+	$(PYTHON) -m venv $(BENCH_VENV)
+endif
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench-runtime.txt -c requirements/dev.lock
+	touch $@
+
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	BENCH_PYTHON=$(BENCH_VENV)/bin/python $(PY) -W ignore -m bench.run
 
 bench-judge: $(VENV)/.installed
 	$(PY) -W ignore -m bench.judge
 	$(PY) -W ignore -m bench.run --render-only
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .hypothesis

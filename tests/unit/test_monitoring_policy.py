@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from dataclasses import FrozenInstanceError
 
 import pytest
 from hypothesis import given
@@ -262,7 +263,7 @@ def test_policy_and_outcome_are_immutable() -> None:
 
     with pytest.raises(ValidationError):
         policy.min_violations = 5  # type: ignore[misc]
-    with pytest.raises(ValidationError):
+    with pytest.raises(FrozenInstanceError):
         outcome.breach = True  # type: ignore[misc]
 
 
@@ -291,3 +292,16 @@ def test_adding_violations_never_turns_a_breach_into_no_breach(
     if first.breach:
         assert more.breach
         assert more.action is first.action
+
+
+def test_a_spec_does_not_load_the_violation_parsers() -> None:
+    """The API imports the spec and its policies; only a monitoring signal needs the parsers (cold start)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    probe = "import sys, rollouts.models.spec; print('rollouts.monitoring.violations' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+
+    assert result.stdout.strip() == "False"

@@ -11,7 +11,8 @@ from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
-from rollouts.monitoring import DEFAULT_POLICIES, MonitoringAction, MonitoringType, evaluate_policy, parse_violations
+from rollouts.monitoring.kinds import MonitoringType
+from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
 from rollouts.observability import logger
 
 ALARM_EVENT = "CloudWatch Alarm State Change"
@@ -175,6 +176,9 @@ def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None
     uri, text = monitoring.read_violations(
         str(execution["ProcessingJobArn"] if execution else signal.processing_job_arn)
     )
+    # Only monitoring signals parse violations files: the API's operator commands never load the parsers.
+    from rollouts.monitoring.violations import parse_violations
+
     violations = parse_violations(text, kind) if text else []
     guard = next(g for g in rollout.spec.guardrails.monitoring_schedules if g.schedule_name == schedule)
     outcome = evaluate_policy(violations, kind, guard.policy or DEFAULT_POLICIES[kind])

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rollouts.monitoring.violations import MonitoringType, Violation
+from rollouts.monitoring.kinds import MonitoringType
+
+if TYPE_CHECKING:
+    from rollouts.monitoring.violations import Violation
 
 # A data-quality run can flag every feature; a reason naming them all stops being a sentence anyone reads.
 _MAX_LISTED = 5
@@ -38,14 +43,13 @@ DEFAULT_POLICIES: Mapping[MonitoringType, MonitoringPolicy] = MappingProxyType(
 )
 
 
-class PolicyOutcome(BaseModel):
+@dataclass(frozen=True)
+class PolicyOutcome:
     """The verdict on one monitoring execution.
 
     `breach` says the counted violations reached `min_violations`; `action` is what to do about it, so it is
     `rollback` only when there is a breach and the policy rolls back.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     breach: bool
     action: MonitoringAction

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-
-class MonitoringType(StrEnum):
-    """The four Model Monitor job kinds, spelled as botocore's `MonitoringType` enum."""
-
-    DATA_QUALITY = "DataQuality"
-    MODEL_QUALITY = "ModelQuality"
-    MODEL_BIAS = "ModelBias"
-    MODEL_EXPLAINABILITY = "ModelExplainability"
-
+from rollouts.monitoring.kinds import MonitoringType
 
 DATA_QUALITY_CHECK_TYPES = frozenset(
     {

@@ -127,7 +127,7 @@ class LocalCloud:
         self._mock.start()
         patches.install()
         patches.REGISTRY.__init__()  # type: ignore[misc]
-        patches.REGISTRY.time_scale = self.time_scale
+        patches.REGISTRY.set_time_scale(self.time_scale)
         patches.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
         self._reset_caches()
 

@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,6 +28,8 @@ from sandbox import patches
 from sandbox.cloud import LocalCloud
 
 FEATURES = ("age", "income", "tenure_months")
+# PutMetricData takes at most 150 values in one metric datum.
+LATENCY_VALUES = 150
 MONITOR_BUCKET = "local-model-monitor"
 
 
@@ -101,7 +103,8 @@ class DataPlane:
         self._sm = cloud.client("sagemaker")
         self._cw = cloud.client("cloudwatch")
         self._s3 = cloud.client("s3")
-        self.started = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+        # Simulated time: the local cloud's clock, which the control plane's metric windows read too.
+        self.started = patches.REGISTRY.sim_now()
 
     # -- running -------------------------------------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class DataPlane:
         while not self._stop.is_set():
             begun = time.monotonic()
             try:
-                self.step(self.tick / patches.REGISTRY.time_scale)
+                self.step()
             except Exception as error:  # the simulation must not die silently mid-demo
                 self.listener("data plane", f"error: {error!r}")
             self._stop.wait(max(0.0, self.tick - (time.monotonic() - begun)))
@@ -140,7 +143,13 @@ class DataPlane:
             for v in endpoint["ProductionVariants"]
         ]
 
-    def step(self, sim_seconds: float) -> None:
+    def step(self, sim_seconds: float | None = None) -> None:
+        """Serve the requests of the next `sim_seconds`; by default, of the time since the last step, by the clock."""
+        if sim_seconds is None:
+            sim_seconds = (patches.REGISTRY.sim_now() - self.started).total_seconds() - self.sim_time
+            if sim_seconds <= 0:
+                return
+        begun = self.sim_time
         self.sim_time += sim_seconds
         variants = [v for v in self.live_variants() if v[1] > 0]
         total = sum(weight for _, weight, _ in variants)
@@ -150,17 +159,18 @@ class DataPlane:
             names = [name for name, _, _ in variants]
             weights = [weight for _, weight, _ in variants]
             models = {name: model for name, _, model in variants}
-            for name in self.rng.choices(names, weights=weights, k=count):
-                self._serve(name, self.behaviours.get(models[name], ModelBehaviour()))
+            moments = sorted(begun + self.rng.random() * sim_seconds for _ in range(count))
+            for at, name in zip(moments, self.rng.choices(names, weights=weights, k=count), strict=True):
+                self._serve(name, self.behaviours.get(models[name], ModelBehaviour()), at)
         self._publish_metrics()
         self._evaluate_alarms()
         if self.sim_time - self._last_flush >= 60:
             self.flush_capture()
 
-    def _serve(self, variant: str, behaviour: ModelBehaviour) -> None:
+    def _serve(self, variant: str, behaviour: ModelBehaviour, at: float) -> None:
         error = self.rng.random() < behaviour.error_rate
         latency_ms = behaviour.latency_ms * math.exp(self.rng.gauss(0, behaviour.latency_spread))
-        sample = Sample(self.sim_time, error, latency_ms * 1000)
+        sample = Sample(at, error, latency_ms * 1000)
         self.samples[variant].append(sample)
         self.fresh[variant].append(sample)
         self.sent[variant] += 1
@@ -186,7 +196,7 @@ class DataPlane:
                 },
                 "eventMetadata": {
                     "eventId": str(uuid.uuid4()),
-                    "inferenceTime": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "inferenceTime": (self.started + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 },
                 "eventVersion": "0",
             }
@@ -195,31 +205,36 @@ class DataPlane:
     # -- CloudWatch ----------------------------------------------------------------------------------------------
 
     def _publish_metrics(self) -> None:
+        """The per-variant metrics SageMaker publishes, one data point set per variant and minute, stamped with it."""
         data = []
         for variant, fresh in self.fresh.items():
-            if not fresh:
-                continue
             dims = [{"Name": "EndpointName", "Value": self.endpoint_name}, {"Name": "VariantName", "Value": variant}]
-            errors = sum(s.error for s in fresh)
-            # One 0-or-1 datapoint per request, as SageMaker publishes them: Average is the rate, Sum the count.
-            count = float(len(fresh))
-            per_request = {"SampleCount": count, "Sum": float(errors), "Minimum": 0.0, "Maximum": float(errors > 0)}
-            invocations = {"SampleCount": count, "Sum": count, "Minimum": 1.0, "Maximum": 1.0}
-            data += [
-                {"MetricName": "Invocations", "Dimensions": dims, "StatisticValues": invocations, "Unit": "Count"},
-                {
-                    "MetricName": "Invocation5XXErrors",
-                    "Dimensions": dims,
-                    "StatisticValues": per_request,
-                    "Unit": "Count",
-                },
-                {
-                    "MetricName": "ModelLatency",
-                    "Dimensions": dims,
-                    "Values": [round(s.latency_us) for s in fresh[:150]],
-                    "Unit": "Microseconds",
-                },
-            ]
+            by_minute: dict[int, list[Sample]] = defaultdict(list)
+            for sample in fresh:
+                by_minute[int(sample.at // 60)].append(sample)
+            for minute, samples in sorted(by_minute.items()):
+                stamp = self.started + timedelta(seconds=minute * 60)
+                errors = sum(s.error for s in samples)
+                # One 0-or-1 data point per request, as SageMaker publishes them: Average is the rate, Sum the count.
+                count = float(len(samples))
+                per_request = {"SampleCount": count, "Sum": float(errors), "Minimum": 0.0, "Maximum": float(errors > 0)}
+                invocations = {"SampleCount": count, "Sum": count, "Minimum": 1.0, "Maximum": 1.0}
+                common = {"Dimensions": dims, "Timestamp": stamp}
+                data += [
+                    {"MetricName": "Invocations", "StatisticValues": invocations, "Unit": "Count", **common},
+                    {"MetricName": "Invocation5XXErrors", "StatisticValues": per_request, "Unit": "Count", **common},
+                ]
+                # Raw latencies, so that CloudWatch computes percentiles; a uniform sample of at most
+                # LATENCY_VALUES per variant and minute keeps the local CloudWatch small.
+                chosen = samples if len(samples) <= LATENCY_VALUES else self.rng.sample(samples, LATENCY_VALUES)
+                data.append(
+                    {
+                        "MetricName": "ModelLatency",
+                        "Values": [float(round(s.latency_us)) for s in chosen],
+                        "Unit": "Microseconds",
+                        **common,
+                    }
+                )
         self.fresh.clear()
         for start in range(0, len(data), 20):
             self._cw.put_metric_data(Namespace="AWS/SageMaker", MetricData=data[start : start + 20])
@@ -235,9 +250,7 @@ class DataPlane:
             return min(values)
         if statistic == "Maximum":
             return max(values)
-        rank = float(statistic[1:]) / 100
-        ordered = sorted(values)
-        return ordered[min(len(ordered) - 1, int(rank * len(ordered)))]
+        return patches.percentile(values, statistic)
 
     def _evaluate_alarms(self) -> None:
         """CloudWatch evaluates an alarm when a period ends, on the periods that ended."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import threading
 import time
 import traceback
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,9 +43,20 @@ class Registry:
     monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     emit_endpoint_events: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
+    clock_origin: tuple[datetime, float] = field(default_factory=lambda: (datetime.now(UTC), time.monotonic()))
 
     def scaled(self, seconds: float) -> float:
         return max(0.0, float(seconds) * self.time_scale)
+
+    def set_time_scale(self, time_scale: float) -> None:
+        """Scale waits by `time_scale`; the simulated clock starts again from the wall clock's now."""
+        self.time_scale = time_scale
+        self.clock_origin = (datetime.now(UTC), time.monotonic())
+
+    def sim_now(self) -> datetime:
+        """The simulated wall clock: it runs 1 / time_scale times faster than the real one."""
+        wall, monotonic = self.clock_origin
+        return wall + timedelta(seconds=(time.monotonic() - monotonic) / self.time_scale)
 
     def take_fault(self, operation: str) -> dict[str, Any] | None:
         with self.lock:
@@ -67,6 +79,7 @@ def install() -> None:
     _install_alarm_events()
     _install_task_failure_cause()
     _install_time_scale()
+    _install_sim_clock()
     _install_sagemaker()
 
 
@@ -268,6 +281,57 @@ def _install_time_scale() -> None:
     Timeout._eval_body = timeout_eval_body  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     retrier.time = _ScaledTime  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+
+
+def percentile(values: list[float], statistic: str) -> float:
+    """CloudWatch's pNN of raw values, nearest rank: the smallest value with at least NN % of them at or below."""
+    ordered = sorted(values)
+    rank = math.ceil(float(statistic[1:]) / 100 * len(ordered))
+    return ordered[min(len(ordered), max(1, rank)) - 1]
+
+
+def _install_sim_clock() -> None:
+    """One simulated clock for the metrics and the windows they are judged on.
+
+    With waits scaled, a 10-minute bake lasts a fraction of a second; the data plane stamps its metrics with the
+    simulated clock, CloudWatch stamps data points that carry no timestamp with it, and the control plane's
+    `rollouts.clock.now` (the ends of its metric windows) reads it too. Per-minute periods then exist as on AWS.
+    """
+    import moto.cloudwatch.models as cloudwatch_models
+    from moto.cloudwatch.models import Statistics
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    import rollouts.clock
+
+    rollouts.clock.now = REGISTRY.sim_now  # type: ignore[assignment]  # deliberate: the simulated clock
+    cloudwatch_models.utcnow = lambda: REGISTRY.sim_now().replace(tzinfo=None)  # type: ignore[attr-defined]  # deliberate monkeypatch of moto
+
+    # moto ignores ExtendedStatistics; CloudWatch computes percentiles from the raw values of each period.
+    original = CloudWatchResponse.get_metric_statistics
+
+    def get_metric_statistics(self: Any) -> Any:
+        requested = self._get_param("ExtendedStatistics") or []
+        if not requested:
+            return original(self)
+        stats = self._get_param("Statistics", [])
+        datapoints = self.cloudwatch_backend.get_metric_statistics(
+            self._get_param("Namespace"),
+            self._get_param("MetricName"),
+            self._get_param("StartTime"),
+            self._get_param("EndTime"),
+            self._get_int_param("Period"),
+            stats,
+            unit=self._get_param("Unit"),
+            dimensions=self._get_param("Dimensions", []),
+        )
+        for point in datapoints:
+            values = point.metric_single_values_list
+            point._extended = {name: percentile(values, name) for name in requested} if values else None
+        return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": datapoints})
+
+    Statistics.extended_statistics = property(lambda self: getattr(self, "_extended", None))  # type: ignore[attr-defined]  # deliberate monkeypatch of moto
+    CloudWatchResponse.get_metric_statistics = get_metric_statistics  # type: ignore[method-assign]  # deliberate monkeypatch of moto
 
 
 # --- SageMaker: the calls the control plane makes that moto lacks or simplifies ---------------------------------

@@ -128,3 +128,21 @@ def test_without_ties_raising_a_candidate_period_never_turns_a_failure_into_a_pa
     assert after.p_value <= before.p_value + 1e-12
     if judge_rank("latency", RankDesign(), baseline, candidate).outcome is Outcome.FAILED:
         assert judge_rank("latency", RankDesign(), baseline, raised).outcome is Outcome.FAILED
+
+
+def test_lower_is_worse_fails_a_candidate_whose_values_drop_and_passes_one_whose_values_rise() -> None:
+    # Given a conversion-like metric, per period, where lower is worse
+    design = RankDesign(higher_is_worse=False, minimum_periods=8)
+    baseline = [0.10, 0.11, 0.09, 0.10, 0.12, 0.10, 0.11, 0.10, 0.09, 0.11]
+
+    # When the candidate converts a third less, or a third more
+    worse = judge_rank("conversion", design, baseline, [v * 0.66 for v in baseline])
+    better = judge_rank("conversion", design, baseline, [v * 1.33 for v in baseline])
+
+    # Then only the drop fails, and the evidence shows the real medians and the signed change
+    assert worse.outcome == Outcome.FAILED
+    assert worse.evidence.candidate_estimate == pytest.approx(0.066)
+    assert worse.evidence.effect_size == pytest.approx(-0.34)
+    assert "(-10% allowed)" in worse.evidence.explanation
+    assert better.outcome == Outcome.SUCCESSFUL
+    assert "no significant decrease" in better.evidence.explanation

@@ -50,9 +50,10 @@ class RankDesign(BaseModel):
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     allowed_relative_change: float = Field(
-        default=0.1, ge=0, description="Tolerated relative increase of the median: 0.1 tolerates +10 %"
+        default=0.1, ge=0, description="Tolerated relative worsening of the median: 0.1 tolerates 10 % worse"
     )
     minimum_periods: int = Field(default=8, ge=2, description="Per variant; below it the verdict is Inconclusive")
+    higher_is_worse: bool = Field(default=True, description="False for a metric where lower is worse (a conversion)")
 
 
 class MannWhitney(NamedTuple):
@@ -106,11 +107,13 @@ def judge_rank(
             alpha=design.alpha,
             allowed_change=design.allowed_relative_change,
         )
-    test = mann_whitney_greater(candidate, baseline)
+    # Lower is worse: the same one-sided test on the values negated, "worse" being "stochastically smaller".
+    sign = 1.0 if design.higher_is_worse else -1.0
+    test = mann_whitney_greater([sign * v for v in candidate], [sign * v for v in baseline])
     median_b, median_c = statistics.median(baseline), statistics.median(candidate)
     effect = relative_change(median_b, median_c)
-    # A zero baseline median has no ratio: any increase from 0 is beyond every allowed relative change.
-    too_large = median_c > median_b if effect is None else effect > design.allowed_relative_change
+    # A zero baseline median has no ratio: any move the bad way from 0 is beyond every allowed relative change.
+    too_large = sign * median_c > sign * median_b if effect is None else sign * effect > design.allowed_relative_change
     change = "from 0" if effect is None else f"{effect:+.1%}"
     significant = test.p_value < design.alpha
     if significant and too_large:
@@ -121,7 +124,8 @@ def judge_rank(
         reason = f"p = {test.p_value:.3g} < {design.alpha:g} but the median moved {change}, within the allowed"
     else:
         outcome, rule = Outcome.SUCCESSFUL, Rule.NO_SIGNIFICANT_INCREASE
-        reason = f"p = {test.p_value:.3g} >= {design.alpha:g}, no significant increase (median {change})"
+        worse = "increase" if design.higher_is_worse else "decrease"
+        reason = f"p = {test.p_value:.3g} >= {design.alpha:g}, no significant {worse} (median {change})"
     return MetricVerdict(
         metric=metric,
         outcome=outcome,
@@ -140,7 +144,8 @@ def judge_rank(
             rule=rule,
             explanation=(
                 f"{metric} median {median_c:,.6g} on the candidate vs {median_b:,.6g} on the baseline over "
-                f"{n_c} / {n_b} periods (+{design.allowed_relative_change:.0%} allowed): Mann-Whitney U = "
+                f"{n_c} / {n_b} periods ({'+' if design.higher_is_worse else '-'}"
+                f"{design.allowed_relative_change:.0%} allowed): Mann-Whitney U = "
                 f"{test.u:g}, z = {test.z:.2f}, {reason}: {outcome.value}"
             ),
         ),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from rollouts import clock
 from rollouts.aws import alarms, metrics, store
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
 from rollouts.judge import (
@@ -12,15 +13,19 @@ from rollouts.judge import (
     MetricVerdict,
     MsprtDesign,
     Outcome,
+    RankDesign,
     Rule,
+    ThresholdRule,
     judge_msprt,
+    judge_rank,
     judge_sequential,
+    judge_threshold,
     overall,
 )
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout
-from rollouts.models.spec import RateCheck
+from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, MetricCheck, RateCheck
 
 INVOCATIONS = "Invocations"
 
@@ -45,7 +50,7 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
     checks: list[RateCheck] = rollout.spec.guardrails.rate_checks
     if not checks or rollout.canary_started_at is None:
         return []
-    end = now or datetime.now(UTC)
+    end = now or clock.now()
     start = rollout.canary_started_at
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     requests = {
@@ -72,6 +77,66 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
             allowed_relative_change=check.allowed_relative_change,
         )
         verdicts.append(judge_sequential(name, design, step_index + 1, *counts, critical=check.critical))
+    return verdicts
+
+
+def metric_dimensions(check: MetricCheck, endpoint_name: str, variant: str) -> dict[str, str]:
+    """The dimensions of one variant's series of the check's metric."""
+    if check.namespace == SAGEMAKER_NAMESPACE:
+        return {"EndpointName": endpoint_name, "VariantName": variant}
+    return {**check.dimensions, check.variant_dimension: variant}
+
+
+def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricVerdict]:
+    """One verdict per metric check, on the data since the candidate first got traffic."""
+    checks: list[MetricCheck] = rollout.spec.guardrails.metric_checks
+    if not checks or rollout.canary_started_at is None:
+        return []
+    end = now or clock.now()
+    start = rollout.canary_started_at
+    baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
+    verdicts = []
+    for check in checks:
+        name = f"{check.statistic} {check.metric} ({check.name})"
+        higher_is_worse = check.direction == "higher-is-worse"
+        if check.test == "threshold":
+            value, count = metrics.window_value(
+                check.namespace,
+                check.metric,
+                metric_dimensions(check, rollout.endpoint_name, candidate),
+                check.statistic,
+                start,
+                end,
+            )
+            rule = ThresholdRule(
+                threshold=check.threshold or 0.0,
+                comparison=Comparison.GREATER_THAN if higher_is_worse else Comparison.LESS_THAN,
+                minimum_samples=check.minimum_samples,
+            )
+            verdicts.append(judge_threshold(name, rule, value, count, critical=check.critical))
+            continue
+        values = {
+            variant: [
+                value
+                for _, value, _ in metrics.period_values(
+                    check.namespace,
+                    check.metric,
+                    metric_dimensions(check, rollout.endpoint_name, variant),
+                    check.statistic,
+                    start,
+                    end,
+                    check.period_seconds,
+                )
+            ]
+            for variant in (baseline, candidate)
+        }
+        design = RankDesign(
+            alpha=check.alpha,
+            allowed_relative_change=check.allowed_relative_change,
+            minimum_periods=check.minimum_periods,
+            higher_is_worse=higher_is_worse,
+        )
+        verdicts.append(judge_rank(name, design, values[baseline], values[candidate], critical=check.critical))
     return verdicts
 
 
@@ -133,14 +198,14 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
     last = step_index + 1 >= steps
-    verdicts = judge_rates(rollout, step_index)
+    verdicts = judge_rates(rollout, step_index) + judge_metrics(rollout)
     evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
     if verdicts:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
     outcome = overall(verdicts)
     explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
     limit = rollout.spec.guardrails.extra_bakes_when_inconclusive
-    too_few = any(verdict.evidence.rule == Rule.BELOW_MINIMUM_SAMPLE for verdict in verdicts)
+    too_few = any(verdict.evidence.rule in (Rule.BELOW_MINIMUM_SAMPLE, Rule.NO_DATA) for verdict in verdicts)
     if outcome == Outcome.INCONCLUSIVE and too_few and rollout.extra_bakes < limit:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"extra_bakes": r.extra_bakes + 1}))
         record(

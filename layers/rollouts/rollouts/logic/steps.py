@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rollouts import clock
 from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
@@ -15,7 +16,7 @@ from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
-from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus, utcnow
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -148,7 +149,7 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
             update={
                 "step_index": step_index,
                 "weights": weights,
-                "canary_started_at": r.canary_started_at or utcnow(),
+                "canary_started_at": r.canary_started_at or clock.now(),
                 "extra_bakes": 0 if r.step_index != step_index else r.extra_bakes,
             }
         ),

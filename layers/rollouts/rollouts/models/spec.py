@@ -87,6 +87,7 @@ class Comparison(StrEnum):
     LESS_THAN_OR_EQUAL = "LessThanOrEqualToThreshold"
 
 
+SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 _STATISTICS = {"Average", "Sum", "SampleCount", "Minimum", "Maximum"}
 _PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?)$")
 
@@ -161,6 +162,80 @@ class RateCheck(Strict):
     )
 
 
+class MetricCheck(Strict):
+    """Judge a CloudWatch metric of the candidate per period, at every step, on the data since it got traffic.
+
+    `test: rank` compares the candidate's per-period values with the baseline's (one-sided Mann-Whitney with an
+    effect-size gate, as Kayenta does; its known weaknesses are in `rollouts.judge.rank`). `test: threshold` holds
+    the candidate's statistic over the whole window to a limit. The metric is a per-variant SageMaker metric
+    (`ModelLatency`, `OverheadLatency`; namespace `AWS/SageMaker`, dimensions EndpointName and VariantName) or a
+    custom metric that carries the variant's name in `variant_dimension`, beside any fixed `dimensions`.
+    """
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$")
+    namespace: str = Field(default=SAGEMAKER_NAMESPACE, min_length=1, max_length=255)
+    metric: str = Field(default=VariantMetric.MODEL_LATENCY.value, min_length=1, max_length=255)
+    dimensions: dict[str, str] = Field(
+        default_factory=dict, max_length=29, description="Fixed dimensions of a custom metric"
+    )
+    variant_dimension: str = Field(
+        default="VariantName", min_length=1, max_length=255, description="The dimension holding the variant's name"
+    )
+    statistic: str = Field(default="p99", description="Average, Minimum, Maximum or a percentile such as p99")
+    period_seconds: int = Field(default=60, description="A multiple of 60")
+    direction: Literal["higher-is-worse", "lower-is-worse"] = "higher-is-worse"
+    test: Literal["rank", "threshold"] = "rank"
+    threshold: float | None = Field(default=None, description="test: threshold only; in the metric's unit")
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="test: rank only")
+    allowed_relative_change: float = Field(
+        default=0.1, ge=0, le=10, description="test: rank only; 0.1 tolerates a median 10 % worse"
+    )
+    minimum_periods: int = Field(
+        default=8, ge=2, le=1440, description="test: rank only; periods per variant below which it is Inconclusive"
+    )
+    minimum_samples: int = Field(
+        default=0, ge=0, description="test: threshold only; data points below which it is Inconclusive"
+    )
+    critical: bool = True
+
+    @field_validator("statistic")
+    @classmethod
+    def _known_statistic(cls, value: str) -> str:
+        # Sum and SampleCount grow with traffic, and the variants get different traffic: not comparable.
+        allowed = {"Average", "Minimum", "Maximum"}
+        if value not in allowed and not _PERCENTILE.match(value):
+            raise ValueError(f"'{value}' cannot be judged per period: use one of {sorted(allowed)} or pNN")
+        return value
+
+    @field_validator("period_seconds")
+    @classmethod
+    def _valid_period(cls, value: int) -> int:
+        if value < 60 or value % 60 or value > 3600:
+            raise ValueError("the period must be a multiple of 60 seconds, at most 3600")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MetricCheck:
+        if self.namespace == SAGEMAKER_NAMESPACE:
+            judged = {VariantMetric.MODEL_LATENCY.value, VariantMetric.OVERHEAD_LATENCY.value}
+            if self.metric not in judged:
+                raise ValueError(
+                    f"'{self.metric}' is not a per-variant value metric of {SAGEMAKER_NAMESPACE}: use one of "
+                    f"{sorted(judged)} (error rates belong in rate_checks)"
+                )
+            if self.dimensions or self.variant_dimension != "VariantName":
+                raise ValueError(f"{SAGEMAKER_NAMESPACE} metrics take their dimensions from the endpoint and variant")
+        if self.test == "threshold" and self.threshold is None:
+            raise ValueError("a threshold test needs 'threshold'")
+        if self.test == "rank" and self.threshold is not None:
+            raise ValueError("'threshold' is for test: threshold; a rank test compares with the baseline")
+        return self
+
+    @property
+    def is_percentile(self) -> bool:
+        return bool(_PERCENTILE.match(self.statistic))
+
+
 class MonitoringGuard(Strict):
     """A SageMaker Model Monitor schedule whose results guard the rollout."""
 
@@ -173,8 +248,9 @@ class Guardrails(Strict):
     alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
+    metric_checks: list[MetricCheck] = Field(default_factory=list, max_length=10)
     extra_bakes_when_inconclusive: int = Field(
-        default=0, ge=0, le=5, description="Bake a step again when a rate check has too few requests to decide"
+        default=0, ge=0, le=5, description="Bake a step again when a check has too little data to decide"
     )
 
     @model_validator(mode="after")
@@ -182,9 +258,9 @@ class Guardrails(Strict):
         names = [rule.name for rule in self.alarm_rules]
         if len(names) != len(set(names)):
             raise ValueError("alarm_rules names must be unique")
-        checks = [check.name for check in self.rate_checks]
+        checks = [check.name for check in self.rate_checks] + [check.name for check in self.metric_checks]
         if len(checks) != len(set(checks)):
-            raise ValueError("rate_checks names must be unique")
+            raise ValueError("rate_checks and metric_checks names must be unique")
         return self
 
 

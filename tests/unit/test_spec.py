@@ -372,3 +372,47 @@ def test_spec_reports_every_bad_field_at_once() -> None:
         ("strategy", "steps", 0, "bake"),
         ("guardrails", "alarm_rules", 0, "statistic"),
     }
+
+
+@pytest.mark.parametrize(
+    ("check", "field", "reason"),
+    [
+        ({"name": "l", "statistic": "Sum"}, "statistic", "cannot be judged per period"),
+        ({"name": "l", "period_seconds": 90}, "period_seconds", "multiple of 60"),
+        ({"name": "l", "metric": "Invocation5XXErrors"}, "", "error rates belong in rate_checks"),
+        ({"name": "l", "dimensions": {"Site": "eu"}}, "", "take their dimensions from the endpoint"),
+        ({"name": "l", "test": "threshold"}, "", "needs 'threshold'"),
+        ({"name": "l", "threshold": 300_000}, "", "'threshold' is for test: threshold"),
+        ({"name": "l", "direction": "up"}, "direction", "higher-is-worse"),
+    ],
+)
+def test_a_bad_metric_check_names_the_field_and_the_reason(check, field, reason):
+    body = spec()
+    body["guardrails"]["metric_checks"] = [check]
+
+    with pytest.raises(ValidationError) as raised:
+        RolloutSpec.model_validate(body)
+
+    [error] = raised.value.errors()
+    assert error["loc"][:3] == ("guardrails", "metric_checks", 0)
+    assert field in ".".join(str(part) for part in error["loc"])
+    assert reason in str(error["msg"])
+
+
+def test_a_custom_metric_check_takes_its_own_namespace_and_dimensions():
+    body = spec()
+    body["guardrails"]["metric_checks"] = [
+        {
+            "name": "conversion",
+            "namespace": "Shop/Checkout",
+            "metric": "ConversionRate",
+            "dimensions": {"Site": "eu"},
+            "variant_dimension": "ModelVariant",
+            "statistic": "Average",
+            "direction": "lower-is-worse",
+        }
+    ]
+
+    [check] = RolloutSpec.model_validate(body).guardrails.metric_checks
+
+    assert (check.namespace, check.variant_dimension, check.test) == ("Shop/Checkout", "ModelVariant", "rank")

@@ -28,6 +28,7 @@ class Scenario:
     monitor_after_seconds: float | None = None  # simulated seconds into the first step
     baseline: ModelBehaviour = field(default_factory=lambda: ModelBehaviour(error_rate=0.0002))
     judged: bool = False  # the 5XX rate is judged by the statistical judge instead of a threshold alarm
+    latency_judged: bool = False  # and the p90 ModelLatency per minute by the rank test
 
 
 @dataclass
@@ -69,6 +70,13 @@ SCENARIOS = {
             judged=True,
         ),
         Scenario(
+            "slow-candidate",
+            "the candidate answers 50 % slower, under the 300 ms p99 alarm: the rank test on p90 latency catches it",
+            ModelBehaviour(error_rate=0.0002, latency_ms=60.0),
+            judged=True,
+            latency_judged=True,
+        ),
+        Scenario(
             "no-regression",
             "the candidate errs as often as the baseline, 1 %: the judge lets it through",
             ModelBehaviour(error_rate=0.01),
@@ -79,14 +87,19 @@ SCENARIOS = {
 }
 
 
-def spec(judged: bool = False) -> dict[str, Any]:
+def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
     """The canary the demo posts. Judged: three steps and a group-sequential check of the 5XX rate (alpha 0.001,
-    so that a demo of equal models almost never fails), in place of the 5XX threshold alarm."""
+    so that a demo of equal models almost never fails), in place of the 5XX threshold alarm. Latency judged: also
+    a rank test of the p90 ModelLatency per minute against the baseline's (+10 % allowed), from 5 minutes on."""
     if judged:
         body = spec()
         body["strategy"]["steps"] = [{"weight": w, "bake": "5m"} for w in (10, 25, 50)]
         body["guardrails"]["alarm_rules"] = body["guardrails"]["alarm_rules"][1:]
         body["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "alpha": 0.001, "minimum_samples": 200}]
+        if latency_judged:
+            body["guardrails"]["metric_checks"] = [
+                {"name": "latency-p90", "statistic": "p90", "allowed_relative_change": 0.1, "minimum_periods": 5}
+            ]
         return body
     return {
         "endpoint_name": ENDPOINT,
@@ -156,7 +169,7 @@ def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> Sce
         plane_ref.append(plane)
         monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
         plane.start()
-        started = cloud.api("POST", "/rollouts", spec(judged=scenario.judged))
+        started = cloud.api("POST", "/rollouts", spec(scenario.judged, scenario.latency_judged))
         if started.status != 201:
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
@@ -264,10 +277,15 @@ def _summarise(
         else:
             reason = (view.get("reason") or "unknown").split(":")[0]
         timing = f" Traffic was back on the baseline {restore:.2f} s after the signal." if restore is not None else ""
+        how = (
+            "The judge failed the step at the end of its bake; the control plane"
+            if (breach or {}).get("kind") == "Step Judged"
+            else "The control plane ended the bake at once,"
+        )
         summary = (
-            f"Summary ({scenario.name}): {(breach or {}).get('message', view.get('reason'))}. The control plane ended "
-            f"the bake at once, gave the baseline 100 % and restored config '{endpoint['EndpointConfigName']}' "
-            f"({live}).{timing} Requests served: {served}. Took {elapsed:.1f} s."
+            f"Summary ({scenario.name}): {(breach or {}).get('message', view.get('reason'))}. {how} gave the baseline "
+            f"100 % and restored config '{endpoint['EndpointConfigName']}' ({live}).{timing} Requests served: "
+            f"{served}. Took {elapsed:.1f} s."
         )
         outcome = "rolled back"
     return ScenarioResult(scenario.name, outcome, reason, summary, view, restore, elapsed)

@@ -21,6 +21,7 @@ DEMO = 1 / 60
         ("error-spike", "rolled back", "alarm:5xx-rate"),
         ("drift", "rolled back", "DataQuality-violations:age,income"),
         ("small-regression", "rolled back", "judged:5xx-rate"),
+        ("slow-candidate", "rolled back", "judged:latency-p90"),
         ("no-regression", "promoted", "all-steps-passed"),
     ],
 )

@@ -73,7 +73,7 @@ def test_a_slower_candidate_fails_the_rank_test_on_its_p90_per_minute(cloudwatch
     [verdict] = judge_metrics(rollout({"name": "latency", "statistic": "p90"}), now=START + timedelta(minutes=12))
 
     # Then it fails, on 12 periods a side, with the medians of the p90s and the change between them
-    assert verdict.metric == "p90 ModelLatency (latency)"
+    assert verdict.metric == "p90 ModelLatency (µs) (latency)"
     assert verdict.outcome == "Failed"
     assert verdict.evidence.rule == "SignificantIncrease"
     assert (verdict.evidence.baseline_samples, verdict.evidence.candidate_samples) == (12, 12)

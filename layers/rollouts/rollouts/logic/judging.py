@@ -97,7 +97,8 @@ def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricV
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     verdicts = []
     for check in checks:
-        name = f"{check.statistic} {check.metric} ({check.name})"
+        unit = " (µs)" if check.namespace == SAGEMAKER_NAMESPACE else ""  # SageMaker's latencies are microseconds
+        name = f"{check.statistic} {check.metric}{unit} ({check.name})"
         higher_is_worse = check.direction == "higher-is-worse"
         if check.test == "threshold":
             value, count = metrics.window_value(
@@ -216,6 +217,9 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             key,
         )
         return {"endpoint_name": rollout.endpoint_name, "next": "extend", "next_step": step_index}
+    if outcome == Outcome.FAILED:
+        # The headline names what failed; every verdict stays in the evidence.
+        explained = "; ".join(v.evidence.explanation for v in verdicts if v.outcome == Outcome.FAILED)
     # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
     if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
         record(

@@ -1,4 +1,4 @@
-"""REST API for release tooling: start a rollout, read it, abort it, promote it."""
+"""REST API for release tooling: start a rollout, read it, abort it, promote it, resume it from a pause."""
 
 from typing import Any
 
@@ -7,7 +7,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rollouts.errors import EndpointLockedError, InvalidRolloutError, RolloutFinishedError, RolloutNotFoundError
+from rollouts.errors import (
+    EndpointLockedError,
+    InvalidRolloutError,
+    RolloutFinishedError,
+    RolloutNotFoundError,
+    RolloutNotPausedError,
+)
 from rollouts.logic.queries import describe_rollout
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import start_rollout
@@ -55,6 +61,11 @@ def _finished(error: RolloutFinishedError) -> Response[str]:
     return _error(409, "RolloutFinished", str(error))
 
 
+@app.exception_handler(RolloutNotPausedError)
+def _not_paused(error: RolloutNotPausedError) -> Response[str]:
+    return _error(409, "RolloutNotPaused", str(error))
+
+
 @app.post("/rollouts")
 def start() -> Response[str]:
     spec = RolloutSpec.model_validate_json(app.current_event.body or "")
@@ -87,6 +98,11 @@ def abort(rollout_id: str) -> Response[str]:
 @app.post("/rollouts/<rollout_id>/promote")
 def promote(rollout_id: str) -> Response[str]:
     return _command(rollout_id, OperatorCommand.PROMOTE)
+
+
+@app.post("/rollouts/<rollout_id>/resume")
+def resume(rollout_id: str) -> Response[str]:
+    return _command(rollout_id, OperatorCommand.RESUME)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

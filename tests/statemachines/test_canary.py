@@ -495,3 +495,121 @@ def test_a_step_with_too_few_requests_bakes_again_then_is_judged(cloud, endpoint
     assert judged[1]["evidence"]["metrics"][0]["evidence"]["candidate_samples"] == 1_300
     assert rollout["status"] == "Promoted"
     assert cloud.states_entered(started["execution_arn"]).count("Bake") == 2
+
+
+def wait_until_paused(cloud: LocalCloud, rollout_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout = store.get_rollout(rollout_id)
+        if rollout.status == "Paused" and rollout.task_token:
+            return view(cloud, rollout_id)
+        time.sleep(0.01)
+    raise AssertionError(f"rollout {rollout_id} never paused")
+
+
+def paused_rollout(cloud: LocalCloud, canary_spec: dict[str, Any], pause_timeout: str = "1h") -> dict[str, Any]:
+    """A one-step canary whose rate check needs 1,000 requests per variant and only gets 300: paused."""
+    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "minimum_samples": 1000}]
+    canary_spec["guardrails"]["when_inconclusive"] = "pause"
+    canary_spec["guardrails"]["pause_timeout"] = pause_timeout
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    publish_counts(cloud, BASELINE, requests=4_000, errors=40)
+    publish_counts(cloud, CANDIDATE, requests=300, errors=3)
+    end_bake(cloud, started["rollout_id"])
+    return started
+
+
+@pytest.mark.parametrize(("command", "judged"), [("resume", "an operator asked to resume"), ("promote", "promote")])
+def test_an_inconclusive_step_pauses_until_an_operator_resumes_or_promotes(
+    cloud, endpoint, canary_spec, command, judged
+):
+    # Given a rollout paused because its last step had too few requests to judge
+    started = paused_rollout(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    paused = wait_until_paused(cloud, rollout_id)
+    assert paused["status"] == "Paused"
+    notice = next(d for d in paused["decisions"] if d["kind"] == "Rollout Paused")
+    assert f"/rollouts/{rollout_id}/resume" in notice["message"]
+    assert notice["evidence"]["judgement"][0]["outcome"] == "Inconclusive"
+    assert endpoint_weights(cloud)[1] == {BASELINE: 0.8, CANDIDATE: 0.2}  # the weights hold while paused
+
+    # When an operator decides
+    response = cloud.api("POST", f"/rollouts/{rollout_id}/{command}", {"reason": "checked the dashboards"})
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the rollout goes on from the pause and is promoted
+    assert response.status == 202
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Promoted"
+    assert any(d["kind"] == "Step Judged" and judged in d["message"] for d in rollout["decisions"])
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+
+
+def test_abort_during_a_pause_rolls_back_to_a_safe_state(cloud, endpoint, canary_spec):
+    started = paused_rollout(cloud, canary_spec)
+    wait_until_paused(cloud, started["rollout_id"])
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/abort", {"reason": "not worth the wait"})
+    cloud.wait_for_execution(started["execution_arn"])
+
+    assert response.status == 202
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "not worth the wait" in rollout["reason"]
+
+
+def test_a_pause_no_operator_answers_rolls_back_when_it_times_out(cloud, endpoint, canary_spec):
+    # Given a pause that waits 10 minutes (0.6 s here)
+    started = paused_rollout(cloud, canary_spec, pause_timeout="10m")
+    wait_until_paused(cloud, started["rollout_id"])
+
+    # When nobody answers
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the rollout rolls back and says why
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert rollout["reason"].startswith("PauseTimedOutError")
+
+
+def test_resume_of_a_rollout_that_is_not_paused_gets_409_and_changes_nothing(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/resume")
+
+    assert response.status == 409
+    assert response.body["error"] == "RolloutNotPaused"
+    assert "Progressing, not paused" in response.body["message"]
+    assert store.get_rollout(started["rollout_id"]).task_token  # still baking
+    cloud.api("POST", f"/rollouts/{started['rollout_id']}/abort")
+    cloud.wait_for_execution(started["execution_arn"])
+
+
+def test_fail_policy_rolls_back_an_inconclusive_step_before_the_last(cloud, endpoint, canary_spec):
+    # Given a two-step canary that fails, rather than goes on, when a step has too little data to judge
+    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "minimum_samples": 1000}]
+    canary_spec["guardrails"]["when_inconclusive"] = "fail"
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    publish_counts(cloud, BASELINE, requests=4_000, errors=40)
+    publish_counts(cloud, CANDIDATE, requests=300, errors=3)
+
+    # When the first step's bake ends
+    end_bake(cloud, started["rollout_id"])
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then it rolls back at step 1 and says the check had too few requests
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    judged = next(d for d in rollout["decisions"] if d["kind"] == "Step Judged")
+    assert judged["message"].startswith("Step 1/2 failed")
+    assert "fewer than the minimum" in judged["message"]

@@ -27,6 +27,10 @@ class RolloutFinishedError(RolloutError):
     """A command arrived for a rollout that has already ended (HTTP 409)."""
 
 
+class RolloutNotPausedError(RolloutError):
+    """Resume arrived for a rollout that is not paused (HTTP 409)."""
+
+
 class EndpointUpdatingError(RolloutError):
     """The endpoint is still updating; the state machine retries the task."""
 

@@ -24,7 +24,7 @@ from rollouts.judge import (
 )
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
-from rollouts.models.rollout import DecisionKind, Rollout
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, MetricCheck, RateCheck
 
 INVOCATIONS = "Invocations"
@@ -177,15 +177,22 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, key)
         raise
     commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
-    if "promote" in commands:
+    last = step_index + 1 >= steps
+    if "promote" in commands or "resume" in commands:
+        command = "promote" if "promote" in commands else "resume"
+        if rollout.status == RolloutStatus.PAUSED:
+            rollout = store.update_rollout(
+                rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PROGRESSING})
+            )
+        then = "promote" if command == "promote" or last else "shift"
         record(
             rollout,
             DecisionKind.STEP_JUDGED,
-            f"{label}: an operator asked to promote now",
-            {"outcome": "Successful", "rule": "operator promote"},
-            key,
+            f"{label}: an operator asked to {command}" + ("; promoting" if then == "promote" else "; next step"),
+            {"outcome": "Successful", "rule": f"operator {command}"},
+            f"{key}-{command}",
         )
-        return {"endpoint_name": rollout.endpoint_name, "next": "promote", "next_step": step_index + 1}
+        return _plan(rollout, then, step_index + 1)
     firing = alarms.firing(rollout.guard_alarm_names)
     evidence: dict[str, Any] = {"alarms_checked": rollout.guard_alarm_names, "alarms_firing": firing}
     if firing:
@@ -198,7 +205,6 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             key,
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
-    last = step_index + 1 >= steps
     verdicts = judge_rates(rollout, step_index) + judge_metrics(rollout)
     evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
     if verdicts:
@@ -216,12 +222,16 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             {**evidence, "outcome": Outcome.INCONCLUSIVE.value},
             key,
         )
-        return {"endpoint_name": rollout.endpoint_name, "next": "extend", "next_step": step_index}
+        return _plan(rollout, "extend", step_index)
     if outcome == Outcome.FAILED:
         # The headline names what failed; every verdict stays in the evidence.
         explained = "; ".join(v.evidence.explanation for v in verdicts if v.outcome == Outcome.FAILED)
-    # At the last step an Inconclusive check (too few requests) cannot be baked away: fail safe.
-    if outcome == Outcome.FAILED or (last and outcome == Outcome.INCONCLUSIVE):
+    # Too little data and no bake left to get more (or the last step, where nothing comes after): the policy decides.
+    stuck = outcome == Outcome.INCONCLUSIVE and (too_few or last)
+    policy = rollout.spec.guardrails.when_inconclusive
+    if stuck and policy == "pause":
+        return _pause(rollout, step_index, label, explained, {**evidence, "outcome": Outcome.INCONCLUSIVE.value}, key)
+    if outcome == Outcome.FAILED or (stuck and (policy == "fail" or last)):
         record(
             rollout,
             DecisionKind.STEP_JUDGED,
@@ -239,4 +249,34 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         {**evidence, "outcome": Outcome.SUCCESSFUL.value if last or not verdicts else outcome.value},
         key,
     )
-    return {"endpoint_name": rollout.endpoint_name, "next": "promote" if last else "shift", "next_step": step_index + 1}
+    return _plan(rollout, "promote" if last else "shift", step_index + 1)
+
+
+def _plan(rollout: Rollout, then: str, next_step: int, wait_seconds: int = 0) -> dict[str, Any]:
+    """What Judge Step hands the state machine: the next state, the next step, and how long a pause waits."""
+    return {"endpoint_name": rollout.endpoint_name, "next": then, "next_step": next_step, "wait_seconds": wait_seconds}
+
+
+def _pause(
+    rollout: Rollout, step_index: int, label: str, explained: str, evidence: dict[str, Any], key: str
+) -> dict[str, Any]:
+    """Hold the weights until an operator resumes, promotes or aborts; the wait's timeout rolls back."""
+    timeout = int(rollout.spec.guardrails.pause_timeout)
+    rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PAUSED}))
+    record(rollout, DecisionKind.STEP_JUDGED, f"{label} inconclusive: {explained}; pausing", evidence, key)
+    weight = rollout.spec.strategy.steps[step_index].weight
+    record(
+        rollout,
+        DecisionKind.ROLLOUT_PAUSED,
+        f"Paused at {label.lower()} with the candidate at {weight:g} %: too little data to judge. POST "
+        f"/rollouts/{rollout.rollout_id}/resume goes on, /promote promotes, /abort rolls back; with no command in "
+        f"{timeout:,} s the rollout rolls back",
+        {
+            "step": step_index + 1,
+            "weight": weight,
+            "timeout_seconds": timeout,
+            "judgement": evidence.get("metrics", []),
+        },
+        f"{key}-pause",
+    )
+    return _plan(rollout, "pause", step_index, wait_seconds=timeout)

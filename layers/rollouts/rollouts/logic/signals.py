@@ -6,7 +6,7 @@ from typing import Any
 
 from rollouts.aws import monitoring, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
-from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError
+from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError, RolloutNotPausedError
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
@@ -120,6 +120,11 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         return SignalResult(
             rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message=f"rollout is {rollout.status}"
         )
+    if signal.command == OperatorCommand.RESUME and rollout.status != RolloutStatus.PAUSED:
+        raise RolloutNotPausedError(
+            f"rollout {rollout_id} is {rollout.status.value}, not paused: resume ends a pause; promote skips the "
+            "remaining steps, abort rolls back"
+        )
     if not store.claim(rollout_id, signal.dedup_key):
         logger.info("Dropped a duplicate signal", extra={"signal": signal.dedup_key})
         return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
@@ -159,6 +164,10 @@ def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
         cause = f"an operator aborted the rollout{': ' + signal.reason if signal.reason else ''}"
         record(rollout, DecisionKind.OPERATOR_COMMAND, f"Abort requested: {cause}", {"command": "abort"})
         return PendingSignal(error=RolloutAbortedError.__name__, cause=cause, command="abort")
+    if signal.command == OperatorCommand.RESUME:
+        cause = f"an operator resumed the paused rollout{': ' + signal.reason if signal.reason else ''}"
+        record(rollout, DecisionKind.OPERATOR_COMMAND, f"Resume requested: {cause}", {"command": "resume"})
+        return PendingSignal(error="", cause=cause, command="resume")
     record(rollout, DecisionKind.OPERATOR_COMMAND, "Promotion requested by an operator", {"command": "promote"})
     return PendingSignal(error="", cause="an operator asked to promote", command="promote")
 
@@ -213,8 +222,8 @@ def _interrupt(rollout_id: str, pending: PendingSignal) -> SignalResult:
     taken = token[0]
     if taken:
         try:
-            if pending.command == "promote":
-                delivered = workflows.succeed_task(taken, {"command": "promote"})
+            if pending.command in ("promote", "resume"):
+                delivered = workflows.succeed_task(taken, {"command": pending.command})
             else:
                 delivered = workflows.fail_task(taken, pending.error, pending.cause)
         except Exception:

@@ -172,20 +172,21 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
     if endpoint_of(rollout)["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")
 
-    promote_now = [False]
+    command: list[str | None] = [None]
 
     def change(r: Rollout) -> Rollout:
-        # A signal that came before the token was stored is acted on now, not at the end of the bake.
+        # A signal that came before the token was stored is acted on now, not at the end of the bake or pause.
         raise_pending(r.pending)
-        promote_now[0] = any(p.command == "promote" for p in r.pending)
-        if promote_now[0]:
-            return r.model_copy(update={"pending": [p for p in r.pending if p.command != "promote"]})
+        commands = {p.command for p in r.pending} & {"promote", "resume"}
+        command[0] = "promote" if "promote" in commands else next(iter(commands), None)
+        if command[0]:
+            return r.model_copy(update={"pending": [p for p in r.pending if p.command not in commands]})
         return r.model_copy(update={"task_token": task_token})
 
     store.update_rollout(rollout_id, change)
-    if promote_now[0]:
-        workflows.succeed_task(task_token, {"command": "promote"})
-    return {"baking": not promote_now[0]}
+    if command[0]:
+        workflows.succeed_task(task_token, {"command": command[0]})
+    return {"baking": command[0] is None}
 
 
 def promote_candidate(rollout_id: str) -> dict[str, Any]:

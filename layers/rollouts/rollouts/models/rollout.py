@@ -18,6 +18,7 @@ def utcnow() -> datetime:
 class RolloutStatus(StrEnum):
     PENDING = "Pending"
     PROGRESSING = "Progressing"
+    PAUSED = "Paused"
     PROMOTING = "Promoting"
     PROMOTED = "Promoted"
     ROLLING_BACK = "RollingBack"
@@ -38,6 +39,7 @@ class DecisionKind(StrEnum):
     SIGNAL_RECEIVED = "Signal Received"
     GUARDRAIL_BREACHED = "Guardrail Breached"
     OPERATOR_COMMAND = "Operator Command"
+    ROLLOUT_PAUSED = "Rollout Paused"
     ROLLOUT_PROMOTED = "Rollout Promoted"
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
@@ -48,6 +50,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.ROLLOUT_STARTED,
         DecisionKind.TRAFFIC_SHIFTED,
         DecisionKind.GUARDRAIL_BREACHED,
+        DecisionKind.ROLLOUT_PAUSED,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
     }

@@ -18,6 +18,7 @@ class SignalSource(StrEnum):
 class OperatorCommand(StrEnum):
     ABORT = "abort"
     PROMOTE = "promote"
+    RESUME = "resume"
 
 
 class Signal(BaseModel):

@@ -252,6 +252,17 @@ class Guardrails(Strict):
     extra_bakes_when_inconclusive: int = Field(
         default=0, ge=0, le=5, description="Bake a step again when a check has too little data to decide"
     )
+    when_inconclusive: Literal["continue", "fail", "pause"] = Field(
+        default="continue",
+        description=(
+            "When a check still has too little data after the extra bakes: continue (go on to the next step; the "
+            "last step fails), fail (roll back), or pause (hold the weights until an operator resumes, promotes "
+            "or aborts)"
+        ),
+    )
+    pause_timeout: Seconds = Field(
+        default=24 * 3600.0, description="How long a pause waits for an operator before rolling back: '24h'"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> Guardrails:

@@ -14,6 +14,9 @@ class Settings(BaseModel):
     canary_state_machine_arn: str = Field(default="", alias="CANARY_STATE_MACHINE_ARN")
     data_capture_s3_uri: str = Field(default="", alias="DATA_CAPTURE_S3_URI")
     event_source: str = Field(default="sagemaker.rollouts", alias="EVENT_SOURCE")
+    feedback_queue_url: str = Field(default="", alias="FEEDBACK_QUEUE_URL")
+    feedback_dead_letter_queue_url: str = Field(default="", alias="FEEDBACK_DEAD_LETTER_QUEUE_URL")
+    ground_truth_s3_uri: str = Field(default="", alias="GROUND_TRUTH_S3_URI")
 
 
 @functools.cache

@@ -1,0 +1,171 @@
+"""Feedback ingestion: queue messages in; per-arm totals (one atomic write per arm per batch) and labels out.
+
+A message holds one event, `{"events": [...]}`, or an EventBridge event whose `detail` is either. Every event id
+counts once however often it arrives. A malformed event goes to the dead-letter queue with its reason, and the
+rest of its message counts. Totals are kept per endpoint and variant; when a running rollout manages the variant,
+also under that rollout, which is what its judge and its bandit read. Feedback for a variant no rollout manages
+moves no weights.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from rollouts.aws import feedback as aws_feedback
+from rollouts.aws import store
+from rollouts.aws.feedback import ArmDelta
+from rollouts.errors import RolloutNotFoundError
+from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Feedback, Label, Reward, event_key, parse_feedback
+from rollouts.models.rollout import utcnow
+from rollouts.observability import logger
+
+
+@dataclass
+class Parsed:
+    """One queue message: its valid events, and its malformed items with the reason each was refused."""
+
+    events: list[Feedback] = field(default_factory=list)
+    malformed: list[tuple[Any, str]] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    counted: int = 0
+    duplicates: int = 0
+    labels_written: list[str] = field(default_factory=list)
+    failed_messages: set[str] = field(default_factory=set)
+
+
+def _reason(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in item['loc']) or 'event'}: {item['msg']}"
+        for item in error.errors(include_url=False)
+    )
+
+
+def parse_message(body: str) -> Parsed:
+    parsed = Parsed()
+    try:
+        data: Any = json.loads(body)
+    except ValueError as error:
+        parsed.malformed.append((body, f"not JSON: {error}"))
+        return parsed
+    if isinstance(data, dict) and "detail-type" in data and "detail" in data:
+        data = data["detail"]  # an EventBridge event, delivered by a rule
+    items = data["events"] if isinstance(data, dict) and "events" in data else [data]
+    if not isinstance(items, list) or not items:
+        parsed.malformed.append((data, "'events' must be a non-empty list"))
+        return parsed
+    if len(items) > MAX_EVENTS_PER_MESSAGE:
+        parsed.malformed.append((data, f"at most {MAX_EVENTS_PER_MESSAGE} events in one message, got {len(items)}"))
+        return parsed
+    for item in items:
+        try:
+            parsed.events.append(parse_feedback(item))
+        except ValidationError as error:
+            parsed.malformed.append((item, _reason(error)))
+    return parsed
+
+
+def dead_letter(parsed: Parsed, message_id: str) -> None:
+    """Send each malformed item of a message to the dead-letter queue, with its reason, and log it."""
+    for item, reason in parsed.malformed:
+        body = item if isinstance(item, str) else json.dumps(item, default=str)
+        aws_feedback.send_to_dead_letters(body, reason)
+        logger.warning("Refused a malformed feedback event", extra={"message_id": message_id, "reason": reason})
+
+
+class _Managers:
+    """Which running rollout manages an endpoint's variant, looked up once per endpoint and batch."""
+
+    def __init__(self) -> None:
+        self._arms: dict[str, tuple[str, frozenset[str]] | None] = {}
+
+    def rollout_of(self, endpoint: str, variant: str) -> str | None:
+        if endpoint not in self._arms:
+            self._arms[endpoint] = None
+            holder = store.lock_holder(endpoint)
+            if holder:
+                try:
+                    rollout = store.get_rollout(holder)
+                except RolloutNotFoundError:
+                    rollout = None
+                if rollout and not rollout.status.is_final:
+                    arms = frozenset(v for v in (rollout.baseline_variant, rollout.candidate_variant) if v)
+                    self._arms[endpoint] = (rollout.rollout_id, arms)
+        managed = self._arms[endpoint]
+        return managed[0] if managed and variant in managed[1] else None
+
+
+def _deltas(events: Iterable[Feedback], managers: _Managers) -> dict[tuple[str, str], ArmDelta]:
+    deltas: dict[tuple[str, str], ArmDelta] = {}
+    for event in events:
+        if not isinstance(event, Reward):
+            continue
+        keys = [aws_feedback.endpoint_arm_key(event.endpoint, event.variant)]
+        rollout_id = managers.rollout_of(event.endpoint, event.variant)
+        if rollout_id:
+            keys.append(aws_feedback.rollout_arm_key(rollout_id, event.variant))
+        for key in keys:
+            deltas.setdefault(key, ArmDelta(kind=event.kind)).add(event.reward)
+    return deltas
+
+
+def _chunks(events: list[Feedback], managers: _Managers) -> list[list[Feedback]]:
+    """Groups that fit one transaction: an action per event id and one per arm they touch."""
+    chunks: list[list[Feedback]] = [[]]
+    for event in events:
+        candidate = [*chunks[-1], event]
+        if len(candidate) + len(_deltas(candidate, managers)) > aws_feedback.MAX_ACTIONS:
+            chunks.append([event])
+        else:
+            chunks[-1] = candidate
+    return [chunk for chunk in chunks if chunk]
+
+
+def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
+    """Count every new event of the batch; the ids of messages to deliver again (their writes failed)."""
+    outcome = Outcome()
+    carriers: dict[str, set[str]] = {}
+    unique: dict[str, Feedback] = {}
+    for message_id, events in messages.items():
+        for event in events:
+            key = event_key(event)
+            carriers.setdefault(key, set()).add(message_id)
+            unique.setdefault(key, event)
+    managers = _Managers()
+    counted_labels: list[Label] = []
+    for planned in _chunks(list(unique.values()), managers):
+        chunk = planned
+        while chunk:
+            keys = [event_key(event) for event in chunk]
+            try:
+                duplicates = aws_feedback.write_totals(keys, _deltas(chunk, managers))
+            except Exception:
+                logger.exception("Could not write a feedback batch; its messages will be delivered again")
+                for key in keys:
+                    outcome.failed_messages |= carriers[key]
+                break
+            if not duplicates:
+                outcome.counted += len(chunk)
+                counted_labels += [event for event in chunk if isinstance(event, Label)]
+                break
+            outcome.duplicates += len(duplicates)
+            logger.info("Dropped feedback events already counted", extra={"event_ids": duplicates})
+            seen = set(duplicates)
+            chunk = [event for event in chunk if event_key(event) not in seen]
+    if counted_labels:
+        try:
+            outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, utcnow())
+        except Exception:
+            logger.exception("Could not write ground truth; the labels will be delivered again")
+            aws_feedback.forget_events(label.key for label in counted_labels)
+            outcome.counted -= len(counted_labels)
+            for label in counted_labels:
+                outcome.failed_messages |= carriers[label.key]
+    return outcome

@@ -1,0 +1,87 @@
+"""Feedback events: rewards per variant (what a bandit or an A/B test learns from) and ground-truth labels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+
+from rollouts.models.spec import NAME_PATTERN
+
+EVENT_ID_PATTERN = r"^[A-Za-z0-9._:/#@=+-]{1,128}$"
+# An API request or a queue message may carry this many events at most (a message stays under SQS's 256 KiB).
+MAX_EVENTS_PER_MESSAGE = 500
+
+
+class Reward(BaseModel):
+    """The outcome of one inference on one variant: a conversion (0 to 1), or a real value when `kind` says so."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: str = Field(pattern=EVENT_ID_PATTERN, description="Unique per fact: a resend has the same id")
+    endpoint: str = Field(pattern=NAME_PATTERN)
+    variant: str = Field(pattern=NAME_PATTERN)
+    inference_id: str | None = Field(default=None, max_length=64, description="As passed to InvokeEndpoint")
+    reward: float = Field(allow_inf_nan=False)
+    kind: Literal["conversion", "real"] = Field(
+        default="conversion", description="conversion: a reward from 0 to 1; real: any finite value"
+    )
+    occurred_at: datetime | None = None
+
+    @model_validator(mode="after")
+    def _conversion_in_range(self) -> Reward:
+        if self.kind == "conversion" and not 0.0 <= self.reward <= 1.0:
+            raise ValueError(f"a conversion reward is from 0 to 1, got {self.reward:g}; set kind to 'real' otherwise")
+        return self
+
+
+class Label(BaseModel):
+    """The ground truth of one inference, for Model Monitor's model-quality and bias jobs to merge."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    inference_id: str = Field(min_length=1, max_length=64, description="The InferenceId of the captured request")
+    label: str | int | float | bool
+    endpoint: str | None = Field(default=None, pattern=NAME_PATTERN, description="Files the label under the endpoint")
+    event_id: str | None = Field(
+        default=None, pattern=EVENT_ID_PATTERN, description="Defaults to 'label:<inference_id>': one label each"
+    )
+    occurred_at: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        return self.event_id or f"label:{self.inference_id}"
+
+    @property
+    def csv(self) -> str:
+        """The label as Model Monitor's ground truth `data` (CSV): booleans as 1 or 0."""
+        if isinstance(self.label, bool):
+            return "1" if self.label else "0"
+        return str(self.label)
+
+
+Feedback = Reward | Label
+
+
+class FeedbackBatch(BaseModel):
+    """What `POST /feedback` takes: `{"events": [...]}`, each a reward or a label."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_EVENTS_PER_MESSAGE)
+
+
+_REWARD = TypeAdapter(Reward)
+_LABEL = TypeAdapter(Label)
+
+
+def parse_feedback(item: object) -> Feedback:
+    """One event: a label if it has a `label`, else a reward. Raises ValueError (pydantic's) when malformed."""
+    if isinstance(item, dict) and "label" in item:
+        return _LABEL.validate_python(item)
+    return _REWARD.validate_python(item)
+
+
+def event_key(event: Feedback) -> str:
+    return event.key if isinstance(event, Label) else event.event_id

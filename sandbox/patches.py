@@ -81,6 +81,7 @@ def install() -> None:
     _install_time_scale()
     _install_sim_clock()
     _install_sqs_event_source()
+    _install_dynamodb()
     _install_sagemaker()
 
 
@@ -397,6 +398,60 @@ def _install_sqs_event_source() -> None:
         return True  # every message was handled here: moto deletes them from the source queue
 
     LambdaBackend.send_sqs_batch = send_sqs_batch  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+
+
+_DYNAMODB_LOCK = threading.RLock()
+_transaction = threading.local()
+
+
+def _install_dynamodb() -> None:
+    """DynamoDB as the handlers' threads need it: one request at a time, and transactions that back a table up once.
+
+    Every function runs on a thread of this one process, and moto's DynamoDB is not thread-safe: a transaction
+    deep-copies its tables (to undo itself) while another thread's write changes them. Requests are therefore
+    serialised, as DynamoDB serialises the writes to one item. moto also copies a table once per action of a
+    transaction, up to 100 times; here each table is copied once per transaction.
+    """
+    import copy
+
+    import moto.dynamodb.models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    class _CopyEachTableOnce:
+        """moto's `copy` module inside DynamoDBBackend: tables are copied once per transaction."""
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(copy, name)
+
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            backups = getattr(_transaction, "backups", None)
+            if backups is None or not isinstance(value, Table):
+                return copy.deepcopy(value, memo)
+            if id(value) not in backups:
+                backups[id(value)] = copy.deepcopy(value)
+            return backups[id(value)]
+
+    transact_write_items = DynamoDBBackend.transact_write_items
+
+    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        _transaction.backups = {}
+        try:
+            transact_write_items(self, transact_items)
+        finally:
+            _transaction.backups = None
+
+    call_action = DynamoHandler.call_action
+
+    def serialised(self: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return call_action(self)
+
+    dynamodb_models.copy = _CopyEachTableOnce()  # type: ignore[assignment,attr-defined]  # deliberate monkeypatch of moto
+    DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]  # deliberate monkeypatch of moto
+    DynamoHandler.call_action = serialised  # type: ignore[method-assign]  # deliberate monkeypatch of moto
 
 
 # --- SageMaker: the calls the control plane makes that moto lacks or simplifies ---------------------------------

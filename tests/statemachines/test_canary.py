@@ -613,3 +613,44 @@ def test_fail_policy_rolls_back_an_inconclusive_step_before_the_last(cloud, endp
     judged = next(d for d in rollout["decisions"] if d["kind"] == "Step Judged")
     assert judged["message"].startswith("Step 1/2 failed")
     assert "fewer than the minimum" in judged["message"]
+
+
+def post_conversions(cloud: LocalCloud, variant: str, count: int, converted: int, prefix: str) -> None:
+    events = [
+        {"event_id": f"{prefix}-{i}", "endpoint": ENDPOINT, "variant": variant, "reward": 1 if i < converted else 0}
+        for i in range(count)
+    ]
+    for start_at in range(0, count, 500):
+        response = cloud.api("POST", "/feedback", {"events": events[start_at : start_at + 500]})
+        assert response.status == 202, response.body
+
+
+@pytest.mark.parametrize(
+    ("candidate_converted", "status", "outcome"), [(20, "RolledBack", "Failed"), (50, "Promoted", "Successful")]
+)
+def test_the_judge_decides_on_the_conversions_users_report(
+    cloud, endpoint, canary_spec, candidate_converted, status, outcome
+):
+    # Given a one-step canary judged on the feedback users send, and their conversions during the bake
+    canary_spec["strategy"]["steps"] = [{"weight": 30, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["feedback_checks"] = [{"name": "conversion"}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    post_conversions(cloud, BASELINE, 1000, 100, "b")  # 10 %
+    post_conversions(cloud, CANDIDATE, 500, candidate_converted, "c")  # 4 % or 10 %
+
+    # When the bake ends
+    end_bake(cloud, started["rollout_id"])
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the step's verdict rests on the reported conversions
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == status
+    judged = next(d for d in rollout["decisions"] if d["kind"] == "Step Judged")
+    [verdict] = judged["evidence"]["metrics"]
+    assert verdict["metric"] == "feedback reward (conversion)"
+    assert verdict["outcome"] == outcome
+    assert (verdict["evidence"]["baseline_samples"], verdict["evidence"]["candidate_samples"]) == (1000, 500)
+    if status == "RolledBack":
+        assert_safe_rolled_back(cloud, rollout)

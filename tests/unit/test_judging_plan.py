@@ -32,7 +32,7 @@ def test_rate_check_names_must_be_unique():
     body = spec(judged=True)
     body["guardrails"]["rate_checks"].append(dict(body["guardrails"]["rate_checks"][0]))
 
-    with pytest.raises(ValueError, match="rate_checks and metric_checks names must be unique"):
+    with pytest.raises(ValueError, match="rate_checks, metric_checks and feedback_checks names must be unique"):
         RolloutSpec.model_validate(body)
 
 
@@ -40,5 +40,5 @@ def test_a_metric_check_may_not_reuse_a_rate_check_name():
     body = spec(judged=True)
     body["guardrails"]["metric_checks"] = [{"name": body["guardrails"]["rate_checks"][0]["name"]}]
 
-    with pytest.raises(ValueError, match="rate_checks and metric_checks names must be unique"):
+    with pytest.raises(ValueError, match="rate_checks, metric_checks and feedback_checks names must be unique"):
         RolloutSpec.model_validate(body)

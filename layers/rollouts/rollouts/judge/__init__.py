@@ -1,5 +1,6 @@
 """The statistical judge: candidate vs baseline metrics in, an outcome with its evidence out; pure code."""
 
+from rollouts.judge.means import MeanStats, judge_means, welch_z
 from rollouts.judge.msprt import MsprtDesign, judge_msprt, log_likelihood_ratio
 from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, overall
 from rollouts.judge.rank import MannWhitney, RankDesign, judge_rank, mann_whitney_greater
@@ -29,6 +30,7 @@ __all__ = [
     "Evidence",
     "GroupSequentialDesign",
     "MannWhitney",
+    "MeanStats",
     "MetricVerdict",
     "MsprtDesign",
     "Outcome",
@@ -46,6 +48,7 @@ __all__ = [
     "equal_fractions",
     "exact_conditional",
     "fixed_horizon_sample_size",
+    "judge_means",
     "judge_msprt",
     "judge_rank",
     "judge_sequential",
@@ -54,4 +57,5 @@ __all__ = [
     "mann_whitney_greater",
     "overall",
     "spent_alpha",
+    "welch_z",
 ]

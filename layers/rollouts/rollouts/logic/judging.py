@@ -7,15 +7,18 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import alarms, metrics, store
+from rollouts.aws.feedback import rollout_totals
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
 from rollouts.judge import (
     GroupSequentialDesign,
+    MeanStats,
     MetricVerdict,
     MsprtDesign,
     Outcome,
     RankDesign,
     Rule,
     ThresholdRule,
+    judge_means,
     judge_msprt,
     judge_rank,
     judge_sequential,
@@ -25,7 +28,7 @@ from rollouts.judge import (
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, MetricCheck, RateCheck
+from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, FeedbackCheck, MetricCheck, RateCheck
 
 INVOCATIONS = "Invocations"
 
@@ -141,6 +144,39 @@ def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricV
     return verdicts
 
 
+def judge_feedback(rollout: Rollout, step_index: int) -> list[MetricVerdict]:
+    """One verdict per feedback check, on the rewards counted for both arms since the rollout began."""
+    checks: list[FeedbackCheck] = rollout.spec.guardrails.feedback_checks
+    if not checks:
+        return []
+    totals = rollout_totals(rollout.rollout_id)
+    arms = {}
+    for variant in (rollout.baseline_variant or "", rollout.candidate_variant):
+        arm = totals.get(variant)
+        arms[variant] = MeanStats(arm.count, arm.reward_sum, arm.reward_sq_sum) if arm else MeanStats(0, 0.0, 0.0)
+    fractions = planned_fractions(rollout)
+    verdicts = []
+    for check in checks:
+        design = GroupSequentialDesign(
+            alpha=check.alpha,
+            fractions=fractions,
+            minimum_samples_per_arm=check.minimum_samples,
+            allowed_relative_change=check.allowed_relative_change,
+        )
+        verdicts.append(
+            judge_means(
+                f"feedback reward ({check.name})",
+                design,
+                step_index + 1,
+                arms[rollout.baseline_variant or ""],
+                arms[rollout.candidate_variant],
+                higher_is_worse=check.direction == "higher-is-worse",
+                critical=check.critical,
+            )
+        )
+    return verdicts
+
+
 def _msprt(
     rollout: Rollout, check: RateCheck, name: str, counts: tuple[int, int, int, int], last: bool
 ) -> MetricVerdict:
@@ -205,7 +241,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             key,
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
-    verdicts = judge_rates(rollout, step_index) + judge_metrics(rollout)
+    verdicts = judge_rates(rollout, step_index) + judge_metrics(rollout) + judge_feedback(rollout, step_index)
     evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
     if verdicts:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))

@@ -236,6 +236,23 @@ class MetricCheck(Strict):
         return bool(_PERCENTILE.match(self.statistic))
 
 
+class FeedbackCheck(Strict):
+    """Judge the feedback of both variants at every step: the candidate's mean reward (its conversion rate, or the
+    mean of real-valued rewards) against the baseline's, group-sequential like the rate checks.
+
+    Feedback arrives through `POST /feedback`, the feedback queue or EventBridge; see `rollouts.judge.means`.
+    """
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$")
+    direction: Literal["lower-is-worse", "higher-is-worse"] = "lower-is-worse"
+    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="False-alarm rate over all the steps")
+    allowed_relative_change: float = Field(
+        default=0.0, ge=0, lt=1, description="0.05 tolerates a mean reward 5 % worse than the baseline's"
+    )
+    minimum_samples: int = Field(default=200, ge=2, description="Rewards per variant below which it is Inconclusive")
+    critical: bool = True
+
+
 class MonitoringGuard(Strict):
     """A SageMaker Model Monitor schedule whose results guard the rollout."""
 
@@ -249,6 +266,7 @@ class Guardrails(Strict):
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
     metric_checks: list[MetricCheck] = Field(default_factory=list, max_length=10)
+    feedback_checks: list[FeedbackCheck] = Field(default_factory=list, max_length=10)
     extra_bakes_when_inconclusive: int = Field(
         default=0, ge=0, le=5, description="Bake a step again when a check has too little data to decide"
     )
@@ -269,9 +287,13 @@ class Guardrails(Strict):
         names = [rule.name for rule in self.alarm_rules]
         if len(names) != len(set(names)):
             raise ValueError("alarm_rules names must be unique")
-        checks = [check.name for check in self.rate_checks] + [check.name for check in self.metric_checks]
+        checks = (
+            [check.name for check in self.rate_checks]
+            + [check.name for check in self.metric_checks]
+            + [check.name for check in self.feedback_checks]
+        )
         if len(checks) != len(set(checks)):
-            raise ValueError("rate_checks and metric_checks names must be unique")
+            raise ValueError("rate_checks, metric_checks and feedback_checks names must be unique")
         return self
 
 

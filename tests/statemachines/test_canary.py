@@ -654,3 +654,25 @@ def test_the_judge_decides_on_the_conversions_users_report(
     assert (verdict["evidence"]["baseline_samples"], verdict["evidence"]["candidate_samples"]) == (1000, 500)
     if status == "RolledBack":
         assert_safe_rolled_back(cloud, rollout)
+
+
+def test_a_non_critical_check_that_fails_is_advisory_and_the_step_goes_on(cloud, endpoint, canary_spec):
+    # Given a one-step canary whose 5XX rate check is advisory, and a candidate that errs five times as often
+    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
+    canary_spec["guardrails"]["alarm_rules"] = []
+    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "critical": False}]
+    started = start(cloud, canary_spec)
+    wait_until_baking(started["rollout_id"])
+    publish_counts(cloud, BASELINE, requests=20_000, errors=200)
+    publish_counts(cloud, CANDIDATE, requests=5_000, errors=250)
+
+    # When the bake ends
+    end_bake(cloud, started["rollout_id"])
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the failed verdict is recorded as advisory, and the rollout is promoted
+    rollout = view(cloud, started["rollout_id"])
+    assert rollout["status"] == "Promoted"
+    judged = next(d for d in rollout["decisions"] if d["kind"] == "Step Judged")
+    assert judged["evidence"]["metrics"][0]["outcome"] == "Failed"
+    assert "advisory: 5XX rate (5xx-rate)" in judged["message"]

@@ -22,10 +22,14 @@ def verdict(outcome: Outcome, critical: bool = False) -> MetricVerdict:
     ("outcomes", "expected"),
     [
         ([(Outcome.FAILED, True), (Outcome.SUCCESSFUL, False)], Outcome.FAILED),
-        ([(Outcome.FAILED, False), (Outcome.SUCCESSFUL, True)], Outcome.FAILED),
-        ([(Outcome.FAILED, False), (Outcome.INCONCLUSIVE, True)], Outcome.FAILED),
-        ([(Outcome.INCONCLUSIVE, False), (Outcome.SUCCESSFUL, True)], Outcome.INCONCLUSIVE),
-        ([(Outcome.SUCCESSFUL, False), (Outcome.SUCCESSFUL, True)], Outcome.SUCCESSFUL),
+        ([(Outcome.FAILED, True), (Outcome.INCONCLUSIVE, True)], Outcome.FAILED),
+        ([(Outcome.INCONCLUSIVE, True), (Outcome.SUCCESSFUL, True)], Outcome.INCONCLUSIVE),
+        ([(Outcome.SUCCESSFUL, True), (Outcome.SUCCESSFUL, True)], Outcome.SUCCESSFUL),
+        # A non-critical check is advisory: it neither fails nor holds the step.
+        ([(Outcome.FAILED, False), (Outcome.SUCCESSFUL, True)], Outcome.SUCCESSFUL),
+        ([(Outcome.FAILED, False), (Outcome.INCONCLUSIVE, True)], Outcome.INCONCLUSIVE),
+        ([(Outcome.INCONCLUSIVE, False), (Outcome.SUCCESSFUL, True)], Outcome.SUCCESSFUL),
+        ([(Outcome.FAILED, False)], Outcome.SUCCESSFUL),
         ([], Outcome.SUCCESSFUL),
     ],
 )
@@ -36,8 +40,8 @@ def test_overall_outcome_of_a_step(outcomes: list[tuple[Outcome, bool]], expecte
 @given(st.lists(st.sampled_from(list(Outcome)), max_size=6), st.sampled_from(list(Outcome)))
 def test_adding_a_verdict_never_improves_the_step(outcomes: list[Outcome], added: Outcome) -> None:
     rank = {Outcome.SUCCESSFUL: 0, Outcome.INCONCLUSIVE: 1, Outcome.FAILED: 2}
-    before = overall(verdict(outcome) for outcome in outcomes)
-    after = overall(verdict(outcome) for outcome in [*outcomes, added])
+    before = overall(verdict(outcome, critical=True) for outcome in outcomes)
+    after = overall(verdict(outcome, critical=True) for outcome in [*outcomes, added])
     assert rank[after] >= rank[before]
 
 

@@ -81,12 +81,13 @@ def too_few(metric: str, critical: bool, explanation: str, **evidence: Any) -> M
 
 
 def overall(verdicts: Iterable[MetricVerdict]) -> Outcome:
-    """Any Failed fails the step (a critical one first of all); else any Inconclusive; else Successful.
+    """The step's outcome from its critical verdicts: any Failed fails it; else any Inconclusive; else Successful.
 
-    With no judged metric there is nothing to object to, so the outcome is Successful: alarms and monitors, which are
-    not metrics, stop a rollout on their own path.
+    A non-critical check is advisory, as a non-critical metric is in Kayenta: its verdict is recorded and published
+    with the step's, but it neither fails nor holds the step. With no critical verdict there is nothing to object
+    to, so the outcome is Successful: alarms and monitors, which are not metrics, stop a rollout on their own path.
     """
-    outcomes = {verdict.outcome for verdict in verdicts}
+    outcomes = {verdict.outcome for verdict in verdicts if verdict.critical}
     if Outcome.FAILED in outcomes:
         return Outcome.FAILED
     if Outcome.INCONCLUSIVE in outcomes:

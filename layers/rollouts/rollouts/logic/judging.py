@@ -246,9 +246,14 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     if verdicts:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))
     outcome = overall(verdicts)
-    explained = "; ".join(verdict.evidence.explanation for verdict in verdicts)
+    explained = "; ".join(
+        verdict.evidence.explanation if verdict.critical else f"advisory: {verdict.evidence.explanation}"
+        for verdict in verdicts
+    )
     limit = rollout.spec.guardrails.extra_bakes_when_inconclusive
-    too_few = any(verdict.evidence.rule in (Rule.BELOW_MINIMUM_SAMPLE, Rule.NO_DATA) for verdict in verdicts)
+    too_few = any(
+        verdict.critical and verdict.evidence.rule in (Rule.BELOW_MINIMUM_SAMPLE, Rule.NO_DATA) for verdict in verdicts
+    )
     if outcome == Outcome.INCONCLUSIVE and too_few and rollout.extra_bakes < limit:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"extra_bakes": r.extra_bakes + 1}))
         record(
@@ -261,7 +266,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         return _plan(rollout, "extend", step_index)
     if outcome == Outcome.FAILED:
         # The headline names what failed; every verdict stays in the evidence.
-        explained = "; ".join(v.evidence.explanation for v in verdicts if v.outcome == Outcome.FAILED)
+        explained = "; ".join(v.evidence.explanation for v in verdicts if v.critical and v.outcome == Outcome.FAILED)
     # Too little data and no bake left to get more (or the last step, where nothing comes after): the policy decides.
     stuck = outcome == Outcome.INCONCLUSIVE and (too_few or last)
     policy = rollout.spec.guardrails.when_inconclusive

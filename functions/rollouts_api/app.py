@@ -1,7 +1,5 @@
-"""REST API for release tooling: start a rollout, read it, abort it, promote it, resume it from a pause; and the
-feedback endpoint (rewards and labels, validated here, counted by IngestFeedbackFunction from the queue)."""
+"""REST API for release tooling: start a rollout, read it, abort it, promote it, resume it from a pause."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -9,19 +7,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rollouts.aws.feedback import enqueue
 from rollouts.errors import (
     EndpointLockedError,
     InvalidRolloutError,
     RolloutFinishedError,
     RolloutNotFoundError,
     RolloutNotPausedError,
+    field_errors,
 )
 from rollouts.logic.queries import describe_rollout
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import start_rollout
 from rollouts.models.api import CommandResponse, ErrorResponse
-from rollouts.models.feedback import FeedbackBatch, parse_feedback
 from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
@@ -36,10 +33,7 @@ def _error(status: int, error: str, message: str, details: list[dict[str, Any]] 
 
 @app.exception_handler(ValidationError)
 def _invalid(error: ValidationError) -> Response[str]:
-    details = [
-        {"field": ".".join(str(part) for part in item["loc"]) or "body", "reason": item["msg"]}
-        for item in error.errors(include_url=False)
-    ]
+    details = field_errors(error)
     summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
     return _error(400, "InvalidRequest", summary, details)
 
@@ -107,28 +101,6 @@ def promote(rollout_id: str) -> Response[str]:
 @app.post("/rollouts/<rollout_id>/resume")
 def resume(rollout_id: str) -> Response[str]:
     return _command(rollout_id, OperatorCommand.RESUME)
-
-
-@app.post("/feedback")
-def feedback() -> Response[str]:
-    """Validate every event first: one bad event refuses the request (400 naming it) and queues nothing."""
-    batch = FeedbackBatch.model_validate_json(app.current_event.body or "")
-    details = []
-    for index, item in enumerate(batch.events):
-        try:
-            parse_feedback(item)
-        except ValidationError as error:
-            details += [
-                {"field": ".".join(str(p) for p in ("events", index, *e["loc"])), "reason": e["msg"]}
-                for e in error.errors(include_url=False)
-            ]
-    if details:
-        summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-        return _error(400, "InvalidRequest", summary, details)
-    message_id = enqueue(batch.events)
-    metrics.add_metric(name="FeedbackAccepted", unit="Count", value=len(batch.events))
-    body = {"accepted": len(batch.events), "message_id": message_id}
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class RolloutError(Exception):
     """Base of every domain error."""
@@ -45,3 +50,11 @@ class GuardrailBreachedError(RolloutError):
 
 class RolloutAbortedError(RolloutError):
     """An operator aborted the rollout; the state machine rolls back."""
+
+
+def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
+    """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
+    return [
+        {"field": ".".join(str(part) for part in (*prefix, *item["loc"])) or "body", "reason": item["msg"]}
+        for item in error.errors(include_url=False)
+    ]

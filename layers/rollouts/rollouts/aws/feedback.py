@@ -6,15 +6,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from rollouts.aws.clients import client
-from rollouts.aws.store import rollout_pk
+from rollouts.aws.keys import rollout_pk
 from rollouts.models.feedback import Label
-from rollouts.models.rollout import utcnow
 from rollouts.settings import get_settings
 
 # An event id is remembered this long: a resend within it has no effect.
@@ -66,8 +65,8 @@ def write_totals(event_keys: list[str], deltas: dict[tuple[str, str], ArmDelta])
     """One transaction: remember every event id and add every delta. If some ids were already remembered, nothing
     is written and those ids are returned (the caller drops them and tries again); else an empty list."""
     table = get_settings().table_name
-    expires = {"N": str(int((utcnow() + EVENT_TTL).timestamp()))}
-    now = {"S": utcnow().isoformat()}
+    expires = {"N": str(int((datetime.now(UTC) + EVENT_TTL).timestamp()))}
+    now = {"S": datetime.now(UTC).isoformat()}
     actions: list[dict[str, Any]] = [
         {
             "Put": {

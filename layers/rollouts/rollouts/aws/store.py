@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from rollouts.aws.clients import client
+from rollouts.aws.keys import rollout_pk
 from rollouts.errors import EndpointLockedError, RolloutNotFoundError
 from rollouts.models.rollout import Decision, Rollout, utcnow
 from rollouts.settings import get_settings
@@ -47,10 +48,6 @@ def _is_conditional_failure(error: ClientError) -> bool:
 
 def _expiry() -> dict[str, str]:
     return {"N": str(int((utcnow() + KEY_TTL).timestamp()))}
-
-
-def rollout_pk(rollout_id: str) -> str:
-    return f"ROLLOUT#{rollout_id}"
 
 
 def _item_of(rollout: Rollout) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from rollouts.models.spec import NAME_PATTERN
+from rollouts.models.names import NAME_PATTERN
 
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:/#@=+-]{1,128}$"
 # An API request or a queue message may carry this many events at most (a message stays under SQS's 256 KiB).

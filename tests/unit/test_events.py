@@ -32,6 +32,9 @@ def test_every_kind_of_sample_is_there() -> None:
         "api/get_rollout.json",
         "api/abort_rollout.json",
         "sfn/shift_traffic.json",
+        "api/post_feedback.json",
+        "sqs/feedback_batch.json",
+        "eventbridge/rollout_feedback.json",
     }
 
 
@@ -46,7 +49,8 @@ def test_eventbridge_sample_has_the_eventbridge_envelope(path: Path) -> None:
 
     assert [key for key in ENVELOPE if key not in event] == []
     assert event["version"] == "0"
-    assert event["source"].startswith("aws.")
+    # AWS services publish as aws.*; feedback comes from the application's own source.
+    assert event["source"].startswith("aws.") or event["detail-type"] == "Rollout Feedback"
     assert isinstance(event["resources"], list)
     assert isinstance(event["detail"], dict)
 
@@ -56,7 +60,7 @@ def test_api_sample_is_an_api_gateway_rest_proxy_event(path: Path) -> None:
     event = load_event(name(path))
 
     assert event["httpMethod"] in ("GET", "POST")
-    assert event["path"].startswith("/rollouts")
+    assert event["path"].startswith(("/rollouts", "/feedback"))
     assert "body" in event
     assert event["body"] is None or isinstance(event["body"], str)
     assert event["requestContext"]["requestId"]
@@ -92,3 +96,16 @@ def test_monitoring_sample_matches_the_template_rule_that_routes_it() -> None:
     assert detail["MonitoringScheduleArn"].endswith(":monitoring-schedule/churn-predictor-data-quality")
     assert detail["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped")
     assert detail["ExitMessage"].startswith("CompletedWithViolations:")
+
+
+def test_feedback_samples_parse_as_the_ingest_function_reads_them() -> None:
+    from rollouts.logic.feedback import parse_message
+
+    api = load_event("api/post_feedback.json")
+    batch = load_event("sqs/feedback_batch.json")
+    bus = load_event("eventbridge/rollout_feedback.json")
+
+    bodies = [api["body"], *(record["body"] for record in batch["Records"]), json.dumps(bus)]
+    parsed = [parse_message(body) for body in bodies]
+    assert [len(p.events) for p in parsed] == [3, 3, 1, 2]
+    assert all(p.malformed == [] for p in parsed)

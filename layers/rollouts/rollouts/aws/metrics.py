@@ -60,31 +60,11 @@ def period_values(
 ) -> list[tuple[datetime, float, float]]:
     """(period start, statistic, sample count) of every period in [start, end] that has data, oldest first."""
     start, end = _minutes(start, end)
-    return _fetch(
-        namespace,
-        metric,
-        dimensions,
-        statistic,
-        max(start, end - timedelta(seconds=period * MAX_DATAPOINTS)),
-        end,
-        period,
-    )
-
-
-def _fetch(
-    namespace: str,
-    metric: str,
-    dimensions: dict[str, str],
-    statistic: str,
-    start: datetime,
-    end: datetime,
-    period: int,
-) -> list[tuple[datetime, float, float]]:
     response: dict[str, Any] = client("cloudwatch").get_metric_statistics(
         Namespace=namespace,
         MetricName=metric,
         Dimensions=[{"Name": name, "Value": value} for name, value in dimensions.items()],
-        StartTime=start,
+        StartTime=max(start, end - timedelta(seconds=period * MAX_DATAPOINTS)),
         EndTime=end,
         Period=period,
         **_request(statistic),
@@ -101,9 +81,9 @@ def window_value(
     namespace: str, metric: str, dimensions: dict[str, str], statistic: str, start: datetime, end: datetime
 ) -> tuple[float | None, int]:
     """The statistic over the whole of [start, end] (one period spanning it) and the data points behind it."""
-    start, end = _minutes(start, end)
-    period = max(PERIOD, int((end - start).total_seconds()) // PERIOD * PERIOD + PERIOD)
-    points = _fetch(namespace, metric, dimensions, statistic, start, end, period)
+    first, last = _minutes(start, end)
+    period = max(PERIOD, int((last - first).total_seconds()) // PERIOD * PERIOD + PERIOD)
+    points = period_values(namespace, metric, dimensions, statistic, start, end, period)
     if not points:
         return None, 0
     _, value, count = points[-1]

@@ -19,8 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, relative_change, too_few
-from rollouts.judge.sequential import GroupSequentialDesign
+from rollouts.judge.outcome import Evidence, MetricVerdict, relative_change, too_few
+from rollouts.judge.sequential import GroupSequentialDesign, look_verdict
 
 
 @dataclass(frozen=True)
@@ -82,26 +82,13 @@ def judge_means(
             looks=design.looks,
         )
     z = welch_z(baseline, candidate, design.allowed_relative_change, higher_is_worse)
-    boundary = design.boundaries[look - 1]
     worse = "higher" if higher_is_worse else "lower"
     allowed = (
         f" ({'+' if higher_is_worse else '-'}{design.allowed_relative_change:.0%} allowed)"
         if design.allowed_relative_change
         else ""
     )
-    statistic = f"Welch z = {z:.2f} ({worse} is worse)"
-    if z >= boundary:
-        outcome, rule = Outcome.FAILED, Rule.BOUNDARY_CROSSED
-        reason = f"{statistic} crosses the O'Brien-Fleming boundary {boundary:.2f} at look {look} of {design.looks}"
-    elif look == design.looks:
-        outcome, rule = Outcome.SUCCESSFUL, Rule.FINAL_LOOK_NOT_CROSSED
-        reason = f"{statistic} stays below the O'Brien-Fleming boundary {boundary:.2f} at the last look, {look}"
-    else:
-        outcome, rule = Outcome.INCONCLUSIVE, Rule.BOUNDARY_NOT_CROSSED
-        reason = (
-            f"{statistic} is below the O'Brien-Fleming boundary {boundary:.2f} at look {look} of {design.looks}, "
-            "no regression so far"
-        )
+    outcome, rule, reason, boundary = look_verdict(z, design, look, f"Welch z = {z:.2f} ({worse} is worse)")
     return MetricVerdict(
         metric=metric,
         outcome=outcome,

@@ -542,6 +542,36 @@ class GroupSequentialDesign(BaseModel):
         return (drift_for_power(self.boundaries, self.fractions, power) / z_sum) ** 2
 
 
+def look_verdict(
+    z: float, design: GroupSequentialDesign, look: int, statistic: str
+) -> tuple[Outcome, Rule, str, float]:
+    """The outcome of a z at one look: Failed at or above the look's boundary; below it, Successful at the last look
+    and Inconclusive before (no regression so far); with the rule and a sentence that says so."""
+    name = _SPENDING_NAMES[design.spending]
+    boundary = design.boundaries[look - 1]
+    if z >= boundary:
+        return (
+            Outcome.FAILED,
+            Rule.BOUNDARY_CROSSED,
+            f"{statistic} crosses the {name} boundary {boundary:.2f} at look {look} of {design.looks}",
+            boundary,
+        )
+    if look == design.looks:
+        return (
+            Outcome.SUCCESSFUL,
+            Rule.FINAL_LOOK_NOT_CROSSED,
+            f"{statistic} stays below the {name} boundary {boundary:.2f} at the last look, {look}",
+            boundary,
+        )
+    return (
+        Outcome.INCONCLUSIVE,
+        Rule.BOUNDARY_NOT_CROSSED,
+        f"{statistic} is below the {name} boundary {boundary:.2f} at look {look} of {design.looks}, "
+        "no regression so far",
+        boundary,
+    )
+
+
 def judge_sequential(
     metric: str,
     design: GroupSequentialDesign,
@@ -555,7 +585,6 @@ def judge_sequential(
     """The verdict at look `look` (1-based) on cumulative counts since the start of the rollout."""
     if not 1 <= look <= design.looks:
         raise ValueError(f"look must be between 1 and {design.looks}, got {look}")
-    name = _SPENDING_NAMES[design.spending]
     allowed = f" (+{design.allowed_relative_change:.0%} allowed)" if design.allowed_relative_change else ""
     counts = f"over {candidate_requests:,} / {baseline_requests:,} requests"
     if min(baseline_requests, candidate_requests) < design.minimum_samples_per_arm:
@@ -589,19 +618,7 @@ def judge_sequential(
         baseline_rate, candidate_rate, z = pooled.baseline_rate, pooled.candidate_rate, pooled.z
         method = "Farrington-Manning score z" if change else "pooled two-proportion z"
         statistic = f"z = {z:.2f} ({method})"
-    boundary = design.boundaries[look - 1]
-    if z >= boundary:
-        outcome, rule = Outcome.FAILED, Rule.BOUNDARY_CROSSED
-        reason = f"{statistic} crosses the {name} boundary {boundary:.2f} at look {look} of {design.looks}"
-    elif look == design.looks:
-        outcome, rule = Outcome.SUCCESSFUL, Rule.FINAL_LOOK_NOT_CROSSED
-        reason = f"{statistic} stays below the {name} boundary {boundary:.2f} at the last look, {look}"
-    else:
-        outcome, rule = Outcome.INCONCLUSIVE, Rule.BOUNDARY_NOT_CROSSED
-        reason = (
-            f"{statistic} is below the {name} boundary {boundary:.2f} at look {look} of {design.looks}, "
-            "no regression so far"
-        )
+    outcome, rule, reason, boundary = look_verdict(z, design, look, statistic)
     evidence = Evidence(
         baseline_samples=baseline_requests,
         candidate_samples=candidate_requests,

@@ -30,6 +30,8 @@ from sandbox.cloud import LocalCloud
 FEATURES = ("age", "income", "tenure_months")
 # PutMetricData takes at most 150 values in one metric datum.
 LATENCY_VALUES = 150
+# A step serves at most this many ticks of traffic; see DataPlane.step.
+MAX_TICKS_PER_STEP = 3
 MONITOR_BUCKET = "local-model-monitor"
 
 
@@ -144,13 +146,21 @@ class DataPlane:
         ]
 
     def step(self, sim_seconds: float | None = None) -> None:
-        """Serve the requests of the next `sim_seconds`; by default, of the time since the last step, by the clock."""
-        if sim_seconds is None:
-            sim_seconds = (patches.REGISTRY.sim_now() - self.started).total_seconds() - self.sim_time
-            if sim_seconds <= 0:
-                return
+        """Serve the requests of the next `sim_seconds`; by default, of the time since the last step, by the clock.
+
+        Following the clock, a step serves at most `MAX_TICKS_PER_STEP` ticks of traffic: when this thread falls
+        behind (a busy machine), the older part of the gap passes with no requests, rather than each late step
+        serving more and running later still. The data stays stamped with the clock the control plane reads.
+        """
         begun = self.sim_time
-        self.sim_time += sim_seconds
+        if sim_seconds is None:
+            target = (patches.REGISTRY.sim_now() - self.started).total_seconds()
+            if target <= begun:
+                return
+            longest = MAX_TICKS_PER_STEP * self.tick / patches.REGISTRY.time_scale
+            begun = max(begun, target - longest)
+            sim_seconds = target - begun
+        self.sim_time = begun + sim_seconds
         variants = [v for v in self.live_variants() if v[1] > 0]
         total = sum(weight for _, weight, _ in variants)
         if total > 0:

@@ -17,13 +17,14 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo test lint typecheck template build unit pytest bench bench-judge clean
+.PHONY: help demo test lint typecheck template build unit pytest bench bench-judge bench-bandit clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  canary rollouts on the local cloud (no AWS account, no Docker)"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
+	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
 
 $(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +89,10 @@ bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 
 bench-judge: $(VENV)/.installed
 	$(PY) -W ignore -m bench.judge
+	$(PY) -W ignore -m bench.run --render-only
+
+bench-bandit: $(VENV)/.installed
+	$(PY) -W ignore -m bench.bandit
 	$(PY) -W ignore -m bench.run --render-only
 
 clean:

@@ -306,6 +306,140 @@ def _judge() -> list[str]:
     ]
 
 
+BANDIT_RESULTS = ROOT / "bench" / "results" / "bandit.json"
+_BANDIT_POLICIES = {
+    "deployed": "deployed: `rollouts.bandit` defaults (P(best) weights, growing batches)",
+    "thompson_per_request": "Thompson sampling per request",
+    "aws_samples": "aws-samples pipeline (per-request draw, statistics frozen 60 s)",
+    "ucb1": "UCB1 per request",
+    "epsilon_greedy": "epsilon-greedy (0.1) per request",
+    "lai_robbins": "Lai-Robbins c ln T (reference)",
+}
+
+
+def _bandit() -> list[str]:
+    """The bandit's regret figures, from the last `make bench-bandit` (its own run, its own date)."""
+    if not BANDIT_RESULTS.exists():
+        return []
+    data = json.loads(BANDIT_RESULTS.read_text())
+    meta = data["meta"]
+    stderr = meta["stderr"]
+    aws = meta["aws_samples"]
+    design = meta["design"]
+    schedule = meta["batch_schedule"]
+    growing: list[int] = []
+    for size in schedule:
+        if size >= design["maximum_batch"] or (growing and size <= growing[-1]):
+            break
+        growing.append(size)
+
+    def cell(name: str, checkpoint: str, policy: str) -> str:
+        value = data[name][checkpoint][policy]
+        error = stderr[name][checkpoint].get(policy)
+        return f"{value:.1f}" if error is None else f"{value:.1f} ± {error:.1f}"
+
+    lines = [
+        "## 5. The bandit (from `make bench-bandit`)",
+        "",
+        f"Measured by `{meta['command']}` on {meta['date']}: cumulative pseudo-regret, mean ± standard error over "
+        f"{meta['seeds']} seeds per cell, read at {', '.join(f'{c:,}' for c in meta['checkpoints'])} requests of "
+        f"the same runs; the simulation took {meta['seconds']:.0f} s. Raw figures: `bench/results/bandit.json`; "
+        "what is simulated: the docstring of `bench/bandit.py`.",
+        "",
+        f"- conv3: p = {meta['means']['conv3']}; two_arm: p = {meta['means']['two_arm']}; swap: p = "
+        f"{meta['means']['swap']['before']} until request {meta['means']['swap']['at']:,}, then "
+        f"{meta['means']['swap']['after']}, regret against the arm best at each moment.",
+        f"- deployed: `BanditDesign()` defaults: floor {design['floor']:g}, discount {design['discount']:g}, change "
+        f"detector at |z| >= {design['change_threshold']:g}, batches of {', '.join(f'{b:,}' for b in growing)} then "
+        f"{design['maximum_batch']:,} requests ({len(schedule)} updates over {meta['horizon']:,} requests); weights "
+        "from `thompson_weights`, statistics carried by `update`, requests routed at random by the weights.",
+        f"- aws_samples: {aws['request_rate_per_second']:g} requests per second assumed, so the "
+        f"{aws['firehose_buffer_seconds']} s Firehose buffer freezes the statistics for "
+        f"{aws['requests_per_frozen_batch']:,} requests; warm-up {aws['warmup']}.",
+        "- conv3 and two_arm use common random numbers (each arm's k-th request gets the same reward under every "
+        "policy of a seed), so the paired ratios below are more precise than the standard errors suggest.",
+        "",
+        _row("policy", "conv3 @10k", "conv3 @100k", "two_arm @10k", "two_arm @100k"),
+        _row("---", "---:", "---:", "---:", "---:"),
+    ]
+    columns = [(name, checkpoint) for name in ("conv3", "two_arm") for checkpoint in ("10000", "100000")]
+    for policy, label in _BANDIT_POLICIES.items():
+        lines.append(_row(label, *(cell(name, checkpoint, policy) for name, checkpoint in columns)))
+    facts = meta["deployed_facts"]
+    lines += [
+        "",
+        _row("swap at 100,000", "regret", "change-detector resets per run"),
+        _row("---", "---:", "---:"),
+        _row(
+            "deployed (change detector on)",
+            cell("swap", "100000", "deployed"),
+            f"{facts['swap.deployed']['mean_resets']:.2f}",
+        ),
+        _row(
+            "thompson_stationary (the same without change detector or discount)",
+            cell("swap", "100000", "thompson_stationary"),
+            f"{facts['swap.thompson_stationary']['mean_resets']:.2f}",
+        ),
+        "",
+        f"Resets on the stationary instances (false alarms): {facts['conv3']['mean_resets']:.3f} per run on conv3, "
+        f"{facts['two_arm']['mean_resets']:.3f} on two_arm.",
+        "",
+        "### Targets",
+        "",
+        _row("target", "measured", "met"),
+        _row("---", "---", "---"),
+        *(_row(target["target"], target["measured"], _met(target["met"])) for target in meta["targets"]),
+        "",
+        *(line for note in meta["notes"] for line in (f"Note: {note}", "")),
+        "Paired ratios (same seeds and reward streams; delta-method standard error):",
+        "",
+        _row("ratio", "conv3 @10k", "conv3 @100k", "two_arm @10k", "two_arm @100k"),
+        _row("---", "---:", "---:", "---:", "---:"),
+    ]
+    for key in ("deployed_over_thompson_per_request", "deployed_over_aws_samples"):
+        ratios = [meta["paired_ratios"][name][checkpoint][key] for name, checkpoint in columns]
+        lines.append(_row(key.replace("_over_", " / "), *(f"{r['ratio']:.3f} ± {r['stderr']:.3f}" for r in ratios)))
+    sensitivity = meta["sensitivity"]
+    if sensitivity["designs"]:
+        lines += [
+            "",
+            f"### Other settings of `BanditDesign` ({sensitivity['seeds']} seeds, regret at 100,000)",
+            "",
+            "Each changes one default; conv3 and two_arm on the first seeds' reward streams (ratio to per-request "
+            "Thompson sampling on the same seeds), swap on a run of its own.",
+            "",
+            _row("design", "conv3", "ratio", "two_arm", "ratio", "swap"),
+            _row("---", "---:", "---:", "---:", "---:", "---:"),
+        ]
+        for label, entry in sensitivity["designs"].items():
+            swap_cell = entry.get("swap")
+            lines.append(
+                _row(
+                    label.replace("_", " "),
+                    *(
+                        value
+                        for name in ("conv3", "two_arm")
+                        for value in (
+                            f"{entry[name]['mean']:.1f} ± {entry[name]['stderr']:.1f}",
+                            f"{entry[name]['over_thompson_per_request']['ratio']:.3f}",
+                        )
+                    ),
+                    "see above" if swap_cell is None else f"{swap_cell['mean']:.1f} ± {swap_cell['stderr']:.1f}",
+                )
+            )
+    timing = meta["weights_call"]
+    check = meta["baseline_check"]
+    lines += [
+        "",
+        f"One `thompson_weights` call for 3 arms (median of {timing['repeats']} on this shared machine): "
+        f"{timing['three_arms_1000_requests_each_ms']:.2f} ms at 1,000 requests per arm, "
+        f"{timing['three_arms_100000_requests_each_ms']:.2f} ms at 100,000. The numpy UCB1 and epsilon-greedy rules "
+        f"chose as `rollouts.bandit.baselines` does on {check['agree']} of {check['cases']} random states.",
+        "",
+    ]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     facts = results["machine"]
     lines = [
@@ -325,6 +459,7 @@ def render(results: dict[str, Any]) -> str:
         *_reaction(results["reaction"]),
         *_transitions(results["transitions"]),
         *_judge(),
+        *_bandit(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

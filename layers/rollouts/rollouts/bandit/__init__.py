@@ -1,0 +1,80 @@
+"""The multi-armed bandit: posteriors, P(best) weights, floors and caps, drift, schedules and stopping; pure code.
+
+A bandit rollout sets the variants' weights to P(variant is best | rewards so far) after every batch of requests
+(Thompson sampling as probability matching), resets an arm whose latest batch contradicts its history, and stops when
+one variant has led with P(best) >= 0.95 for 3 updates. Standard library and pydantic only: it runs in a Lambda,
+where numpy's import would cost more than the computation.
+
+Modules: `posterior` (Beta and normal posteriors, P(best) by quadrature), `weights` (floors and caps, the summary a
+"Bandit Reweighted" decision carries), `drift` (discount and change detector), `schedule` (batch sizes and the
+stopping rule), `baselines` (UCB1 and epsilon-greedy, for comparison).
+
+The defaults of `BanditDesign`, and why:
+
+- floor 0: a floor is a regret of floor x gap on every request, forever, and performance-anchors 1.4 found that it
+  does not help after a change; set one when a variant must keep serving for another reason.
+- discount 1 (none) and the change detector on at |z| >= 4: forgetting costs regret on stationary rewards at every
+  update, while the detector costs nothing until it fires and then forgets at once the history of the arm that
+  changed. The detector sees the arms that carry traffic; an arm starved of traffic that later improves is found
+  only through a discount below 1 or a floor, at their price.
+- batches of 100 doubling to 1,000 requests: small first batches, where batching costs the most, and a cadence
+  (100 s at 10 requests per second) that leaves the endpoint's weight update time to finish.
+
+`make bench-bandit` (bench/bandit.py) measures these defaults against per-request Thompson sampling, UCB1,
+epsilon-greedy and the aws-samples pipeline, and each default against one alternative; docs/benchmarks.md.
+"""
+
+from rollouts.bandit.baselines import epsilon_greedy_choice, epsilon_greedy_weights, ucb1_choice, ucb1_index
+from rollouts.bandit.drift import change_test, combine, discount, update
+from rollouts.bandit.models import (
+    ArmPosterior,
+    ArmStatistics,
+    BanditDesign,
+    ChangeTest,
+    PosteriorSummary,
+    RewardKind,
+    Streak,
+    Update,
+)
+from rollouts.bandit.posterior import (
+    BetaPosterior,
+    NormalPosterior,
+    credible_interval,
+    posterior,
+    probability_best,
+    probability_best_of,
+)
+from rollouts.bandit.schedule import advance_streak, batch_schedule, batch_size, winner
+from rollouts.bandit.weights import constrain_weights, summarize, thompson_weights
+
+__all__ = [
+    "ArmPosterior",
+    "ArmStatistics",
+    "BanditDesign",
+    "BetaPosterior",
+    "ChangeTest",
+    "NormalPosterior",
+    "PosteriorSummary",
+    "RewardKind",
+    "Streak",
+    "Update",
+    "advance_streak",
+    "batch_schedule",
+    "batch_size",
+    "change_test",
+    "combine",
+    "constrain_weights",
+    "credible_interval",
+    "discount",
+    "epsilon_greedy_choice",
+    "epsilon_greedy_weights",
+    "posterior",
+    "probability_best",
+    "probability_best_of",
+    "summarize",
+    "thompson_weights",
+    "ucb1_choice",
+    "ucb1_index",
+    "update",
+    "winner",
+]

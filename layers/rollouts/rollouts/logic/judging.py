@@ -37,7 +37,7 @@ def planned_fractions(rollout: Rollout) -> tuple[float, ...]:
     """Each step's share of the candidate's planned requests, cumulated: traffic is assumed steady, so a step
     contributes in proportion to its weight times its bake. Looks at these fractions keep the stated alpha when
     traffic is steady; a busier or quieter step shifts the real fractions a little."""
-    steps = rollout.spec.strategy.steps
+    steps = rollout.spec.canary_steps
     total = sum(step.weight * step.bake for step in steps)
     running = 0.0
     fractions = []
@@ -204,7 +204,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     """Judge Step: after the bake, decide whether to go on, promote now, or roll back."""
     pending = take_pending(rollout_id)
     rollout = store.get_rollout(rollout_id)
-    steps = len(rollout.spec.strategy.steps)
+    steps = len(rollout.spec.canary_steps)
     label = f"Step {step_index + 1}/{steps}"
     key = f"judge-{step_index}-{rollout.extra_bakes}"
     try:
@@ -305,7 +305,7 @@ def _pause(
     timeout = int(rollout.spec.guardrails.pause_timeout)
     rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PAUSED}))
     record(rollout, DecisionKind.STEP_JUDGED, f"{label} inconclusive: {explained}; pausing", evidence, key)
-    weight = rollout.spec.strategy.steps[step_index].weight
+    weight = rollout.spec.canary_steps[step_index].weight
     record(
         rollout,
         DecisionKind.ROLLOUT_PAUSED,

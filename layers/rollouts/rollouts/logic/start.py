@@ -22,9 +22,11 @@ def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
     store.acquire_lock(spec.endpoint_name, rollout.rollout_id)
     try:
         store.put_new_rollout(rollout)
-        arn = workflows.start(
-            get_settings().canary_state_machine_arn, rollout.rollout_id, {"rollout_id": rollout.rollout_id}
+        settings = get_settings()
+        machine = (
+            settings.bandit_state_machine_arn if spec.strategy.type == "bandit" else settings.canary_state_machine_arn
         )
+        arn = workflows.start(machine, rollout.rollout_id, {"rollout_id": rollout.rollout_id})
     except Exception:
         store.release_lock(spec.endpoint_name, rollout.rollout_id)
         raise

@@ -17,6 +17,7 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
+from rollouts.models.spec import CanaryStrategy
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -47,16 +48,21 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
             }
         ),
     )
+    plan = (
+        f"{len(rollout.spec.canary_steps)} steps"
+        if isinstance(rollout.spec.strategy, CanaryStrategy)
+        else f"a bandit reweighting every {rollout.spec.strategy.update_every:g} s on {rollout.spec.strategy.reward}s"
+    )
     record(
         rollout,
         DecisionKind.ROLLOUT_STARTED,
-        f"Canary of model '{rollout.spec.candidate.model_name}' on endpoint '{rollout.endpoint_name}' started: "
-        f"{len(rollout.spec.strategy.steps)} steps, baseline variant '{rollout.baseline_variant}'",
+        f"{rollout.spec.strategy.type.capitalize()} of model '{rollout.spec.candidate.model_name}' on endpoint "
+        f"'{rollout.endpoint_name}' started: {plan}, baseline variant '{rollout.baseline_variant}'",
         {
             "baseline_variant": rollout.baseline_variant,
             "candidate_variant": rollout.candidate_variant,
             "original_config": rollout.original_config,
-            "steps": [step.model_dump() for step in rollout.spec.strategy.steps],
+            "steps": [step.model_dump() for step in rollout.spec.canary_steps],
             "guardrails": rollout.spec.guardrails.model_dump(mode="json"),
         },
         dedup_key="started",
@@ -140,6 +146,8 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     """Shift Traffic: give the candidate the step's weight."""
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
+    if not isinstance(rollout.spec.strategy, CanaryStrategy):
+        raise InvalidRolloutError(f"strategy: rollout {rollout_id} has no canary steps to shift to")
     step = canary.step_at(rollout.spec.strategy, step_index)
     weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
     endpoints.set_weights(rollout.endpoint_name, weights)
@@ -157,7 +165,7 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     record(
         rollout,
         DecisionKind.TRAFFIC_SHIFTED,
-        f"Step {step_index + 1}/{len(rollout.spec.strategy.steps)}: candidate '{rollout.candidate_variant}' at "
+        f"Step {step_index + 1}/{len(rollout.spec.canary_steps)}: candidate '{rollout.candidate_variant}' at "
         f"{step.weight:g} % for {step.bake_seconds} s",
         # The verdicts that allowed this step travel with the event that announces it.
         {"step": step_index, "weights": weights, "bake_seconds": step.bake_seconds, "judgement": rollout.judgement},

@@ -45,7 +45,7 @@ class RolloutView(BaseModel):
             endpoint_name=rollout.endpoint_name,
             status=rollout.status,
             step_index=rollout.step_index,
-            steps=len(rollout.spec.strategy.steps),
+            steps=len(rollout.spec.canary_steps),
             weights=rollout.weights,
             baseline_variant=rollout.baseline_variant,
             candidate_variant=rollout.candidate_variant,

@@ -40,6 +40,7 @@ class DecisionKind(StrEnum):
     GUARDRAIL_BREACHED = "Guardrail Breached"
     OPERATOR_COMMAND = "Operator Command"
     ROLLOUT_PAUSED = "Rollout Paused"
+    BANDIT_REWEIGHTED = "Bandit Reweighted"
     ROLLOUT_PROMOTED = "Rollout Promoted"
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
@@ -51,6 +52,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.TRAFFIC_SHIFTED,
         DecisionKind.GUARDRAIL_BREACHED,
         DecisionKind.ROLLOUT_PAUSED,
+        DecisionKind.BANDIT_REWEIGHTED,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
     }
@@ -97,6 +99,7 @@ class Rollout(BaseModel):
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )
+    bandit: dict[str, Any] = Field(default_factory=dict, description="A bandit's statistics, streak and updates")
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")

@@ -69,6 +69,25 @@ class CanaryStrategy(Strict):
         return steps
 
 
+class BanditStrategy(Strict):
+    """Traffic follows P(variant is best | feedback so far), reweighted as feedback arrives (`rollouts.bandit`).
+
+    The baseline and the candidate are the arms. Every `update_every` the weights are set from the rewards reported
+    since the start (`POST /feedback`, the feedback queue, EventBridge); a batch of feedback smaller than the
+    schedule's next batch waits for the next update. When one arm's P(best) stays at or above `stop_probability`
+    for `stop_after_updates` updates, it wins: the candidate is promoted, or the baseline is kept. At
+    `max_duration` the arm with the higher P(best) wins the same way; `mode: continuous` keeps reweighting instead.
+    """
+
+    type: Literal["bandit"] = "bandit"
+    reward: Literal["conversion", "real"] = "conversion"
+    update_every: Seconds = Field(default=300.0, description="Time between two reweightings: '5m'")
+    stop_probability: float = Field(default=0.95, ge=0.5, lt=1)
+    stop_after_updates: int = Field(default=3, ge=1, le=100)
+    max_duration: Seconds = Field(default=24 * 3600.0, description="The bandit's longest run: '24h'")
+    mode: Literal["promote", "continuous"] = "promote"
+
+
 class VariantMetric(StrEnum):
     """Per-variant metrics SageMaker publishes in AWS/SageMaker (dimensions EndpointName, VariantName)."""
 
@@ -311,9 +330,14 @@ class RolloutSpec(Strict):
         default=None, pattern=NAME_PATTERN, description="Needed only when the endpoint has several variants"
     )
     candidate: Candidate
-    strategy: CanaryStrategy
+    strategy: Annotated[CanaryStrategy | BanditStrategy, Field(discriminator="type")]
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)
+
+    @property
+    def canary_steps(self) -> list[CanaryStep]:
+        """The canary's steps; a bandit has none."""
+        return self.strategy.steps if isinstance(self.strategy, CanaryStrategy) else []
 
     @field_validator("candidate")
     @classmethod

@@ -49,7 +49,7 @@ def test_spec_accepts_the_demo_canary_as_posted() -> None:
 
     assert parsed.endpoint_name == "churn-predictor"
     assert parsed.candidate.model_name == "churn-xgb-v2"
-    assert [(s.weight, s.bake) for s in parsed.strategy.steps] == [(10, 300), (50, 300)]
+    assert [(s.weight, s.bake) for s in parsed.canary_steps] == [(10, 300), (50, 300)]
     assert [rule.name for rule in parsed.guardrails.alarm_rules] == ["5xx-rate", "latency-p99"]
     assert parsed.guardrails.alarm_rules[1].is_percentile
     assert [g.schedule_name for g in parsed.guardrails.monitoring_schedules] == ["churn-predictor-data-quality"]
@@ -80,7 +80,7 @@ def test_spec_reads_the_same_json_the_api_receives() -> None:
 def test_spec_reads_bake_durations_as_seconds(bake: object, seconds: float) -> None:
     parsed = RolloutSpec.model_validate(with_change(step(0, bake=bake)))
 
-    assert parsed.strategy.steps[0].bake == seconds
+    assert parsed.canary_steps[0].bake == seconds
 
 
 @pytest.mark.parametrize("bake", ["5x", "five minutes", "1d", "-5m", ""])
@@ -144,7 +144,7 @@ def test_spec_rejects_a_weight_outside_0_to_100(weight: float, message: str) -> 
 def test_spec_accepts_a_last_step_at_100_percent() -> None:
     parsed = RolloutSpec.model_validate(with_change(step(1, weight=100)))
 
-    assert parsed.strategy.steps[-1].weight == 100
+    assert parsed.canary_steps[-1].weight == 100
 
 
 def test_spec_needs_at_least_one_step() -> None:

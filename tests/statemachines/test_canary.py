@@ -261,7 +261,7 @@ def test_bad_spec_gets_400_naming_the_field_and_starts_nothing(cloud, endpoint, 
 
     assert response.status == 400
     fields = [detail["field"] for detail in response.body["details"]]
-    assert "strategy.steps.0.bake" in fields
+    assert "strategy.canary.steps.0.bake" in fields
     assert "soon" in response.body["message"]
     executions = cloud.client("stepfunctions").list_executions(
         stateMachineArn=cloud.state_machines["CanaryStateMachine"]
@@ -632,7 +632,7 @@ def test_the_judge_decides_on_the_conversions_users_report(
     cloud, endpoint, canary_spec, candidate_converted, status, outcome
 ):
     # Given a one-step canary judged on the feedback users send, and their conversions during the bake
-    canary_spec["strategy"]["steps"] = [{"weight": 30, "bake": "1h"}]
+    canary_spec["strategy"]["steps"] = [{"weight": 30, "bake": "24h"}]  # ended by the test, not by its time
     canary_spec["guardrails"]["alarm_rules"] = []
     canary_spec["guardrails"]["feedback_checks"] = [{"name": "conversion"}]
     started = start(cloud, canary_spec)

@@ -22,6 +22,7 @@ def canary(*steps: tuple[float, object]) -> CanaryStrategy:
 
 def test_plan_of_the_demo_spec_is_two_five_minute_steps_then_promotion() -> None:
     strategy = RolloutSpec.model_validate(spec()).strategy
+    assert isinstance(strategy, CanaryStrategy)
 
     assert plan(strategy) == [
         PlannedStep(index=0, weight=10, bake_seconds=300, is_last=False),

@@ -507,19 +507,36 @@ def wait_until_paused(cloud: LocalCloud, rollout_id: str, timeout: float = 10.0)
     raise AssertionError(f"rollout {rollout_id} never paused")
 
 
-def paused_rollout(cloud: LocalCloud, canary_spec: dict[str, Any], pause_timeout: str = "1h") -> dict[str, Any]:
-    """A one-step canary whose rate check needs 1,000 requests per variant and only gets 300: paused."""
-    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
-    canary_spec["guardrails"]["alarm_rules"] = []
-    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "minimum_samples": 1000}]
-    canary_spec["guardrails"]["when_inconclusive"] = "pause"
-    canary_spec["guardrails"]["pause_timeout"] = pause_timeout
+def rate_judged(
+    cloud: LocalCloud,
+    canary_spec: dict[str, Any],
+    weights: list[int],
+    check: dict[str, Any],
+    counts: tuple[tuple[int, int], tuple[int, int]],
+    **guardrails: Any,
+) -> dict[str, Any]:
+    """A canary judged on its 5XX rate alone: started, its first bake given (requests, errors) per variant, ended."""
+    canary_spec["strategy"]["steps"] = [{"weight": weight, "bake": "1h"} for weight in weights]
+    canary_spec["guardrails"].update({"alarm_rules": [], "rate_checks": [check], **guardrails})
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
-    publish_counts(cloud, BASELINE, requests=4_000, errors=40)
-    publish_counts(cloud, CANDIDATE, requests=300, errors=3)
+    for variant, (requests, errors) in zip((BASELINE, CANDIDATE), counts, strict=True):
+        publish_counts(cloud, variant, requests=requests, errors=errors)
     end_bake(cloud, started["rollout_id"])
     return started
+
+
+def paused_rollout(cloud: LocalCloud, canary_spec: dict[str, Any], pause_timeout: str = "1h") -> dict[str, Any]:
+    """A one-step canary whose rate check needs 1,000 requests per variant and only gets 300: paused."""
+    return rate_judged(
+        cloud,
+        canary_spec,
+        [20],
+        {"name": "5xx-rate", "minimum_samples": 1000},
+        ((4_000, 40), (300, 3)),
+        when_inconclusive="pause",
+        pause_timeout=pause_timeout,
+    )
 
 
 @pytest.mark.parametrize(("command", "judged"), [("resume", "an operator asked to resume"), ("promote", "promote")])
@@ -593,18 +610,16 @@ def test_resume_of_a_rollout_that_is_not_paused_gets_409_and_changes_nothing(clo
 
 
 def test_fail_policy_rolls_back_an_inconclusive_step_before_the_last(cloud, endpoint, canary_spec):
-    # Given a two-step canary that fails, rather than goes on, when a step has too little data to judge
-    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
-    canary_spec["guardrails"]["alarm_rules"] = []
-    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "minimum_samples": 1000}]
-    canary_spec["guardrails"]["when_inconclusive"] = "fail"
-    started = start(cloud, canary_spec)
-    wait_until_baking(started["rollout_id"])
-    publish_counts(cloud, BASELINE, requests=4_000, errors=40)
-    publish_counts(cloud, CANDIDATE, requests=300, errors=3)
-
-    # When the first step's bake ends
-    end_bake(cloud, started["rollout_id"])
+    # Given a two-step canary that fails, rather than goes on, when a step has too little data to judge;
+    # When the first step's bake ends with 300 candidate requests where the check needs 1,000
+    started = rate_judged(
+        cloud,
+        canary_spec,
+        [20, 50],
+        {"name": "5xx-rate", "minimum_samples": 1000},
+        ((4_000, 40), (300, 3)),
+        when_inconclusive="fail",
+    )
     cloud.wait_for_execution(started["execution_arn"])
 
     # Then it rolls back at step 1 and says the check had too few requests
@@ -657,17 +672,11 @@ def test_the_judge_decides_on_the_conversions_users_report(
 
 
 def test_a_non_critical_check_that_fails_is_advisory_and_the_step_goes_on(cloud, endpoint, canary_spec):
-    # Given a one-step canary whose 5XX rate check is advisory, and a candidate that errs five times as often
-    canary_spec["strategy"]["steps"] = [{"weight": 20, "bake": "1h"}]
-    canary_spec["guardrails"]["alarm_rules"] = []
-    canary_spec["guardrails"]["rate_checks"] = [{"name": "5xx-rate", "critical": False}]
-    started = start(cloud, canary_spec)
-    wait_until_baking(started["rollout_id"])
-    publish_counts(cloud, BASELINE, requests=20_000, errors=200)
-    publish_counts(cloud, CANDIDATE, requests=5_000, errors=250)
-
+    # Given a one-step canary whose 5XX rate check is advisory, and a candidate that errs five times as often;
     # When the bake ends
-    end_bake(cloud, started["rollout_id"])
+    started = rate_judged(
+        cloud, canary_spec, [20], {"name": "5xx-rate", "critical": False}, ((20_000, 200), (5_000, 250))
+    )
     cloud.wait_for_execution(started["execution_arn"])
 
     # Then the failed verdict is recorded as advisory, and the rollout is promoted

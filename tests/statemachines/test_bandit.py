@@ -121,3 +121,135 @@ def test_an_alarm_while_waiting_for_feedback_rolls_back_at_once(cloud, endpoint,
     rollout = view(cloud, rollout_id)
     assert_safe_rolled_back(cloud, rollout)
     assert "Guardrail Breached" in kinds(rollout)
+
+
+THIRD = "churn-xgb-v3"
+
+
+def three_arm_spec(canary_spec: dict[str, Any], cloud: LocalCloud, **strategy: Any) -> dict[str, Any]:
+    """A bandit between the baseline, the candidate and a third model, churn-xgb-v3."""
+    cloud.client("sagemaker").create_model(
+        ModelName=THIRD,
+        ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker-execution",
+        PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"},
+    )
+    spec = bandit_spec(canary_spec)
+    # Three arms' feedback takes longer to post than the tests' simulated hour: updates come when the test says.
+    spec["strategy"].update({"update_every": "12h", "max_duration": "7d"})
+    spec["strategy"]["more_candidates"] = [{"model_name": THIRD, "instance_type": "ml.m5.large"}]
+    spec["strategy"].update(strategy)
+    return spec
+
+
+def test_three_arms_the_best_of_two_candidates_wins_and_serves_alone(cloud, endpoint, canary_spec):
+    # Given a bandit of the baseline and two candidates, exploring at equal weights
+    started = start(cloud, three_arm_spec(canary_spec, cloud))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+    assert endpoint_weights(cloud)[1] == pytest.approx({BASELINE: 1 / 3, CANDIDATE: 1 / 3, THIRD: 1 / 3}, abs=1e-3)
+
+    # When the second candidate converts best, batch after batch
+    for batch in ("a", "b"):
+        report(cloud, BASELINE, 400, 40, f"{batch}-base")
+        report(cloud, CANDIDATE, 400, 44, f"{batch}-cand")
+        report(cloud, THIRD, 400, 90, f"{batch}-third")
+        next_update(cloud, rollout_id)
+        if batch == "a":
+            wait_for_update(rollout_id, 2)
+            assert endpoint_weights(cloud)[1][THIRD] > 0.9
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the second candidate is promoted: the endpoint serves it alone, on a config of its own
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Promoted"
+    config, weights = endpoint_weights(cloud)
+    assert weights == {THIRD: 1.0}
+    variants = cloud.client("sagemaker").describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
+    assert [(v["VariantName"], v["ModelName"]) for v in variants] == [(THIRD, THIRD)]
+    promoted = next(d for d in rollout["decisions"] if d["kind"] == "Rollout Promoted")
+    assert f"candidate '{THIRD}'" in promoted["message"]
+    assert store.lock_holder(ENDPOINT) is None
+
+
+def test_an_alarm_on_one_arm_removes_it_and_the_bandit_goes_on(cloud, endpoint, canary_spec):
+    # Given a three-arm bandit with the 5XX alarm rule, which watches each candidate's variant
+    started = start(cloud, three_arm_spec(canary_spec, cloud))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    # When the third model's own alarm fires (twice: EventBridge may deliver an event again)
+    alarm = f"rollouts-{rollout_id}-5xx-rate-{THIRD}"
+    for _ in range(2):
+        cloud.client("cloudwatch").set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="5XX above 2 %")
+    deadline = time.monotonic() + 10
+    while endpoint_weights(cloud)[1].get(THIRD) != 0.0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    # Then it serves nothing at once, the others share its traffic, and the rollout goes on
+    weights = endpoint_weights(cloud)[1]
+    assert weights == pytest.approx({BASELINE: 0.5, CANDIDATE: 0.5, THIRD: 0.0}, abs=1e-3)
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Progressing"
+    removed = [d for d in rollout["decisions"] if d["kind"] == "Arm Removed"]
+    assert len(removed) == 1
+    assert removed[0]["evidence"]["alarm"] == alarm
+    assert removed[0]["evidence"]["variant"] == THIRD
+
+    # And the next updates leave it out, whatever its feedback says, until the candidate wins
+    report(cloud, THIRD, 400, 200, "a-third")
+    for batch in ("a", "b"):
+        report(cloud, BASELINE, 400, 30, f"{batch}-base")
+        report(cloud, CANDIDATE, 400, 60, f"{batch}-cand")
+        next_update(cloud, rollout_id)
+        if batch == "a":
+            wait_for_update(rollout_id, 2)
+            assert endpoint_weights(cloud)[1][THIRD] == 0.0
+    execution = cloud.wait_for_execution(started["execution_arn"])
+    assert execution["status"] == "SUCCEEDED"
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    updates = [d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted"]
+    assert all(THIRD not in [arm["variant"] for arm in d["evidence"]["posterior"]["arms"]] for d in updates[1:])
+
+
+def test_an_alarm_on_an_arm_rolls_everything_back_when_the_policy_says_so(cloud, endpoint, canary_spec):
+    started = start(cloud, three_arm_spec(canary_spec, cloud, on_arm_breach="roll-back"))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate-{THIRD}", StateValue="ALARM", StateReason="5XX above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Arm Removed" not in kinds(rollout)
+
+
+def test_the_last_candidate_removed_rolls_back(cloud, endpoint, canary_spec):
+    started = start(cloud, three_arm_spec(canary_spec, cloud))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    watch = cloud.client("cloudwatch")
+    watch.set_alarm_state(AlarmName=f"rollouts-{rollout_id}-5xx-rate-{THIRD}", StateValue="ALARM", StateReason="x")
+    watch.set_alarm_state(AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="y")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert kinds(rollout).count("Arm Removed") == 1
+
+
+def test_two_candidates_with_one_variant_name_get_400_naming_the_field(cloud, endpoint, canary_spec):
+    spec = three_arm_spec(canary_spec, cloud)
+    spec["strategy"]["more_candidates"][0]["variant_name"] = CANDIDATE
+
+    response = cloud.api("POST", "/rollouts", spec)
+
+    assert response.status == 400
+    assert "more_candidates.0" in response.body["message"]
+    assert store.lock_holder(ENDPOINT) is None

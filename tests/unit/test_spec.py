@@ -75,7 +75,17 @@ def test_spec_reads_the_same_json_the_api_receives() -> None:
 
 @pytest.mark.parametrize(
     ("bake", "seconds"),
-    [("5m", 300), ("90s", 90), (300, 300), ("1h", 3600), ("300", 300), ("2 min", 120), ("1.5h", 5400), (45.5, 45.5)],
+    [
+        ("5m", 300),
+        ("90s", 90),
+        (300, 300),
+        ("1h", 3600),
+        ("300", 300),
+        ("2 min", 120),
+        ("1.5h", 5400),
+        (45.5, 45.5),
+        ("2d", 172800),
+    ],
 )
 def test_spec_reads_bake_durations_as_seconds(bake: object, seconds: float) -> None:
     parsed = RolloutSpec.model_validate(with_change(step(0, bake=bake)))
@@ -83,7 +93,7 @@ def test_spec_reads_bake_durations_as_seconds(bake: object, seconds: float) -> N
     assert parsed.canary_steps[0].bake == seconds
 
 
-@pytest.mark.parametrize("bake", ["5x", "five minutes", "1d", "-5m", ""])
+@pytest.mark.parametrize("bake", ["5x", "five minutes", "1w", "-5m", ""])
 def test_spec_rejects_a_bake_that_is_not_a_duration_naming_the_field(bake: str) -> None:
     loc, msg = only_error_of(with_change(step(0, bake=bake)))
 
@@ -417,3 +427,44 @@ def test_a_custom_metric_check_takes_its_own_namespace_and_dimensions():
     [check] = RolloutSpec.model_validate(body).guardrails.metric_checks
 
     assert (check.namespace, check.variant_dimension, check.test) == ("Shop/Checkout", "ModelVariant", "rank")
+
+
+# --- bandit arms -------------------------------------------------------------------------------------------------
+
+
+def bandit(**strategy: Any) -> dict[str, Any]:
+    body = spec()
+    body["strategy"] = {"type": "bandit", **strategy}
+    return body
+
+
+def test_a_bandit_lists_its_candidates_in_order_and_defaults_to_removing_a_breached_arm() -> None:
+    parsed = RolloutSpec.model_validate(
+        bandit(more_candidates=[{"model_name": "churn-xgb-v3", "instance_type": "ml.m5.large"}])
+    )
+
+    assert [c.resolved_variant_name for c in parsed.candidates] == ["churn-xgb-v2", "churn-xgb-v3"]
+    assert parsed.strategy.type == "bandit" and parsed.strategy.on_arm_breach == "remove-arm"
+
+
+def test_two_arms_with_one_variant_name_are_refused_naming_the_arm() -> None:
+    loc, msg = only_error_of(
+        bandit(
+            more_candidates=[
+                {"model_name": "churn-xgb-v3", "variant_name": "churn-xgb-v2", "instance_type": "ml.m5.large"}
+            ]
+        )
+    )
+
+    assert loc == ("strategy",)
+    assert "more_candidates.0" in msg and "'churn-xgb-v2' is already used by candidate" in msg
+
+
+def test_a_canary_has_one_candidate() -> None:
+    loc, _ = only_error_of(
+        with_change(
+            lambda s: s["strategy"].update(more_candidates=[{"model_name": "m", "instance_type": "ml.m5.large"}])
+        )
+    )
+
+    assert loc[:2] == ("strategy", "canary")

@@ -14,8 +14,9 @@ def _cw() -> Any:
     return client("cloudwatch")
 
 
-def alarm_name(rollout_id: str, rule: AlarmRule) -> str:
-    return f"rollouts-{rollout_id}-{rule.name}"
+def alarm_name(rollout_id: str, rule: AlarmRule, variant: str | None = None) -> str:
+    """The rule's alarm on the candidate; a bandit's further candidates add their variant name."""
+    return f"rollouts-{rollout_id}-{rule.name}" + (f"-{variant}" if variant else "")
 
 
 def put_variant_alarm(name: str, rule: AlarmRule, endpoint_name: str, variant_name: str, rollout_id: str) -> None:

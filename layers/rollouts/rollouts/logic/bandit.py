@@ -38,15 +38,80 @@ def design_of(strategy: BanditStrategy) -> BanditDesign:
 
 
 def _arms(rollout: Rollout) -> list[str]:
-    return [rollout.baseline_variant or "", rollout.candidate_variant]
+    """The arms still in play: the baseline and every candidate not removed by a guardrail."""
+    removed = set(rollout.bandit.get("removed", []))
+    return [rollout.baseline_variant or "", *(v for v in rollout.candidate_variants if v not in removed)]
+
+
+def _with_removed(weights: dict[str, float], rollout: Rollout) -> dict[str, float]:
+    """The weights with every removed arm at 0 and the rest scaled back to 100 %."""
+    removed = set(rollout.bandit.get("removed", []))
+    kept = {variant: weight for variant, weight in weights.items() if variant not in removed}
+    total = sum(kept.values())
+    if total <= 0:
+        kept = {rollout.baseline_variant or "": 100.0}
+        total = 100.0
+    scaled = {variant: round(100.0 * weight / total, 4) for variant, weight in kept.items()}
+    return {**scaled, **dict.fromkeys(removed, 0.0)}
+
+
+def remove_arm(rollout: Rollout, variant: str, cause: str, evidence: dict[str, Any]) -> bool:
+    """Take one candidate out of a bandit at once (weight 0); False if it is the last candidate in play.
+
+    The check and the removal are one conditional write, so two arms' alarms at once cannot remove every candidate.
+    The weights go to the endpoint here, not at the next update, so the breach costs no more traffic; the bandit's
+    next update leaves the arm out.
+    """
+    outcome: list[str] = []
+
+    def change(r: Rollout) -> Rollout | None:
+        outcome.clear()
+        if variant in r.bandit.get("removed", []):
+            outcome.append("already")
+            return None
+        if not [v for v in _arms(r)[1:] if v != variant]:
+            outcome.append("last")
+            return None
+        outcome.append("removed")
+        state = dict(r.bandit)
+        state["removed"] = sorted({*state.get("removed", []), variant})
+        removed = r.model_copy(update={"bandit": state})
+        return removed.model_copy(update={"weights": _with_removed(r.weights, removed)})
+
+    rollout = store.update_rollout(rollout.rollout_id, change)
+    if outcome != ["removed"]:
+        return outcome == ["already"]
+    endpoints.set_weights(rollout.endpoint_name, rollout.weights)
+    record(
+        rollout,
+        DecisionKind.ARM_REMOVED,
+        f"Arm '{variant}' removed: {cause}; now " + ", ".join(f"{v} {w:g} %" for v, w in rollout.weights.items()),
+        {**evidence, "variant": variant, "weights": rollout.weights, "removed": rollout.bandit.get("removed", [])},
+        f"arm-removed-{variant}",
+    )
+    return True
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: int = 0, winner: str | None = None) -> dict[str, Any]:
     return {"endpoint_name": rollout.endpoint_name, "next": then, "wait_seconds": wait_seconds, "winner": winner}
 
 
+def _operator_promote(rollout: Rollout, arms: list[str]) -> dict[str, Any]:
+    """An operator's promote: the candidate in play with the most traffic now, the bandit's favourite, wins."""
+    favourite = max(arms[1:], key=lambda variant: rollout.weights.get(variant, 0.0))
+    rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"winner": favourite}))
+    record(
+        rollout,
+        DecisionKind.STEP_JUDGED,
+        f"An operator asked to promote now: candidate '{favourite}' has the most traffic of the candidates",
+        {"winner": favourite, "weights": rollout.weights},
+        "bandit-promote",
+    )
+    return _plan(rollout, "promote", winner=favourite)
+
+
 def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reweight Bandit: go on waiting (`wait`), promote the candidate (`promote`) or keep the baseline (`keep`)."""
+    """Reweight Bandit: go on waiting (`wait`), promote the winning candidate (`promote`) or keep the baseline."""
     pending = take_pending(rollout_id)
     rollout = store.get_rollout(rollout_id)
     raise_pending(pending)
@@ -55,18 +120,14 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     arms = _arms(rollout)
     commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
-        record(
-            rollout, DecisionKind.STEP_JUDGED, "An operator asked to promote the candidate now", {}, "bandit-promote"
-        )
-        return _plan(rollout, "promote", winner=rollout.candidate_variant)
+        return _operator_promote(rollout, arms)
 
     state = dict(rollout.bandit)
     now = clock.now()
     started = datetime.fromisoformat(state["started_at"]) if "started_at" in state else now
     index = int(state.get("updates", 0))
-    history = [ArmStatistics.model_validate(arm) for arm in state.get("arms", [])] or [
-        ArmStatistics(variant=variant) for variant in arms
-    ]
+    known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.get("arms", [])}
+    history = [known.get(variant) or ArmStatistics(variant=variant) for variant in arms]
     seen: dict[str, list[float]] = state.get("seen", {})
     totals = rollout_totals(rollout_id)
     batch = []
@@ -97,7 +158,6 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         design.stop_probability,
     )
     weights = {variant: round(100.0 * weight, 4) for variant, weight in summary.weights.items()}
-    endpoints.set_weights(rollout.endpoint_name, weights)
     state.update(
         {
             "started_at": started.isoformat(),
@@ -111,17 +171,22 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
             "streak": streak.model_dump(),
         }
     )
-    rollout = store.update_rollout(
-        rollout_id,
-        lambda r: r.model_copy(
+
+    def change(r: Rollout) -> Rollout:
+        # An arm removed by a signal since this update read the rollout stays removed.
+        merged = {**state, "removed": r.bandit.get("removed", [])}
+        updated = r.model_copy(update={"bandit": merged})
+        return updated.model_copy(
             update={
-                "bandit": state,
-                "weights": weights,
+                "weights": _with_removed(weights, updated),
                 "status": RolloutStatus.PROGRESSING,
                 "canary_started_at": r.canary_started_at or now,
             }
-        ),
-    )
+        )
+
+    rollout = store.update_rollout(rollout_id, change)
+    weights = rollout.weights
+    endpoints.set_weights(rollout.endpoint_name, weights)
     shares = ", ".join(
         f"{arm.variant} {arm.weight:.0%} (P(best) {arm.probability_best:.3f}, {arm.count:g} rewards)"
         for arm in summary.arms
@@ -151,6 +216,8 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         if not expired
         else f"the bandit ran its {strategy.max_duration:g} s; {chosen} has the highest P(best)"
     )
+    if chosen != rollout.baseline_variant:
+        rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"winner": chosen}))
     record(
         rollout,
         DecisionKind.STEP_JUDGED,
@@ -158,4 +225,4 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         {"winner": chosen, "probabilities_best": summary.probabilities_best},
         "bandit-decided",
     )
-    return _plan(rollout, "promote" if chosen == rollout.candidate_variant else "keep", winner=chosen)
+    return _plan(rollout, "keep" if chosen == rollout.baseline_variant else "promote", winner=chosen)

@@ -96,7 +96,7 @@ class _Managers:
                 except RolloutNotFoundError:
                     rollout = None
                 if rollout and not rollout.status.is_final:
-                    arms = frozenset(v for v in (rollout.baseline_variant, rollout.candidate_variant) if v)
+                    arms = frozenset(v for v in (rollout.baseline_variant, *rollout.candidate_variants) if v)
                     self._arms[endpoint] = (rollout.rollout_id, arms)
         managed = self._arms[endpoint]
         return managed[0] if managed and variant in managed[1] else None

@@ -11,6 +11,7 @@ from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
+from rollouts.models.spec import BanditStrategy
 from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
 from rollouts.observability import logger
@@ -142,22 +143,7 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
 def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
     """Record what the signal means for this rollout; a PendingSignal when the rollout must react."""
     if signal.source == SignalSource.ALARM:
-        if signal.alarm_state != "ALARM":
-            record(
-                rollout,
-                DecisionKind.SIGNAL_RECEIVED,
-                f"Alarm '{signal.alarm_name}' is {signal.alarm_state}",
-                {"alarm": signal.alarm_name, "state": signal.alarm_state},
-            )
-            return None
-        cause = f"alarm '{signal.alarm_name}' is in ALARM: {signal.reason}"
-        record(
-            rollout,
-            DecisionKind.GUARDRAIL_BREACHED,
-            f"Guardrail breached: {cause}",
-            {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason},
-        )
-        return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
+        return _decide_alarm(rollout, signal)
     if signal.source == SignalSource.MONITORING:
         return _decide_monitoring(rollout, signal)
     if signal.command == OperatorCommand.ABORT:
@@ -170,6 +156,40 @@ def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
         return PendingSignal(error="", cause=cause, command="resume")
     record(rollout, DecisionKind.OPERATOR_COMMAND, "Promotion requested by an operator", {"command": "promote"})
     return PendingSignal(error="", cause="an operator asked to promote", command="promote")
+
+
+def _decide_alarm(rollout: Rollout, signal: Signal) -> PendingSignal | None:
+    if signal.alarm_state != "ALARM":
+        record(
+            rollout,
+            DecisionKind.SIGNAL_RECEIVED,
+            f"Alarm '{signal.alarm_name}' is {signal.alarm_state}",
+            {"alarm": signal.alarm_name, "state": signal.alarm_state},
+        )
+        return None
+    cause = f"alarm '{signal.alarm_name}' is in ALARM: {signal.reason}"
+    if _removes_arm(rollout, signal, cause):
+        return None
+    record(
+        rollout,
+        DecisionKind.GUARDRAIL_BREACHED,
+        f"Guardrail breached: {cause}",
+        {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason},
+    )
+    return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
+
+
+def _removes_arm(rollout: Rollout, signal: Signal, cause: str) -> bool:
+    """A bandit whose policy is `remove-arm` drops the candidate an alarm watches, unless it is the last one."""
+    strategy = rollout.spec.strategy
+    variant = rollout.alarm_variants.get(signal.alarm_name or "")
+    if not isinstance(strategy, BanditStrategy) or strategy.on_arm_breach != "remove-arm" or variant is None:
+        return False
+    # The bandit's own module loads only when a bandit's arm is breached.
+    from rollouts.logic.bandit import remove_arm
+
+    evidence = {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason}
+    return remove_arm(rollout, variant, cause, evidence)
 
 
 def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None:

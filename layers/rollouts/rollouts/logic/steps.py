@@ -10,6 +10,7 @@ from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
     EndpointUpdatingError,
+    GuardrailBreachedError,
     InvalidRolloutError,
 )
 from rollouts.logic.decisions import record
@@ -17,7 +18,7 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import CanaryStrategy
+from rollouts.models.spec import CanaryStrategy, Candidate
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -56,11 +57,13 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
     record(
         rollout,
         DecisionKind.ROLLOUT_STARTED,
-        f"{rollout.spec.strategy.type.capitalize()} of model '{rollout.spec.candidate.model_name}' on endpoint "
-        f"'{rollout.endpoint_name}' started: {plan}, baseline variant '{rollout.baseline_variant}'",
+        f"{rollout.spec.strategy.type.capitalize()} of model "
+        + " and ".join(f"'{candidate.model_name}'" for candidate in rollout.spec.candidates)
+        + f" on endpoint '{rollout.endpoint_name}' started: {plan}, baseline variant '{rollout.baseline_variant}'",
         {
             "baseline_variant": rollout.baseline_variant,
             "candidate_variant": rollout.candidate_variant,
+            "candidate_variants": rollout.candidate_variants,
             "original_config": rollout.original_config,
             "steps": [step.model_dump() for step in rollout.spec.canary_steps],
             "guardrails": rollout.spec.guardrails.model_dump(mode="json"),
@@ -86,8 +89,7 @@ def _data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] 
     }
 
 
-def _candidate_variant(rollout: Rollout, weight: float) -> dict[str, Any]:
-    candidate = rollout.spec.candidate
+def _candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
     return {
         "VariantName": candidate.resolved_variant_name,
         "ModelName": candidate.model_name,
@@ -98,7 +100,7 @@ def _candidate_variant(rollout: Rollout, weight: float) -> dict[str, Any]:
 
 
 def prepare_variants(rollout_id: str) -> dict[str, Any]:
-    """Prepare Variants: a config with the baseline and the candidate at weight 0, data capture on, then update."""
+    """Prepare Variants: a config with the baseline and the candidates at weight 0, data capture on, then update."""
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
     original = endpoints.describe_endpoint_config(rollout.original_config or "")
@@ -111,18 +113,23 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
     capture = _data_capture(rollout, original)
     endpoints.create_endpoint_config(
         config_name,
-        [baseline, _candidate_variant(rollout, 0.0)],
+        [baseline, *(_candidate_variant(candidate, 0.0) for candidate in rollout.spec.candidates)],
         capture,
         {"rollouts:rollout-id": rollout_id},
     )
-    created = []
+    watched: dict[str, str] = {}
     for rule in rollout.spec.guardrails.alarm_rules:
-        name = alarms.alarm_name(rollout_id, rule)
-        alarms.put_variant_alarm(name, rule, rollout.endpoint_name, rollout.candidate_variant, rollout_id)
-        created.append(name)
+        for variant in rollout.candidate_variants:
+            name = alarms.alarm_name(rollout_id, rule, None if variant == rollout.candidate_variant else variant)
+            alarms.put_variant_alarm(name, rule, rollout.endpoint_name, variant, rollout_id)
+            watched[name] = variant
+    created = list(watched)
     store.put_guards(rollout_id, ALARM_GUARD, created)
     rollout = store.update_rollout(
-        rollout_id, lambda r: r.model_copy(update={"canary_config": config_name, "alarm_names": created})
+        rollout_id,
+        lambda r: r.model_copy(
+            update={"canary_config": config_name, "alarm_names": created, "alarm_variants": watched}
+        ),
     )
     endpoint = endpoint_of(rollout)
     if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
@@ -131,7 +138,9 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
         rollout,
         DecisionKind.VARIANTS_PREPARED,
         f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': baseline "
-        f"'{rollout.baseline_variant}' at 100 %, candidate '{rollout.candidate_variant}' at 0 %",
+        f"'{rollout.baseline_variant}' at 100 %, "
+        + ", ".join(f"candidate '{variant}'" for variant in rollout.candidate_variants)
+        + " at 0 %",
         {
             "config": config_name,
             "data_capture": (capture or {}).get("DestinationS3Uri"),
@@ -198,10 +207,13 @@ def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
 
 
 def promote_candidate(rollout_id: str) -> dict[str, Any]:
-    """Promote: the candidate takes all the traffic."""
+    """Promote: the candidate (a bandit's winner) takes all the traffic."""
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
-    weights = canary.split(100.0, rollout.baseline_variant or "", rollout.candidate_variant)
+    if rollout.promoted_variant in rollout.bandit.get("removed", []):
+        raise GuardrailBreachedError(f"the winner '{rollout.promoted_variant}' was removed by a guardrail")
+    weights = dict.fromkeys([rollout.baseline_variant or "", *rollout.candidate_variants], 0.0)
+    weights[rollout.promoted_variant] = 100.0
     endpoints.set_weights(rollout.endpoint_name, weights)
     rollout = store.update_rollout(
         rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PROMOTING, "weights": weights})
@@ -209,7 +221,7 @@ def promote_candidate(rollout_id: str) -> dict[str, Any]:
     record(
         rollout,
         DecisionKind.TRAFFIC_SHIFTED,
-        f"Candidate '{rollout.candidate_variant}' at 100 %; next, a config with the candidate alone",
+        f"Candidate '{rollout.promoted_variant}' at 100 %; next, a config with the candidate alone",
         {"weights": weights},
         dedup_key="promote-100",
     )
@@ -228,7 +240,7 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
         original = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
         endpoints.create_endpoint_config(
             config_name,
-            [_candidate_variant(rollout, 1.0)],
+            [_candidate_variant(rollout.promoted_candidate, 1.0)],
             original.get("DataCaptureConfig"),
             {"rollouts:rollout-id": rollout_id},
         )
@@ -260,8 +272,9 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
     live = endpoints.live_weights(endpoint) if endpoint else {}
     weights_restored = False
     baseline = rollout.baseline_variant
-    if endpoint.get("EndpointStatus") == "InService" and baseline in live and rollout.candidate_variant in live:
-        weights = canary.split(0.0, baseline, rollout.candidate_variant)
+    serving = [variant for variant in rollout.candidate_variants if variant in live]
+    if endpoint.get("EndpointStatus") == "InService" and baseline in live and serving:
+        weights = {baseline: 100.0, **dict.fromkeys(serving, 0.0)}
         endpoints.set_weights(rollout.endpoint_name, weights)
         weights_restored = True
     elif baseline in live:
@@ -325,7 +338,7 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
     }
     if promoted:
         message = (
-            f"Promoted: endpoint '{rollout.endpoint_name}' serves candidate '{rollout.candidate_variant}' alone "
+            f"Promoted: endpoint '{rollout.endpoint_name}' serves candidate '{rollout.promoted_variant}' alone "
             f"(config '{endpoint.get('EndpointConfigName')}')"
         )
         record(rollout, DecisionKind.ROLLOUT_PROMOTED, message, evidence, dedup_key="final")

@@ -14,8 +14,10 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
     endpoint = endpoints.describe_endpoint(spec.endpoint_name)
     if endpoint is None:
         raise InvalidRolloutError(f"endpoint_name: no endpoint named '{spec.endpoint_name}' exists")
-    if not endpoints.model_exists(spec.candidate.model_name):
-        raise InvalidRolloutError(f"candidate.model_name: no model named '{spec.candidate.model_name}' exists")
+    paths = ["candidate", *(f"strategy.more_candidates.{i}" for i in range(len(spec.candidates) - 1))]
+    for path, candidate in zip(paths, spec.candidates, strict=True):
+        if not endpoints.model_exists(candidate.model_name):
+            raise InvalidRolloutError(f"{path}.model_name: no model named '{candidate.model_name}' exists")
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:
@@ -28,10 +30,11 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         baseline = variants[0]
     else:
         raise InvalidRolloutError(f"baseline_variant: the endpoint has variants {variants}; name the baseline")
-    if spec.candidate.resolved_variant_name in variants:
-        raise InvalidRolloutError(
-            f"candidate.variant_name: '{spec.candidate.resolved_variant_name}' is already a variant of the endpoint"
-        )
+    for path, candidate in zip(paths, spec.candidates, strict=True):
+        if candidate.resolved_variant_name in variants:
+            raise InvalidRolloutError(
+                f"{path}.variant_name: '{candidate.resolved_variant_name}' is already a variant of the endpoint"
+            )
     if config.get("ShadowProductionVariants"):
         raise InvalidRolloutError("endpoint_name: a canary cannot run on an endpoint with shadow variants")
     return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}

@@ -32,6 +32,8 @@ class RolloutView(BaseModel):
     weights: dict[str, float]
     baseline_variant: str | None
     candidate_variant: str
+    candidate_variants: list[str] = Field(description="Every candidate's variant: a bandit may have several")
+    winner: str | None = Field(default=None, description="The candidate chosen for promotion, once chosen")
     reason: str | None
     execution_arn: str | None
     created_at: datetime
@@ -49,6 +51,8 @@ class RolloutView(BaseModel):
             weights=rollout.weights,
             baseline_variant=rollout.baseline_variant,
             candidate_variant=rollout.candidate_variant,
+            candidate_variants=rollout.candidate_variants,
+            winner=rollout.winner,
             reason=rollout.reason,
             execution_arn=rollout.execution_arn,
             created_at=rollout.created_at,

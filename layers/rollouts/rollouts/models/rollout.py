@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from rollouts.models.spec import RolloutSpec
+from rollouts.models.spec import Candidate, RolloutSpec
 
 
 def utcnow() -> datetime:
@@ -41,6 +41,7 @@ class DecisionKind(StrEnum):
     OPERATOR_COMMAND = "Operator Command"
     ROLLOUT_PAUSED = "Rollout Paused"
     BANDIT_REWEIGHTED = "Bandit Reweighted"
+    ARM_REMOVED = "Arm Removed"
     ROLLOUT_PROMOTED = "Rollout Promoted"
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
@@ -53,6 +54,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.GUARDRAIL_BREACHED,
         DecisionKind.ROLLOUT_PAUSED,
         DecisionKind.BANDIT_REWEIGHTED,
+        DecisionKind.ARM_REMOVED,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
     }
@@ -94,6 +96,10 @@ class Rollout(BaseModel):
     canary_config: str | None = None
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
+    alarm_variants: dict[str, str] = Field(
+        default_factory=dict, description="The candidate variant each created alarm watches, by alarm name"
+    )
+    winner: str | None = Field(default=None, description="The candidate variant chosen for promotion")
     canary_started_at: datetime | None = Field(default=None, description="When the candidate first got traffic")
     extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
     judgement: list[dict[str, Any]] = Field(
@@ -116,6 +122,20 @@ class Rollout(BaseModel):
     @property
     def candidate_variant(self) -> str:
         return self.spec.candidate.resolved_variant_name
+
+    @property
+    def candidate_variants(self) -> list[str]:
+        """Every candidate's variant: one for a canary, one per arm beside the baseline for a bandit."""
+        return [candidate.resolved_variant_name for candidate in self.spec.candidates]
+
+    @property
+    def promoted_candidate(self) -> Candidate:
+        """The candidate that takes the endpoint on promotion: the chosen one, else the (only) candidate."""
+        return next((c for c in self.spec.candidates if c.resolved_variant_name == self.winner), self.spec.candidate)
+
+    @property
+    def promoted_variant(self) -> str:
+        return self.promoted_candidate.resolved_variant_name
 
     @property
     def guard_alarm_names(self) -> list[str]:

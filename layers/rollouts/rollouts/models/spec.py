@@ -12,17 +12,17 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationIn
 from rollouts.models.names import NAME_PATTERN
 from rollouts.monitoring.policy import MonitoringPolicy
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, None: 1.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 MAX_BAKE_SECONDS = 7 * 24 * 3600
 
 
 def parse_duration(value: object) -> object:
-    """Accept seconds as a number or a string such as "90s", "5m" or "1h"."""
+    """Accept seconds as a number or a string such as "90s", "5m", "1h" or "7d"."""
     if isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
-            raise ValueError(f"'{value}' is not a duration: use seconds or a number with s, m or h, e.g. '5m'")
+            raise ValueError(f"'{value}' is not a duration: use seconds or a number with s, m, h or d, e.g. '5m'")
         return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     return value
 
@@ -72,11 +72,13 @@ class CanaryStrategy(Strict):
 class BanditStrategy(Strict):
     """Traffic follows P(variant is best | feedback so far), reweighted as feedback arrives (`rollouts.bandit`).
 
-    The baseline and the candidate are the arms. Every `update_every` the weights are set from the rewards reported
-    since the start (`POST /feedback`, the feedback queue, EventBridge); a batch of feedback smaller than the
-    schedule's next batch waits for the next update. When one arm's P(best) stays at or above `stop_probability`
-    for `stop_after_updates` updates, it wins: the candidate is promoted, or the baseline is kept. At
-    `max_duration` the arm with the higher P(best) wins the same way; `mode: continuous` keeps reweighting instead.
+    The baseline, the candidate and each of `more_candidates` are the arms. Every `update_every` the weights are set
+    from the rewards reported since the start (`POST /feedback`, the feedback queue, EventBridge); a batch of
+    feedback smaller than the schedule's next batch waits for the next update. When one arm's P(best) stays at or
+    above `stop_probability` for `stop_after_updates` updates, it wins: a winning candidate is promoted, or the
+    baseline is kept. At `max_duration` the arm with the highest P(best) wins the same way; `mode: continuous` keeps
+    reweighting instead. When an alarm the rollout made for one candidate fires, `on_arm_breach` says what happens:
+    `remove-arm` takes that candidate out (weight 0, the others go on), `roll-back` ends the whole rollout.
     """
 
     type: Literal["bandit"] = "bandit"
@@ -86,6 +88,12 @@ class BanditStrategy(Strict):
     stop_after_updates: int = Field(default=3, ge=1, le=100)
     max_duration: Seconds = Field(default=24 * 3600.0, description="The bandit's longest run: '24h'")
     mode: Literal["promote", "continuous"] = "promote"
+    more_candidates: list[Candidate] = Field(
+        default_factory=list, max_length=8, description="Further candidates, each one more arm beside `candidate`"
+    )
+    on_arm_breach: Literal["remove-arm", "roll-back"] = Field(
+        default="remove-arm", description="What an alarm on one candidate's variant does"
+    )
 
 
 class VariantMetric(StrEnum):
@@ -339,6 +347,12 @@ class RolloutSpec(Strict):
         """The canary's steps; a bandit has none."""
         return self.strategy.steps if isinstance(self.strategy, CanaryStrategy) else []
 
+    @property
+    def candidates(self) -> list[Candidate]:
+        """Every model the rollout brings: the candidate, then a bandit's further candidates."""
+        more = self.strategy.more_candidates if isinstance(self.strategy, BanditStrategy) else []
+        return [self.candidate, *more]
+
     @field_validator("candidate")
     @classmethod
     def _distinct_variants(cls, candidate: Candidate, info: ValidationInfo) -> Candidate:
@@ -346,3 +360,24 @@ class RolloutSpec(Strict):
         if baseline and baseline == candidate.resolved_variant_name:
             raise ValueError(f"the candidate's variant name '{baseline}' must differ from baseline_variant")
         return candidate
+
+    @field_validator("strategy")
+    @classmethod
+    def _distinct_arms(
+        cls, strategy: CanaryStrategy | BanditStrategy, info: ValidationInfo
+    ) -> CanaryStrategy | BanditStrategy:
+        if not isinstance(strategy, BanditStrategy):
+            return strategy
+        candidate = info.data.get("candidate")
+        taken = {name: "baseline_variant" for name in [info.data.get("baseline_variant")] if name}
+        if candidate is not None:
+            taken[candidate.resolved_variant_name] = "candidate"
+        for index, more in enumerate(strategy.more_candidates):
+            name = more.resolved_variant_name
+            if name in taken:
+                raise ValueError(
+                    f"more_candidates.{index}: variant name '{name}' is already used by {taken[name]}; "
+                    "give each arm its own variant_name"
+                )
+            taken[name] = f"more_candidates.{index}"
+        return strategy

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
 
+from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
 from tests.statemachines.test_canary import (
@@ -253,3 +255,40 @@ def test_two_candidates_with_one_variant_name_get_400_naming_the_field(cloud, en
     assert response.status == 400
     assert "more_candidates.0" in response.body["message"]
     assert store.lock_holder(ENDPOINT) is None
+
+
+def test_a_duplicated_batch_counts_once_and_a_malformed_event_is_set_aside(cloud, endpoint, canary_spec):
+    # Given a bandit waiting for feedback
+    started = start(cloud, bandit_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    # When a producer sends one batch twice on the queue, and a message with one event that has no reward
+    sqs = cloud.client("sqs")
+    queue = cloud.physical["FeedbackQueue"]
+    batch = [{"event_id": f"q-{i}", "endpoint": ENDPOINT, "variant": CANDIDATE, "reward": i % 2} for i in range(200)]
+    for _ in range(2):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"events": batch}))
+    mixed = [
+        *({"event_id": f"m-{i}", "endpoint": ENDPOINT, "variant": BASELINE, "reward": 0} for i in range(150)),
+        {"event_id": "m-bad", "endpoint": ENDPOINT, "variant": BASELINE},
+    ]
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"events": mixed}))
+    deadline = time.monotonic() + 10
+    while store.get_rollout(rollout_id).task_token and time.monotonic() < deadline:
+        totals = {v: t.count for v, t in aws_feedback.rollout_totals(rollout_id).items()}
+        if totals == {CANDIDATE: 200, BASELINE: 150}:
+            break
+        time.sleep(0.05)
+    next_update(cloud, rollout_id)
+    wait_for_update(rollout_id, 2)
+
+    # Then the update counted each event once, and the bad event waits in the dead letters with its reason
+    update = [d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted"][-1]
+    counts = {arm["variant"]: arm["count"] for arm in update["evidence"]["posterior"]["arms"]}
+    assert counts == {BASELINE: 150, CANDIDATE: 200}
+    letters = sqs.receive_message(
+        QueueUrl=cloud.physical["FeedbackDeadLetterQueue"], MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [json.loads(m["Body"])["event_id"] for m in letters] == ["m-bad"]
+    assert letters[0]["MessageAttributes"]["reason"]["StringValue"] == "reward: Field required"

@@ -7,35 +7,35 @@ may send to the feedback queue and nothing else), none of the rollout control co
 import json
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from rollouts.aws.feedback import enqueue
 from rollouts.errors import field_errors
+from rollouts.http import Response, Router
 from rollouts.models.feedback import FeedbackBatch, parse_feedback
 from rollouts.observability import logger, metrics
 
-app = APIGatewayRestResolver()
+app = Router()
 
 
-def _invalid(details: list[dict[str, str]]) -> Response[str]:
+def _invalid(details: list[dict[str, str]]) -> Response:
     body = {
         "error": "InvalidRequest",
         "message": "; ".join(f"{d['field']}: {d['reason']}" for d in details),
         "details": details,
     }
-    return Response(status_code=400, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+    return Response(400, json.dumps(body))
 
 
 @app.exception_handler(ValidationError)
-def _invalid_body(error: ValidationError) -> Response[str]:
+def _invalid_body(error: ValidationError) -> Response:
     return _invalid(field_errors(error))
 
 
 @app.post("/feedback")
-def feedback() -> Response[str]:
+def feedback() -> Response:
     """Validate every event first: one bad event refuses the request (400 naming it) and queues nothing."""
     batch = FeedbackBatch.model_validate_json(app.current_event.body or "")
     details: list[dict[str, str]] = []
@@ -49,7 +49,7 @@ def feedback() -> Response[str]:
     message_id = enqueue(batch.events)
     metrics.add_metric(name="FeedbackAccepted", unit="Count", value=len(batch.events))
     body = {"accepted": len(batch.events), "message_id": message_id}
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+    return Response(202, json.dumps(body))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -1,0 +1,291 @@
+"""A small router for API Gateway REST proxy events (payload format 1.0): routes, error handlers, JSON responses.
+
+The API functions need a handful of routes. Powertools' `event_handler` package would do it too, but importing it
+loads every resolver it has (AppSync with asyncio, all the event data classes, the OpenAPI models), which took the
+API function past its cold-import target (docs/architecture.md, "Where code lives").
+
+Usage, in the style of Powertools' resolvers:
+
+    app = Router()
+
+    @app.get("/rollouts/<rollout_id>")
+    def get(rollout_id: str) -> dict[str, Any]: ...
+
+    @app.exception_handler(RolloutNotFoundError)
+    def not_found(error: RolloutNotFoundError) -> Response: ...
+
+    def lambda_handler(event, context):
+        return app.resolve(event, context)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias, TypeVar
+
+JSON_CONTENT_TYPE = "application/json"
+
+_PARAMETER = re.compile(r"<(\w+)>")
+_NO_BODY = object()
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON, as Powertools serialises what a route returns, so that response bodies stay byte for byte."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Response:
+    """What a route or an exception handler answers: a status, the JSON text of the body, and extra headers."""
+
+    status: int
+    body: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, value: Any, headers: Mapping[str, str] | None = None) -> Response:
+        """A response whose body is `value` serialised as compact JSON."""
+        return cls(status, _dumps(value), headers or {})
+
+    def to_proxy(self) -> dict[str, Any]:
+        """The dict a Lambda proxy integration returns to API Gateway."""
+        return {
+            "statusCode": self.status,
+            "headers": {"Content-Type": JSON_CONTENT_TYPE, **self.headers},
+            "body": self.body,
+            "isBase64Encoded": False,
+        }
+
+
+RouteResult: TypeAlias = Response | dict[str, Any] | list[Any]
+"""What a route returns: a Response, or a value that is sent as JSON with status 200."""
+RouteFunction = TypeVar("RouteFunction", bound=Callable[..., RouteResult])
+Handled = TypeVar("Handled", bound=Exception)
+
+
+class HTTPError(Exception):
+    """An error with its own HTTP answer; the router sends it unless an exception handler for its class is set.
+
+    The body has the shape of the API's error responses: `{"error", "message", "details"}`.
+    """
+
+    status = 500
+    error = "InternalError"
+
+    def __init__(
+        self, message: str, details: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+        self.headers = dict(headers or {})
+
+    def response(self) -> Response:
+        body = {"error": self.error, "message": self.message, "details": self.details}
+        return Response.json(self.status, body, self.headers)
+
+
+class BadRequestError(HTTPError):
+    """The request cannot be read: a body that is not JSON, or not valid base64 when it says it is (400)."""
+
+    status = 400
+    error = "InvalidRequest"
+
+
+class NotFoundError(HTTPError):
+    """No route has this path (404)."""
+
+    status = 404
+    error = "NotFound"
+
+
+class MethodNotAllowedError(HTTPError):
+    """A route has this path but not this method (405); `Allow` lists the methods it has."""
+
+    status = 405
+    error = "MethodNotAllowed"
+
+    def __init__(self, method: str, path: str, allowed: list[str]) -> None:
+        super().__init__(
+            f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}", headers={"Allow": ", ".join(allowed)}
+        )
+        self.allowed = allowed
+
+
+def _invalid_body(reason: str) -> BadRequestError:
+    return BadRequestError(f"body: {reason}", [{"field": "body", "reason": reason}])
+
+
+class Request:
+    """The event being handled, read lazily: the body is decoded and parsed only when a route asks for it."""
+
+    def __init__(self, event: Mapping[str, Any], context: Any, path_parameters: dict[str, str]) -> None:
+        self.raw = event
+        self.context = context
+        self.path_parameters = path_parameters
+        self._json: Any = _NO_BODY
+
+    @property
+    def method(self) -> str:
+        return str(self.raw.get("httpMethod") or "").upper()
+
+    @property
+    def path(self) -> str:
+        return str(self.raw.get("path") or "/")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers as API Gateway passed them (names in the client's case)."""
+        return dict(self.raw.get("headers") or {})
+
+    def header(self, name: str) -> str | None:
+        """One header by name, whatever its case."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted), None)
+
+    @property
+    def request_id(self) -> str:
+        """API Gateway's id of the request (`requestContext.requestId`)."""
+        return str((self.raw.get("requestContext") or {}).get("requestId") or "")
+
+    @property
+    def body(self) -> str | None:
+        """The body as text, decoded from base64 when API Gateway encoded it; None when the request has none."""
+        body = self.raw.get("body")
+        if body is None or not self.raw.get("isBase64Encoded"):
+            return body if body is None else str(body)
+        try:
+            return base64.b64decode(body, validate=True).decode("utf-8")
+        except ValueError as error:
+            raise _invalid_body("not valid base64-encoded UTF-8") from error
+
+    @property
+    def json_body(self) -> Any:
+        """The body parsed as JSON; None when the request has no body. A body that is not JSON is a 400."""
+        if self._json is _NO_BODY:
+            text = self.body
+            try:
+                self._json = json.loads(text) if text else None
+            except json.JSONDecodeError as error:
+                raise _invalid_body(f"Invalid JSON: {error}") from error
+        return self._json
+
+
+@dataclass(frozen=True)
+class _Route:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    function: Callable[..., RouteResult]
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    """`/rollouts/<rollout_id>` as a regex: each `<name>` is one path segment; trailing slashes are ignored."""
+    if not template.startswith("/"):
+        raise ValueError(f"a route's path starts with '/': {template!r}")
+    parts = _PARAMETER.split(template.rstrip("/"))
+    # split() alternates literal text and parameter names: even indexes are literal.
+    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
+    return re.compile(f"^{regex}/*$")
+
+
+class Router:
+    """Routes API Gateway REST proxy events by method and path template, and maps exceptions to responses.
+
+    Routes without parameters are tried before routes with them; otherwise the first registered match wins.
+    The exception handler of the most specific class of a raised exception answers it; an exception with no
+    handler propagates (Lambda reports it and API Gateway answers 502), as with Powertools.
+    """
+
+    def __init__(self) -> None:
+        self._static: list[_Route] = []
+        self._dynamic: list[_Route] = []
+        self._handlers: dict[type[Exception], Callable[[Any], Response]] = {}
+        self._current: Request | None = None
+
+    @property
+    def current_event(self) -> Request:
+        """The request being resolved; only inside `resolve` (in a route or an exception handler)."""
+        if self._current is None:
+            raise RuntimeError("no request is being resolved")
+        return self._current
+
+    def route(self, method: str, template: str) -> Callable[[RouteFunction], RouteFunction]:
+        """Register a route; the function takes the template's parameters as keyword arguments."""
+        pattern = _compile(template)
+
+        def register(function: RouteFunction) -> RouteFunction:
+            entry = _Route(method.upper(), template, pattern, function)
+            (self._dynamic if pattern.groupindex else self._static).append(entry)
+            return function
+
+        return register
+
+    def get(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("GET", template)
+
+    def post(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("POST", template)
+
+    def put(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("PUT", template)
+
+    def delete(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("DELETE", template)
+
+    def exception_handler(
+        self, kind: type[Handled]
+    ) -> Callable[[Callable[[Handled], Response]], Callable[[Handled], Response]]:
+        """Register the answer to exceptions of class `kind` (and its subclasses without a handler of their own)."""
+
+        def register(function: Callable[[Handled], Response]) -> Callable[[Handled], Response]:
+            self._handlers[kind] = function
+            return function
+
+        return register
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Answer one API Gateway REST proxy event with the proxy response dict."""
+        request = Request(event, context, {})
+        self._current = request
+        try:
+            return self._answer(request).to_proxy()
+        finally:
+            self._current = None
+
+    def _answer(self, request: Request) -> Response:
+        try:
+            route, parameters = self._match(request.method, request.path)
+            request.path_parameters = parameters
+            result = route.function(**parameters)
+            return result if isinstance(result, Response) else Response.json(200, result)
+        except Exception as error:
+            handler = self._handler_for(error)
+            if handler is not None:
+                return handler(error)
+            if isinstance(error, HTTPError):
+                return error.response()
+            raise
+
+    def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str]]:
+        allowed: set[str] = set()
+        for route in (*self._static, *self._dynamic):
+            found = route.pattern.match(path)
+            if found is None:
+                continue
+            if route.method == method:
+                return route, found.groupdict()
+            allowed.add(route.method)
+        if allowed:
+            raise MethodNotAllowedError(method, path, sorted(allowed))
+        raise NotFoundError(f"no route for {method} {path}")
+
+    def _handler_for(self, error: Exception) -> Callable[[Any], Response] | None:
+        for kind in type(error).__mro__:
+            if kind in self._handlers:
+                return self._handlers[kind]
+        return None

@@ -24,6 +24,8 @@ import boto3
 import botocore.session
 from botocore.validate import ParamValidator
 
+from sandbox import callbacks
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
@@ -76,6 +78,7 @@ _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-cloud")
 def install() -> None:
     _install_lambda()
     _install_events_targets()
+    callbacks.install()
     _install_alarm_events()
     _install_task_failure_cause()
     _install_time_scale()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from rollouts.aws import store
+from rollouts.aws import store, workflows
 from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
@@ -134,6 +134,32 @@ def test_canary_rolls_back_when_alarm_fires_during_bake_before_the_bake_ends(clo
     assert_safe_rolled_back(cloud, rollout)
     breach = next(d for d in rollout["decisions"] if d["kind"] == "Guardrail Breached")
     assert breach["evidence"]["alarm"] == f"rollouts-{started['rollout_id']}-5xx-rate"
+    assert "5XX rate 8 %" in rollout["reason"]
+
+
+def test_an_alarm_that_finds_the_token_of_a_bake_already_over_still_rolls_back(cloud, endpoint, canary_spec):
+    # Given a canary whose first bake ended (its time ran out) and whose second bake runs
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "5m"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id, step=0)
+    stale = store.get_rollout(rollout_id).task_token
+    wait_until_baking(rollout_id, step=1)
+
+    # Then the first bake's token is refused, as Step Functions refuses a task that is closed
+    assert workflows.fail_task(stale or "", "GuardrailBreachedError", "late") is False
+
+    # When an alarm fires while the rollout still holds that token (as between a bake's timeout and its judge)
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": stale}))
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the breach is kept for the next judge, and the candidate is rolled back, not promoted
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
     assert "5XX rate 8 %" in rollout["reason"]
 
 

@@ -1,0 +1,76 @@
+"""Step Functions callback tokens that close when their wait ends, as on AWS.
+
+moto keeps a task token's callback endpoint open after the wait is over: a SendTaskSuccess or SendTaskFailure for a
+wait that timed out or already got its answer is accepted and does nothing. On AWS it fails with TaskTimedOut ("the
+task token has either expired or the task associated with the token has already been closed"), and the control
+plane relies on that: a signal that finds a stale token on the rollout keeps its breach for the next bake or judge
+instead of losing it (`rollouts.logic.signals._interrupt`).
+
+Here the end of a wait and a callback's delivery take one lock: a callback either arrives before the wait ends and
+is its outcome, or after and is refused with TaskTimedOut. (moto's own path for a refused callback raises its
+TaskTimedOut without the message the exception needs, so the backend's two calls are replaced too.)
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_LOCK = threading.Lock()
+
+
+def install() -> None:
+    from moto.core.exceptions import JsonRESTError
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        CallbackConsumerTimeout,
+        CallbackEndpoint,
+        CallbackNotifyConsumerError,
+        CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
+        CallbackPoolManager,
+    )
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    def wait(self: Any, timeout: float | None = None) -> Any:
+        self._notify_event.wait(timeout=timeout)
+        with _LOCK:
+            if self.consumer_error is None:
+                self.consumer_error = CallbackConsumerTimeout()  # closed: later callbacks get TaskTimedOut
+            return self._outcome
+
+    def notify(self: Any, callback_id: str, outcome: Any) -> bool:
+        endpoint = self._pool.get(callback_id, None)
+        if endpoint is None:
+            return False
+        with _LOCK:
+            if endpoint.consumer_error is not None:
+                raise CallbackNotifyConsumerError(callback_consumer_error=endpoint.consumer_error)
+            endpoint.notify(outcome=outcome)
+        return True
+
+    def deliver(backend: Any, task_token: str, outcome: Any) -> None:
+        for execution in backend._get_executions():
+            worker = execution.exec_worker
+            if worker is None:
+                continue
+            try:
+                if worker.env.callback_pool_manager.notify(callback_id=task_token, outcome=outcome):
+                    return
+            except CallbackNotifyConsumerError:
+                raise JsonRESTError(
+                    "TaskTimedOut",
+                    "Task Timed Out: the task token has either expired or the task associated with the token has "
+                    "already been closed",
+                ) from None
+        raise JsonRESTError("InvalidToken", "Invalid token")
+
+    def send_task_success(self: Any, task_token: str, outcome: str) -> None:
+        deliver(self, task_token, CallbackOutcomeSuccess(callback_id=task_token, output=outcome))
+
+    def send_task_failure(self: Any, task_token: str, error: str | None = None, cause: str | None = None) -> None:
+        deliver(self, task_token, CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause))
+
+    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
+    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
+    CallbackEndpoint.wait = wait  # type: ignore[method-assign]  # deliberate monkeypatch of moto
+    CallbackPoolManager.notify = notify  # type: ignore[method-assign]  # deliberate monkeypatch of moto

@@ -26,7 +26,13 @@ pytestmark = pytest.mark.statemachine
 
 
 def bandit_spec(canary_spec: dict[str, Any]) -> dict[str, Any]:
-    canary_spec["strategy"] = {"type": "bandit", "update_every": "1h", "stop_after_updates": 2}
+    # Updates come when the test says (next_update), not when feedback arrives: see the test of the latter.
+    canary_spec["strategy"] = {
+        "type": "bandit",
+        "update_every": "1h",
+        "min_update_interval": "1h",
+        "stop_after_updates": 2,
+    }
     canary_spec["guardrails"]["monitoring_schedules"] = []
     return canary_spec
 
@@ -137,7 +143,7 @@ def three_arm_spec(canary_spec: dict[str, Any], cloud: LocalCloud, **strategy: A
     )
     spec = bandit_spec(canary_spec)
     # Three arms' feedback takes longer to post than the tests' simulated hour: updates come when the test says.
-    spec["strategy"].update({"update_every": "12h", "max_duration": "7d"})
+    spec["strategy"].update({"update_every": "12h", "min_update_interval": "12h", "max_duration": "7d"})
     spec["strategy"]["more_candidates"] = [{"model_name": THIRD, "instance_type": "ml.m5.large"}]
     spec["strategy"].update(strategy)
     return spec
@@ -292,3 +298,39 @@ def test_a_duplicated_batch_counts_once_and_a_malformed_event_is_set_aside(cloud
     )["Messages"]
     assert [json.loads(m["Body"])["event_id"] for m in letters] == ["m-bad"]
     assert letters[0]["MessageAttributes"]["reason"]["StringValue"] == "reward: Field required"
+
+
+def test_the_next_batch_of_feedback_starts_the_update_before_its_time(cloud, endpoint, canary_spec):
+    # Given a bandit that updates at least every 12 hours (43 s here), and at most every 30 s (0.03 s)
+    spec = bandit_spec(canary_spec)
+    spec["strategy"].update({"update_every": "12h", "min_update_interval": "30s", "max_duration": "7d"})
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+    asked = time.monotonic()
+
+    # When the feedback of the schedule's first batch (100 requests) arrives, and then more
+    report(cloud, BASELINE, 60, 6, "a-base")
+    report(cloud, CANDIDATE, 60, 18, "a-cand")
+
+    # Then the update starts at once, long before its 12 hours, and counts that feedback
+    wait_for_update(rollout_id, 2, timeout=20.0)
+    assert time.monotonic() - asked < 20.0
+    update = [d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted"][-1]
+    assert sum(arm["count"] for arm in update["evidence"]["posterior"]["arms"]) >= 100
+
+
+def test_feedback_below_the_next_batch_waits_for_more(cloud, endpoint, canary_spec):
+    spec = bandit_spec(canary_spec)
+    spec["strategy"].update({"update_every": "12h", "min_update_interval": "30s", "max_duration": "7d"})
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    report(cloud, BASELINE, 40, 4, "a-base")
+    report(cloud, CANDIDATE, 40, 8, "a-cand")
+    time.sleep(0.5)
+
+    rollout = store.get_rollout(rollout_id)
+    assert rollout.bandit["updates"] == 1
+    assert rollout.task_token  # still waiting: 80 of the 100 requests the first batch needs

@@ -468,3 +468,10 @@ def test_a_canary_has_one_candidate() -> None:
     )
 
     assert loc[:2] == ("strategy", "canary")
+
+
+def test_a_bandit_cannot_update_more_rarely_at_least_than_at_most() -> None:
+    loc, msg = only_error_of(bandit(update_every="1m", min_update_interval="5m"))
+
+    assert loc == ("strategy", "bandit")
+    assert "min_update_interval (300 s) must not exceed update_every (60 s)" in msg

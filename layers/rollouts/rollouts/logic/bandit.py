@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from rollouts import clock
-from rollouts.aws import endpoints, store
-from rollouts.aws.feedback import rollout_totals
+from rollouts.aws import endpoints, store, workflows
+from rollouts.aws.feedback import ArmTotals, rollout_totals
 from rollouts.bandit import ArmStatistics, BanditDesign, RewardKind, Streak, advance_streak, batch_size, summarize
 from rollouts.bandit import update as update_arms
 from rollouts.bandit import winner as stopping_winner
@@ -21,6 +21,7 @@ from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import BanditStrategy
+from rollouts.observability import logger
 
 
 def _strategy(rollout: Rollout) -> BanditStrategy:
@@ -96,6 +97,62 @@ def _plan(rollout: Rollout, then: str, wait_seconds: int = 0, winner: str | None
     return {"endpoint_name": rollout.endpoint_name, "next": then, "wait_seconds": wait_seconds, "winner": winner}
 
 
+def _batch(arms: list[str], totals: dict[str, ArmTotals], seen: dict[str, list[float]]) -> list[ArmStatistics]:
+    """What each arm got since the last update: its feedback totals now minus those the last update counted."""
+    batch = []
+    for variant in arms:
+        total = totals.get(variant)
+        before = seen.get(variant, [0.0, 0.0, 0.0])
+        now_totals = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
+        count, reward_sum, reward_sq = (a - b for a, b in zip(now_totals, before, strict=True))
+        batch.append(
+            ArmStatistics(
+                variant=variant,
+                count=max(0.0, count),
+                reward_sum=reward_sum if count > 0 else 0.0,
+                reward_sum_of_squares=max(0.0, reward_sq) if count > 0 else 0.0,
+            )
+        )
+    return batch
+
+
+def wake_when_due(rollout_id: str) -> bool:
+    """Start a bandit's next update now if its next batch of feedback has arrived (called by the ingestion).
+
+    Due means: the rollout waits for feedback, `min_update_interval` has passed since the last update, and the
+    feedback counted since then reaches the schedule's next batch. The wait's token is taken in a conditional
+    write, so a guardrail's signal that takes it at the same moment wins, and the wait ends once.
+    """
+    rollout = store.get_rollout(rollout_id)
+    strategy = rollout.spec.strategy
+    state = rollout.bandit
+    if (
+        not isinstance(strategy, BanditStrategy)
+        or rollout.status != RolloutStatus.PROGRESSING
+        or not rollout.task_token
+        or "updated_at" not in state
+    ):
+        return False
+    since = (clock.now() - datetime.fromisoformat(state["updated_at"])).total_seconds()
+    if since < strategy.min_update_interval:
+        return False
+    arrived = sum(arm.count for arm in _batch(_arms(rollout), rollout_totals(rollout_id), state.get("seen", {})))
+    if arrived < batch_size(int(state.get("updates", 1)) - 1, design_of(strategy)):
+        return False
+    token = rollout.task_token
+    taken: list[bool] = []
+
+    def take(r: Rollout) -> Rollout | None:
+        taken[:] = [r.task_token == token]
+        return r.model_copy(update={"task_token": None}) if taken[0] else None
+
+    store.update_rollout(rollout_id, take)
+    if not taken[0]:
+        return False
+    logger.info("Feedback for the next batch arrived: updating now", extra={"feedback": arrived, "since": since})
+    return workflows.succeed_task(token, {"command": "feedback"})
+
+
 def _operator_promote(rollout: Rollout, arms: list[str]) -> dict[str, Any]:
     """An operator's promote: the candidate in play with the most traffic now, the bandit's favourite, wins."""
     favourite = max(arms[1:], key=lambda variant: rollout.weights.get(variant, 0.0))
@@ -128,22 +185,8 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     index = int(state.get("updates", 0))
     known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.get("arms", [])}
     history = [known.get(variant) or ArmStatistics(variant=variant) for variant in arms]
-    seen: dict[str, list[float]] = state.get("seen", {})
     totals = rollout_totals(rollout_id)
-    batch = []
-    for variant in arms:
-        total = totals.get(variant)
-        before = seen.get(variant, [0.0, 0.0, 0.0])
-        now_totals = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
-        count, reward_sum, reward_sq = (a - b for a, b in zip(now_totals, before, strict=True))
-        batch.append(
-            ArmStatistics(
-                variant=variant,
-                count=max(0.0, count),
-                reward_sum=reward_sum if count > 0 else 0.0,
-                reward_sum_of_squares=max(0.0, reward_sq) if count > 0 else 0.0,
-            )
-        )
+    batch = _batch(arms, totals, state.get("seen", {}))
     new_requests = sum(arm.count for arm in batch)
     expired = (now - started).total_seconds() >= strategy.max_duration
     if index > 0 and new_requests < batch_size(index - 1, design) and not expired:
@@ -161,6 +204,7 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     state.update(
         {
             "started_at": started.isoformat(),
+            "updated_at": now.isoformat(),
             "updates": index + 1,
             "arms": [arm.model_dump() for arm in statistics],
             "seen": {

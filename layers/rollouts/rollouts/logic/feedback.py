@@ -85,6 +85,7 @@ class _Managers:
 
     def __init__(self) -> None:
         self._arms: dict[str, tuple[str, frozenset[str]] | None] = {}
+        self.bandits: set[str] = set()  # the bandit rollouts among them: feedback may start their next update
 
     def rollout_of(self, endpoint: str, variant: str) -> str | None:
         if endpoint not in self._arms:
@@ -98,6 +99,8 @@ class _Managers:
                 if rollout and not rollout.status.is_final:
                     arms = frozenset(v for v in (rollout.baseline_variant, *rollout.candidate_variants) if v)
                     self._arms[endpoint] = (rollout.rollout_id, arms)
+                    if rollout.spec.strategy.type == "bandit":
+                        self.bandits.add(rollout.rollout_id)
         managed = self._arms[endpoint]
         return managed[0] if managed and variant in managed[1] else None
 
@@ -126,6 +129,19 @@ def _chunks(events: list[Feedback], managers: _Managers) -> list[list[Feedback]]
         else:
             chunks[-1] = candidate
     return [chunk for chunk in chunks if chunk]
+
+
+def _wake_bandits(rollout_ids: set[str]) -> None:
+    """Start the next update of each bandit whose next batch has now arrived; a failure here loses no feedback."""
+    if not rollout_ids:
+        return
+    from rollouts.logic.bandit import wake_when_due  # the bandit's code loads only when a bandit gets feedback
+
+    for rollout_id in sorted(rollout_ids):
+        try:
+            wake_when_due(rollout_id)
+        except Exception:
+            logger.exception("Could not start a bandit's update; its wait ends on time", extra={"rollout": rollout_id})
 
 
 def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
@@ -159,6 +175,8 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
             logger.info("Dropped feedback events already counted", extra={"event_ids": duplicates})
             seen = set(duplicates)
             chunk = [event for event in chunk if event_key(event) not in seen]
+    if outcome.counted:
+        _wake_bandits(managers.bandits)
     if counted_labels:
         try:
             outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, utcnow())

@@ -77,13 +77,21 @@ class BanditStrategy(Strict):
     feedback smaller than the schedule's next batch waits for the next update. When one arm's P(best) stays at or
     above `stop_probability` for `stop_after_updates` updates, it wins: a winning candidate is promoted, or the
     baseline is kept. At `max_duration` the arm with the highest P(best) wins the same way; `mode: continuous` keeps
-    reweighting instead. When an alarm the rollout made for one candidate fires, `on_arm_breach` says what happens:
-    `remove-arm` takes that candidate out (weight 0, the others go on), `roll-back` ends the whole rollout.
+    reweighting instead. Feedback also ends the wait early: once the next batch has arrived and `min_update_interval`
+    has passed since the last update, the feedback ingestion starts the update at once. When an alarm the rollout
+    made for one candidate fires, `on_arm_breach` says what happens: `remove-arm` takes that candidate out (weight 0,
+    the others go on), `roll-back` ends the whole rollout.
     """
 
     type: Literal["bandit"] = "bandit"
     reward: Literal["conversion", "real"] = "conversion"
-    update_every: Seconds = Field(default=300.0, description="Time between two reweightings: '5m'")
+    update_every: Seconds = Field(
+        default=300.0, description="The longest time between two reweightings, when feedback is slow: '5m'"
+    )
+    min_update_interval: Seconds = Field(
+        default=30.0,
+        description="The shortest time between two reweightings, however fast feedback comes: '30s'",
+    )
     stop_probability: float = Field(default=0.95, ge=0.5, lt=1)
     stop_after_updates: int = Field(default=3, ge=1, le=100)
     max_duration: Seconds = Field(default=24 * 3600.0, description="The bandit's longest run: '24h'")
@@ -94,6 +102,15 @@ class BanditStrategy(Strict):
     on_arm_breach: Literal["remove-arm", "roll-back"] = Field(
         default="remove-arm", description="What an alarm on one candidate's variant does"
     )
+
+    @model_validator(mode="after")
+    def _intervals_in_order(self) -> BanditStrategy:
+        if self.min_update_interval > self.update_every:
+            raise ValueError(
+                f"min_update_interval ({self.min_update_interval:g} s) must not exceed update_every "
+                f"({self.update_every:g} s)"
+            )
+        return self
 
 
 class VariantMetric(StrEnum):

@@ -10,6 +10,7 @@ import pytest
 
 from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
+from sandbox import patches
 from sandbox.cloud import LocalCloud
 from tests.statemachines.test_canary import (
     BASELINE,
@@ -334,3 +335,23 @@ def test_feedback_below_the_next_batch_waits_for_more(cloud, endpoint, canary_sp
     rollout = store.get_rollout(rollout_id)
     assert rollout.bandit["updates"] == 1
     assert rollout.task_token  # still waiting: 80 of the 100 requests the first batch needs
+
+
+def test_feedback_from_before_the_candidates_had_traffic_does_not_move_the_first_weights(cloud, endpoint, canary_spec):
+    # Given a bandit whose endpoint takes 3 s to apply the new config
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    started = start(cloud, bandit_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+
+    # When the baseline's users report conversions while only the baseline serves (the rollout manages it)
+    deadline = time.monotonic() + 10
+    while store.get_rollout(rollout_id).baseline_variant is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    report(cloud, BASELINE, 300, 12, "before")
+    assert aws_feedback.rollout_totals(rollout_id)[BASELINE].count == 300
+    wait_for_update(rollout_id, 1)
+
+    # Then the first weights are equal: those rewards tell nothing about the candidate
+    assert endpoint_weights(cloud)[1] == {BASELINE: 0.5, CANDIDATE: 0.5}
+    first = next(d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted")
+    assert [arm["count"] for arm in first["evidence"]["posterior"]["arms"]] == [0, 0]

@@ -186,13 +186,18 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.get("arms", [])}
     history = [known.get(variant) or ArmStatistics(variant=variant) for variant in arms]
     totals = rollout_totals(rollout_id)
-    batch = _batch(arms, totals, state.get("seen", {}))
+    if index == 0:
+        # Feedback counted before the candidates had traffic (the baseline's, while the config changed, or from
+        # requests served before the rollout) says nothing about the candidates: the first weights are equal.
+        batch = [ArmStatistics(variant=variant) for variant in arms]
+    else:
+        batch = _batch(arms, totals, state.get("seen", {}))
     new_requests = sum(arm.count for arm in batch)
     expired = (now - started).total_seconds() >= strategy.max_duration
     if index > 0 and new_requests < batch_size(index - 1, design) and not expired:
         return _plan(rollout, "wait", int(strategy.update_every))
 
-    updated = update_arms(history, batch, design) if index > 0 or new_requests else None
+    updated = update_arms(history, batch, design) if index > 0 else None
     statistics = list(updated.arms) if updated else history
     summary = summarize(statistics, design)
     streak = advance_streak(

@@ -121,14 +121,19 @@ def _deltas(events: Iterable[Feedback], managers: _Managers) -> dict[tuple[str, 
 
 def _chunks(events: list[Feedback], managers: _Managers) -> list[list[Feedback]]:
     """Groups that fit one transaction: an action per event id and one per arm they touch."""
-    chunks: list[list[Feedback]] = [[]]
+    chunks: list[list[Feedback]] = []
+    current: list[Feedback] = []
+    arms: set[tuple[str, str]] = set()
     for event in events:
-        candidate = [*chunks[-1], event]
-        if len(candidate) + len(_deltas(candidate, managers)) > aws_feedback.MAX_ACTIONS:
-            chunks.append([event])
-        else:
-            chunks[-1] = candidate
-    return [chunk for chunk in chunks if chunk]
+        touched = set(_deltas([event], managers))
+        if current and len(current) + 1 + len(arms | touched) > aws_feedback.MAX_ACTIONS:
+            chunks.append(current)
+            current, arms = [], set()
+        current.append(event)
+        arms |= touched
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _wake_bandits(rollout_ids: set[str]) -> None:

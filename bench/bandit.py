@@ -6,7 +6,10 @@ requests, pseudo-regret sum_t (p*(t) - p_{a_t}(t)) read at 10,000 and 100,000 re
 - conv3: p = [0.05, 0.06, 0.045]; two_arm: p = [0.1, 0.2]; swap: p = [0.1, 0.2] until request 50,000, then
   [0.2, 0.1], regret against the arm that is best at each moment.
 - deployed: the bandit as a rollout runs it, with `rollouts.bandit`'s own code and `BanditDesign()`'s defaults: the
-  batch sizes of `batch_schedule`, the weights of `thompson_weights` (P(best) within the default floor and caps)
+  batch sizes of `batch_schedule`, each at least the requests of one `min_update_interval` (the spec's default,
+  30 s) at the request rate assumed for aws_samples (10 per second), because the rollout updates when the next batch
+  of feedback has arrived but never sooner than that interval after the last update (`deployed_schedule`); the
+  weights of `thompson_weights` (P(best) within the default floor and caps)
   computed per seed at the start of each batch, the batch's requests routed at random by those weights
   (multinomial), and the statistics carried from batch to batch by `update` (discount and change detector).
 - thompson_stationary (swap only): the same with the discount at 1 and the change detector off.
@@ -54,12 +57,13 @@ from bench.common import ROOT, machine, runs_from_env
 from rollouts.bandit import (
     ArmStatistics,
     BanditDesign,
-    batch_schedule,
+    batch_size,
     epsilon_greedy_weights,
     thompson_weights,
     ucb1_choice,
     update,
 )
+from rollouts.models.spec import BanditStrategy
 
 RESULTS = ROOT / "bench" / "results" / "bandit.json"
 COMMAND = "make bench-bandit"
@@ -73,13 +77,14 @@ POLICIES = ("deployed", "thompson_per_request", "ucb1", "epsilon_greedy", "aws_s
 SENSITIVITY: dict[str, dict[str, Any]] = {
     "discount_0.98": {"discount": 0.98},
     "floor_0.05": {"floor": 0.05},
-    "maximum_batch_500": {"maximum_batch": 500},
+    "maximum_batch_1000": {"maximum_batch": 1_000},
     "maximum_batch_2000": {"maximum_batch": 2_000},
 }
 SEED = 20_260_601
 HORIZON = 100_000
 CHECKPOINTS = (10_000, 100_000)
-REQUEST_RATE = 10.0  # requests per second assumed for the aws-samples pipeline
+REQUEST_RATE = 10.0  # requests per second assumed for the aws-samples pipeline and for the deployed bandit
+MIN_UPDATE_INTERVAL = float(BanditStrategy.model_fields["min_update_interval"].default)
 FIREHOSE_SECONDS = 60  # Kinesis Firehose buffer interval in the aws-samples cdk.json
 AWS_BATCH = round(REQUEST_RATE * FIREHOSE_SECONDS)
 EPSILON = 0.1
@@ -236,6 +241,18 @@ def aws_samples(env: Environment, rng: np.random.Generator, batch: int = AWS_BAT
     return np.stack(recorded, axis=1)
 
 
+def deployed_schedule(design: BanditDesign, horizon: int = HORIZON) -> list[int]:
+    """The batches a rollout reweights on at REQUEST_RATE: the schedule's, each at least one minimum interval long."""
+    floor = round(REQUEST_RATE * MIN_UPDATE_INTERVAL)
+    sizes: list[int] = []
+    covered = 0
+    while covered < horizon:
+        size = min(max(batch_size(len(sizes), design), floor), horizon - covered)
+        sizes.append(size)
+        covered += size
+    return sizes
+
+
 def deployed(env: Environment, rng: np.random.Generator, design: BanditDesign) -> tuple[Regret, dict[str, Any]]:
     """The rollout's bandit: `rollouts.bandit` weights per seed per batch, multinomial routing, `update` between."""
     variants = [f"variant-{a}" for a in range(env.arms)]
@@ -247,7 +264,7 @@ def deployed(env: Environment, rng: np.random.Generator, design: BanditDesign) -
     recorded = []
     resets = np.zeros(env.seeds)
     resets_before_change = np.zeros(env.seeds)
-    sizes = batch_schedule(HORIZON, design)
+    sizes = deployed_schedule(design)
     cuts = env.boundaries()
     start = 0
     for size in sizes:
@@ -488,7 +505,8 @@ def run(seeds: int | None = None, sensitivity_seeds: int | None = None) -> dict[
         },
         "epsilon": EPSILON,
         "design": design.model_dump(mode="json"),
-        "batch_schedule": batch_schedule(HORIZON, design),
+        "batch_schedule": deployed_schedule(design),
+        "minimum_update_interval_seconds": MIN_UPDATE_INTERVAL,
         "stderr": out["stderr"],
         "paired_ratios": out["paired"],
         "deployed_facts": out["facts"],
@@ -552,17 +570,17 @@ def _notes(results: dict[str, Any], out: dict[str, Any], design: BanditDesign) -
             f"conv3: deployed / aws_samples = {ratio('conv3', CHECKPOINTS[0])} at {CHECKPOINTS[0]:,} requests and "
             f"{ratio('conv3', CHECKPOINTS[-1])} at {CHECKPOINTS[-1]:,} (paired). Both route by P(best) of a posterior "
             "refreshed once per batch (the same distribution at equal batches, performance-anchors 1.3); deployed's "
-            f"batches grow from {design.initial_batch} to {design.maximum_batch:,} requests, aws_samples' are "
+            f"batches are {', '.join(f'{b:,}' for b in deployed_schedule(design)[:5])}, ..., aws_samples' are "
             f"{AWS_BATCH}. The small early batches pay on two_arm ({ratio('two_arm', CHECKPOINTS[0])} at "
             f"{CHECKPOINTS[0]:,}) and not on conv3, whose rates are close; after them deployed reweights every "
             f"{design.maximum_batch:,} requests, aws_samples every {AWS_BATCH}."
         )
-        if "maximum_batch_500" in sensitivity and "default" in sensitivity:
-            smaller = sensitivity["maximum_batch_500"]["conv3"]["over_thompson_per_request"]["ratio"]
+        if "maximum_batch_1000" in sensitivity and "default" in sensitivity:
+            larger = sensitivity["maximum_batch_1000"]["conv3"]["over_thompson_per_request"]["ratio"]
             default = sensitivity["default"]["conv3"]["over_thompson_per_request"]["ratio"]
             text += (
                 f" On the sensitivity seeds, deployed / per-request Thompson sampling on conv3 is {default:.3f} with "
-                f"the default maximum batch and {smaller:.3f} with 500."
+                f"the default maximum batch and {larger:.3f} with 1,000."
             )
         notes.append(text)
     return notes

@@ -329,9 +329,10 @@ def _bandit() -> list[str]:
     schedule = meta["batch_schedule"]
     growing: list[int] = []
     for size in schedule:
-        if size >= design["maximum_batch"] or (growing and size <= growing[-1]):
+        if size >= design["maximum_batch"]:
             break
         growing.append(size)
+    interval = meta.get("minimum_update_interval_seconds")
 
     def cell(name: str, checkpoint: str, policy: str) -> str:
         value = data[name][checkpoint][policy]
@@ -351,8 +352,15 @@ def _bandit() -> list[str]:
         f"{meta['means']['swap']['after']}, regret against the arm best at each moment.",
         f"- deployed: `BanditDesign()` defaults: floor {design['floor']:g}, discount {design['discount']:g}, change "
         f"detector at |z| >= {design['change_threshold']:g}, batches of {', '.join(f'{b:,}' for b in growing)} then "
-        f"{design['maximum_batch']:,} requests ({len(schedule)} updates over {meta['horizon']:,} requests); weights "
-        "from `thompson_weights`, statistics carried by `update`, requests routed at random by the weights.",
+        f"{design['maximum_batch']:,} requests ({len(schedule)} updates over {meta['horizon']:,} requests)"
+        + (
+            f": the schedule's sizes, each at least the {aws['request_rate_per_second']:g} requests per second of "
+            f"the minimum update interval ({interval:g} s), as the rollout updates"
+            if interval
+            else ""
+        )
+        + "; weights from `thompson_weights`, statistics carried by `update`, requests routed at random by the "
+        "weights.",
         f"- aws_samples: {aws['request_rate_per_second']:g} requests per second assumed, so the "
         f"{aws['firehose_buffer_seconds']} s Firehose buffer freezes the statistics for "
         f"{aws['requests_per_frozen_batch']:,} requests; warm-up {aws['warmup']}.",

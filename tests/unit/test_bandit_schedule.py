@@ -30,10 +30,10 @@ def arm(variant: str, count: float, successes: float) -> ArmStatistics:
 
 
 def test_batches_start_small_and_grow_geometrically_to_the_maximum() -> None:
-    assert [batch_size(k) for k in range(6)] == [100, 200, 400, 800, 1_000, 1_000]
+    assert [batch_size(k) for k in range(6)] == [100, 200, 400, 500, 500, 500]
     design = BanditDesign(initial_batch=50, batch_growth=1.5, maximum_batch=300)
     assert [batch_size(k, design) for k in range(7)] == [50, 75, 112, 169, 253, 300, 300]
-    assert batch_size(10_000) == 1_000
+    assert batch_size(10_000) == 500
 
 
 def test_a_growth_of_one_keeps_batches_fixed() -> None:

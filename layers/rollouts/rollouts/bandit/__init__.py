@@ -17,8 +17,8 @@ The defaults of `BanditDesign`, and why:
   update, while the detector costs nothing until it fires and then forgets at once the history of the arm that
   changed. The detector sees the arms that carry traffic; an arm starved of traffic that later improves is found
   only through a discount below 1 or a floor, at their price.
-- batches of 100 doubling to 1,000 requests: small first batches, where batching costs the most, and a cadence
-  (100 s at 10 requests per second) that leaves the endpoint's weight update time to finish.
+- batches of 100 doubling to 500 requests: small first batches, where batching costs the most, and then a cadence
+  (50 s at 10 requests per second) a little faster than the aws-samples pipeline's 60 s.
 
 `make bench-bandit` (bench/bandit.py) measures these defaults against per-request Thompson sampling, UCB1,
 epsilon-greedy and the aws-samples pipeline, and each default against one alternative; docs/benchmarks.md.

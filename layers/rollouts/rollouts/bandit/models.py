@@ -57,7 +57,7 @@ class BanditDesign(BaseModel):
     credible_level: float = Field(default=0.95, gt=0, lt=1)
     initial_batch: int = Field(default=100, ge=1, description="Requests in the first batch")
     batch_growth: float = Field(default=2.0, ge=1, description="Each batch is this many times the previous one")
-    maximum_batch: int = Field(default=1_000, ge=1, description="Batches stop growing here")
+    maximum_batch: int = Field(default=500, ge=1, description="Batches stop growing here")
     stop_probability: float = Field(default=0.95, gt=0, le=1, description="P(best) a winner must hold to stop")
     stop_updates: int = Field(default=3, ge=1, description="... for this many consecutive updates")
 

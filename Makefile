@@ -20,7 +20,7 @@ HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/nu
 .PHONY: help demo test lint typecheck template build unit pytest bench bench-judge bench-bandit clean
 
 help:
-	@echo "make demo [SCENARIO=name|help]  canary rollouts on the local cloud (no AWS account, no Docker)"
+	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"

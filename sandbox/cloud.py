@@ -98,6 +98,7 @@ class LocalCloud:
         self.routes: list[Route] = []
         self.environment: dict[str, str] = {}
         self._mock: Any = None
+        self._lambda: Any = None
         self._saved_env: dict[str, str | None] = {}
 
     # -- life cycle ---------------------------------------------------------------------------------------------
@@ -133,6 +134,7 @@ class LocalCloud:
 
     def stop(self) -> None:
         patches.REGISTRY.handlers.clear()
+        self._lambda = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -321,7 +323,9 @@ class LocalCloud:
                 "identity": {"userArn": f"arn:aws:iam::{patches.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
             },
         }
-        response = self.client("lambda").invoke(FunctionName=route.function_name, Payload=json.dumps(event).encode())
+        if self._lambda is None:  # a client takes longer to make than a call takes to serve; clients are thread-safe
+            self._lambda = self.client("lambda")
+        response = self._lambda.invoke(FunctionName=route.function_name, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read())
         if "FunctionError" in response:
             return ApiResponse(502, {"message": "Internal server error", "error": payload}, {})

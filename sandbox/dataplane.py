@@ -37,12 +37,14 @@ MONITOR_BUCKET = "local-model-monitor"
 
 @dataclass
 class ModelBehaviour:
-    """How a model serves: its 5XX rate, its latency (log-normal, in ms), and a shift of its inputs."""
+    """How a model serves: its 5XX rate, its latency (log-normal, in ms), a shift of its inputs, and how often the
+    users it answers convert (the reward that simulated users, `sandbox/users.py`, report as feedback)."""
 
     error_rate: float = 0.001
     latency_ms: float = 40.0
     latency_spread: float = 0.35
     input_shift: dict[str, float] = field(default_factory=dict)
+    conversion_rate: float = 0.0
 
 
 @dataclass
@@ -69,6 +71,8 @@ def linf_distance(baseline: list[float], current: list[float]) -> float:
 
 
 Listener = Callable[[str, str], None]
+# Told of every request served: its variant, the model's behaviour, its simulated time, and whether it failed.
+RequestHook = Callable[[str, ModelBehaviour, float, bool], None]
 
 
 class DataPlane:
@@ -83,6 +87,7 @@ class DataPlane:
         tick_seconds: float = 0.1,
         seed: int = 7,
         listener: Listener | None = None,
+        on_request: RequestHook | None = None,
     ) -> None:
         self.cloud = cloud
         self.endpoint_name = endpoint_name
@@ -91,10 +96,13 @@ class DataPlane:
         self.tick = tick_seconds
         self.rng = random.Random(seed)
         self.listener = listener or (lambda kind, text: None)
+        self.on_request = on_request
         self.samples: dict[str, list[Sample]] = defaultdict(list)
         self.fresh: dict[str, list[Sample]] = defaultdict(list)
         self.capture: dict[str, list[str]] = defaultdict(list)
         self.sent: dict[str, int] = defaultdict(int)
+        # (simulated time, {variant: weight}) each time the live weights were seen to change: what was served.
+        self.weight_history: list[tuple[float, dict[str, float]]] = []
         self.sim_time = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -161,7 +169,11 @@ class DataPlane:
             begun = max(begun, target - longest)
             sim_seconds = target - begun
         self.sim_time = begun + sim_seconds
-        variants = [v for v in self.live_variants() if v[1] > 0]
+        live = self.live_variants()
+        weights_now = {name: weight for name, weight, _ in live}
+        if not self.weight_history or self.weight_history[-1][1] != weights_now:
+            self.weight_history.append((begun, weights_now))
+        variants = [v for v in live if v[1] > 0]
         total = sum(weight for _, weight, _ in variants)
         if total > 0:
             expected = self.rps * sim_seconds
@@ -184,6 +196,8 @@ class DataPlane:
         self.samples[variant].append(sample)
         self.fresh[variant].append(sample)
         self.sent[variant] += 1
+        if self.on_request is not None:
+            self.on_request(variant, behaviour, at, error)
         row = _training_row(self.rng)
         for feature, factor in behaviour.input_shift.items():
             row[feature] *= factor

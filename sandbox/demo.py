@@ -1,4 +1,4 @@
-"""`make demo`: canary rollouts on the local cloud, with a live timeline and one RESULT line per scenario."""
+"""`make demo`: rollouts on the local cloud, with a live timeline and one RESULT line per scenario."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import logging
 import os
 import sys
 
-from sandbox.scenarios import SCENARIOS, run
+from sandbox.scenarios import TITLES, run
 
-# The plain `make demo`: the canary's three endings. The judge's scenarios run by name.
+# The plain `make demo`: the canary's three endings. The judge's scenarios and the bandit's run by name.
 TOUR = ("healthy", "error-spike", "drift")
 
 
@@ -19,11 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.scenario == "help":
         print("Scenarios (make demo SCENARIO=<name>; plain `make demo` runs " + ", ".join(TOUR) + "):")
-        for scenario in SCENARIOS.values():
-            print(f"  {scenario.name:17s} {scenario.title}")
+        for name, title in TITLES.items():
+            print(f"  {name:17s} {title}")
         return 0
     names = list(TOUR) if args.scenario == "all" else [args.scenario]
-    unknown = [name for name in names if name not in SCENARIOS]
+    unknown = [name for name in names if name not in TITLES]
     if unknown:
         print(f"unknown scenario {unknown[0]!r}; `make demo SCENARIO=help` lists them", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sandbox import patches
@@ -41,6 +42,8 @@ class ScenarioResult:
     signal_to_restore_seconds: float | None = None
     elapsed_seconds: float = 0.0
     timeline: list[str] = field(default_factory=list)
+    chart: Path | None = None  # a PNG the scenario wrote (the bandit's weights over time)
+    endpoint: dict[str, Any] = field(default_factory=dict)  # DescribeEndpoint at the end
 
     @property
     def result_line(self) -> str:
@@ -87,6 +90,12 @@ SCENARIOS = {
 }
 
 
+# The bandit's race runs its own loop (sandbox/bandit_race.py); its name and title are listed with the others.
+BANDIT = "bandit"
+BANDIT_TITLE = "three models convert at different rates; a bandit follows the delayed feedback, promotes the best"
+TITLES = {**{s.name: s.title for s in SCENARIOS.values()}, BANDIT: BANDIT_TITLE}
+
+
 def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
     """The canary the demo posts. Judged: three steps and a group-sequential check of the 5XX rate (alpha 0.001,
     so that a demo of equal models almost never fails), in place of the 5XX threshold alarm. Latency judged: also
@@ -115,9 +124,10 @@ def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
     }
 
 
-def create_endpoint(cloud: LocalCloud) -> None:
+def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = ()) -> None:
+    """Endpoint ENDPOINT serving BASELINE_MODEL on variant v1; CANDIDATE_MODEL and `more_models` exist beside it."""
     sm = cloud.client("sagemaker")
-    for model in (BASELINE_MODEL, CANDIDATE_MODEL):
+    for model in (BASELINE_MODEL, CANDIDATE_MODEL, *more_models):
         sm.create_model(
             ModelName=model,
             ExecutionRoleArn=f"arn:aws:iam::{patches.ACCOUNT}:role/sagemaker-execution",
@@ -142,7 +152,14 @@ def _weights(weights: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:g} %" for name, value in sorted(weights.items()))
 
 
-def run(name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE) -> ScenarioResult:
+def run(
+    name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path | None = None
+) -> ScenarioResult:
+    """Run one scenario on a fresh local cloud, printing its timeline; `output_dir` takes files it writes."""
+    if name == BANDIT:
+        from sandbox import bandit_race  # imports this module: loaded only when asked for
+
+        return bandit_race.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
     began = time.monotonic()
     signals: list[float] = []

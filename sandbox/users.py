@@ -1,0 +1,113 @@
+"""Simulated users: each request converts or not, and the outcome comes back later as feedback on the queue.
+
+A bandit rollout learns from feedback (docs/operations.md, "Sending feedback"), not from the data plane's metrics.
+Here every request the data plane serves is one user, who converts with the probability of the model that answered
+(`ModelBehaviour.conversion_rate`; never after a 5XX). The outcome, reward 1 or 0, is reported after a delay drawn
+from an exponential distribution of simulated time, as an order or a click is known only minutes after the answer,
+and goes in as a producer sends it: `SendMessage` to the stack's feedback queue, up to 500 events per message,
+which the real `IngestFeedbackFunction` consumes. The draws come from `seed` alone, so a run is repeatable up to
+the timing of the threads (which requests fall before a reweighting).
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE
+from sandbox.cloud import LocalCloud
+from sandbox.dataplane import ModelBehaviour
+
+
+class Users:
+    """The users of one endpoint. Give `served` to `DataPlane(on_request=...)`, then `start` with the plane's clock."""
+
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        endpoint_name: str,
+        mean_delay_seconds: float = 120.0,
+        seed: int = 29,
+        tick_seconds: float = 0.1,
+    ) -> None:
+        self.endpoint_name = endpoint_name
+        self.mean_delay_seconds = mean_delay_seconds
+        self.tick = tick_seconds
+        self.rng = random.Random(seed)
+        self.prefix = f"visit-{seed}"
+        # Reported so far, per variant: events and conversions.
+        self.reported: dict[str, int] = defaultdict(int)
+        self.converted: dict[str, int] = defaultdict(int)
+        self.errors: list[str] = []
+        self._sqs = cloud.client("sqs")
+        self._queue_url = cloud.physical["FeedbackQueue"]  # the stack output FeedbackQueueUrl
+        self._due: list[tuple[float, int, dict[str, Any]]] = []
+        self._visits = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def served(self, variant: str, behaviour: ModelBehaviour, at: float, error: bool) -> None:
+        """One request, at simulated second `at`: draw whether its user converts, and when that becomes known."""
+        with self._lock:
+            self._visits += 1
+            converted = not error and self.rng.random() < behaviour.conversion_rate
+            known_at = at + self.rng.expovariate(1 / self.mean_delay_seconds)
+            event = {
+                "event_id": f"{self.prefix}-{self._visits:07d}",
+                "endpoint": self.endpoint_name,
+                "variant": variant,
+                "reward": 1 if converted else 0,
+            }
+            heapq.heappush(self._due, (known_at, self._visits, event))
+
+    def deliver(self, now: float) -> int:
+        """Send the feedback known by simulated second `now`; the number of events sent."""
+        ready: list[dict[str, Any]] = []
+        with self._lock:
+            while self._due and self._due[0][0] <= now:
+                ready.append(heapq.heappop(self._due)[2])
+        sent = 0
+        for first in range(0, len(ready), MAX_EVENTS_PER_MESSAGE):
+            if self._stop.is_set():
+                break  # the local cloud is about to go; the rest would find no queue
+            chunk = ready[first : first + MAX_EVENTS_PER_MESSAGE]
+            self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps({"events": chunk}))
+            for event in chunk:
+                self.reported[event["variant"]] += 1
+                self.converted[event["variant"]] += event["reward"]
+            sent += len(chunk)
+        return sent
+
+    @property
+    def waiting(self) -> int:
+        """Outcomes drawn but not reported yet."""
+        with self._lock:
+            return len(self._due)
+
+    def start(self, clock: Callable[[], float]) -> Users:
+        """Report, on a thread of its own, what `clock` (simulated seconds, the data plane's) says is known."""
+
+        def run() -> None:
+            while not self._stop.is_set():
+                begun = time.monotonic()
+                try:
+                    self.deliver(clock())
+                except Exception as error:  # the users must not stop reporting silently mid-demo
+                    self.errors.append(repr(error))
+                self._stop.wait(max(0.0, self.tick - (time.monotonic() - begun)))
+
+        self._thread = threading.Thread(target=run, name="users", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)

@@ -339,7 +339,8 @@ class LocalCloud:
     # -- helpers for scenarios and tests -------------------------------------------------------------------------
 
     def inject_fault(self, operation: str, message: str, when: str = "call") -> None:
-        """Make the next `operation` fail: at the call ("call") or, for UpdateEndpoint, during the update ("async")."""
+        """Make the next `operation` fail: at the call ("call") or, for UpdateEndpoint, during the update ("async":
+        the new fleet never starts; "baking": a blue/green deployment fails once green serves, and rolls back)."""
         with patches.REGISTRY.lock:
             patches.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
 

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 from rollouts.judge.threshold import breaches
 from rollouts.models.spec import Comparison
-from sandbox import patches
+from sandbox import deployments, patches
 from sandbox.cloud import LocalCloud
 
 FEATURES = ("age", "income", "tenure_months")
@@ -183,7 +183,9 @@ class DataPlane:
             models = {name: model for name, _, model in variants}
             moments = sorted(begun + self.rng.random() * sim_seconds for _ in range(count))
             for at, name in zip(moments, self.rng.choices(names, weights=weights, k=count), strict=True):
-                self._serve(name, self.behaviours.get(models[name], ModelBehaviour()), at)
+                # During a blue/green deployment one variant name has two fleets: the request goes to one.
+                model = deployments.serving_model(self.endpoint_name, name, models[name], self.rng)
+                self._serve(name, self.behaviours.get(model, ModelBehaviour()), at)
         self._publish_metrics()
         self._evaluate_alarms()
         if self.sim_time - self._last_flush >= 60:

@@ -599,11 +599,15 @@ def _variants(config_variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
+def event_status(status: str) -> str:
+    """An endpoint status as SageMaker's events spell it: InService -> IN_SERVICE."""
+    return "".join(f"_{c}" if c.isupper() else c for c in status).lstrip("_").upper()
+
+
 def _endpoint_event(endpoint: Any) -> None:
     """SageMaker's "Endpoint State Change" event, with the status spelled as the documented example spells it."""
     if not REGISTRY.emit_endpoint_events:
         return
-    status = "".join(f"_{c}" if c.isupper() else c for c in endpoint.endpoint_status).lstrip("_").upper()
     detail = {
         "EndpointName": endpoint.endpoint_name,
         "EndpointArn": endpoint.arn,
@@ -612,7 +616,7 @@ def _endpoint_event(endpoint: Any) -> None:
             {"VariantName": v["VariantName"], "DesiredWeight": v.get("DesiredWeight")}
             for v in endpoint.production_variants
         ],
-        "EndpointStatus": status,
+        "EndpointStatus": event_status(endpoint.endpoint_status),
         "LastModifiedTime": endpoint.last_modified_time.timestamp() * 1000,
         "Tags": {},
     }
@@ -643,6 +647,10 @@ def update_endpoint(self: Any) -> Any:
             if endpoint.endpoint_status == "Updating"
             else f"Endpoint is in {endpoint.endpoint_status} state"
         )
+    from sandbox import deployments  # it imports this module
+
+    if deployments.start(endpoint, config, params):  # a DeploymentConfig: SageMaker's blue/green with guardrails
+        return ActionResult({"EndpointArn": endpoint.arn})
     fault = REGISTRY.take_fault("UpdateEndpoint")
     if fault and fault.get("when", "call") == "call":
         raise AWSValidationException(fault.get("message", "injected failure of UpdateEndpoint"))

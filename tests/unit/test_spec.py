@@ -475,3 +475,51 @@ def test_a_bandit_cannot_update_more_rarely_at_least_than_at_most() -> None:
 
     assert loc == ("strategy", "bandit")
     assert "min_update_interval (300 s) must not exceed update_every (60 s)" in msg
+
+
+# --- blue/green ----------------------------------------------------------------------------------------------------
+
+
+def blue_green(**strategy: Any) -> dict[str, Any]:
+    body = spec()
+    body["strategy"] = {"type": "blue-green", **strategy}
+    return body
+
+
+def test_a_blue_green_spec_becomes_sagemakers_deployment_config() -> None:
+    parsed = RolloutSpec.model_validate(
+        blue_green(
+            traffic_routing="linear", linear_step_size={"type": "instance-count", "value": 2}, wait_interval="2m"
+        )
+    )
+
+    assert parsed.strategy.type == "blue-green"
+    assert parsed.strategy.deployment_config(["a", "b"]) == {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "LINEAR",
+                "WaitIntervalInSeconds": 120,
+                "LinearStepSize": {"Type": "INSTANCE_COUNT", "Value": 2},
+            },
+            "TerminationWaitInSeconds": 300,
+            "MaximumExecutionTimeoutInSeconds": 3600,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "a"}, {"AlarmName": "b"}]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("strategy", "words"),
+    [
+        ({"traffic_routing": "canary"}, "needs canary_size"),
+        ({"traffic_routing": "linear", "linear_step_size": {"value": 5}}, "10 to 50 %"),
+        ({"canary_size": {"value": 10}}, "applies to traffic_routing 'canary' only"),
+        ({"maximum_execution_timeout": "5m"}, "greater than or equal to 600"),
+        ({"termination_wait": "2h"}, "less than or equal to 3600"),
+    ],
+)
+def test_a_blue_green_spec_outside_sagemakers_rules_is_refused(strategy: dict[str, Any], words: str) -> None:
+    loc, msg = only_error_of(blue_green(**strategy))
+
+    assert loc[:2] == ("strategy", "blue-green")
+    assert words in msg

@@ -52,6 +52,10 @@ class RolloutAbortedError(RolloutError):
     """An operator aborted the rollout; the state machine rolls back."""
 
 
+class DeploymentRolledBackError(RolloutError):
+    """SageMaker rolled a blue/green deployment back: the endpoint is on the old config, not the one intended."""
+
+
 def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
     """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
     return [

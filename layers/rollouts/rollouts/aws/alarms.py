@@ -8,6 +8,8 @@ from rollouts.aws.clients import client
 from rollouts.models.spec import AlarmRule
 
 NAMESPACE = "AWS/SageMaker"
+ABORT_NAMESPACE = "SageMakerRollouts"
+ABORT_METRIC = "AbortSwitch"
 
 
 def _cw() -> Any:
@@ -61,3 +63,50 @@ def firing(names: list[str]) -> list[dict[str, str]]:
             if alarm.get("StateValue") == "ALARM"
         )
     return result
+
+
+def abort_alarm_name(rollout_id: str) -> str:
+    return f"rollouts-{rollout_id}-abort"
+
+
+def put_abort_alarm(rollout_id: str) -> str:
+    """The rollout's abort switch: an alarm on a metric only the rollout writes, in SageMaker's auto-rollback list.
+
+    It stays OK (no data is not breaching) until the rollout trips it; SageMaker then rolls the deployment back.
+    """
+    name = abort_alarm_name(rollout_id)
+    _cw().put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription=f"Abort switch of rollout {rollout_id}: ALARM makes SageMaker roll its deployment back",
+        Namespace=ABORT_NAMESPACE,
+        MetricName=ABORT_METRIC,
+        Dimensions=[{"Name": "RolloutId", "Value": rollout_id}],
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+        Tags=[{"Key": "rollouts:rollout-id", "Value": rollout_id}],
+    )
+    return name
+
+
+def trip_abort_alarm(rollout_id: str, reason: str) -> None:
+    """Set the abort switch to ALARM now, and write the data point that keeps it there when CloudWatch re-evaluates."""
+    _cw().put_metric_data(
+        Namespace=ABORT_NAMESPACE,
+        MetricData=[
+            {"MetricName": ABORT_METRIC, "Dimensions": [{"Name": "RolloutId", "Value": rollout_id}], "Value": 1.0}
+        ],
+    )
+    _cw().set_alarm_state(AlarmName=abort_alarm_name(rollout_id), StateValue="ALARM", StateReason=reason[:1023])
+
+
+def missing(names: list[str]) -> list[str]:
+    """The alarms among `names` that do not exist."""
+    found: set[str] = set()
+    for start in range(0, len(names), 100):
+        page = _cw().describe_alarms(AlarmNames=names[start : start + 100])
+        found |= {alarm["AlarmName"] for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]}
+    return [name for name in names if name not in found]

@@ -38,14 +38,18 @@ def describe_endpoint_config(name: str) -> dict[str, Any] | None:
         raise
 
 
-def model_exists(name: str) -> bool:
+def describe_model(name: str) -> dict[str, Any] | None:
     try:
-        _sm().describe_model(ModelName=name)
+        model: dict[str, Any] = _sm().describe_model(ModelName=name)
     except ClientError as error:
         if _missing(error):
-            return False
+            return None
         raise
-    return True
+    return model
+
+
+def model_exists(name: str) -> bool:
+    return describe_model(name) is not None
 
 
 def create_endpoint_config(
@@ -64,8 +68,12 @@ def create_endpoint_config(
     _sm().create_endpoint_config(**kwargs)
 
 
-def update_endpoint(endpoint_name: str, config_name: str) -> None:
-    _sm().update_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name)
+def update_endpoint(endpoint_name: str, config_name: str, deployment_config: dict[str, Any] | None = None) -> None:
+    """Move the endpoint to a config; with `deployment_config`, through SageMaker's deployment guardrails."""
+    kwargs: dict[str, Any] = {"EndpointName": endpoint_name, "EndpointConfigName": config_name}
+    if deployment_config:
+        kwargs["DeploymentConfig"] = deployment_config
+    _sm().update_endpoint(**kwargs)
 
 
 def set_weights(endpoint_name: str, percent_by_variant: dict[str, float]) -> None:

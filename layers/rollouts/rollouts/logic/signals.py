@@ -133,6 +133,11 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         pending = _decide(rollout, signal)
         if pending is None:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
+        if pending.error and rollout.spec.strategy.type == "blue-green":
+            # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
+            from rollouts.logic.bluegreen import trip_abort_switch
+
+            trip_abort_switch(rollout, pending.cause)
         return _interrupt(rollout_id, pending)
     except Exception:
         # A failed signal must not look handled to its retry (EventBridge and Lambda deliver it again).

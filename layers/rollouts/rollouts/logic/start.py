@@ -23,9 +23,11 @@ def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
     try:
         store.put_new_rollout(rollout)
         settings = get_settings()
-        machine = (
-            settings.bandit_state_machine_arn if spec.strategy.type == "bandit" else settings.canary_state_machine_arn
-        )
+        machine = {
+            "canary": settings.canary_state_machine_arn,
+            "bandit": settings.bandit_state_machine_arn,
+            "blue-green": settings.blue_green_state_machine_arn,
+        }[spec.strategy.type]
         arn = workflows.start(machine, rollout.rollout_id, {"rollout_id": rollout.rollout_id})
     except Exception:
         store.release_lock(spec.endpoint_name, rollout.rollout_id)

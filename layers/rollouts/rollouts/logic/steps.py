@@ -18,7 +18,7 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import CanaryStrategy, Candidate
+from rollouts.models.spec import BanditStrategy, CanaryStrategy, Candidate
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -49,11 +49,13 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
             }
         ),
     )
-    plan = (
-        f"{len(rollout.spec.canary_steps)} steps"
-        if isinstance(rollout.spec.strategy, CanaryStrategy)
-        else f"a bandit reweighting every {rollout.spec.strategy.update_every:g} s on {rollout.spec.strategy.reward}s"
-    )
+    strategy = rollout.spec.strategy
+    if isinstance(strategy, CanaryStrategy):
+        plan = f"{len(strategy.steps)} steps"
+    elif isinstance(strategy, BanditStrategy):
+        plan = f"a bandit reweighting every {strategy.update_every:g} s on {strategy.reward}s"
+    else:
+        plan = f"a SageMaker blue/green deployment, traffic routing {strategy.traffic_routing}"
     record(
         rollout,
         DecisionKind.ROLLOUT_STARTED,
@@ -73,7 +75,8 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
     return {"endpoint_name": rollout.endpoint_name, "next_step": 0}
 
 
-def _data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] | None:
+def data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] | None:
+    """The new config's data capture: the endpoint's own if it captures, else the spec's or the stack's bucket."""
     existing = original.get("DataCaptureConfig")
     if existing and existing.get("EnableCapture"):
         return dict(existing)
@@ -110,7 +113,7 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
     baseline = {key: value for key, value in baseline.items() if key not in ("CurrentWeight", "DesiredWeight")}
     baseline["InitialVariantWeight"] = 1.0
     config_name = _config_name(rollout, "canary")
-    capture = _data_capture(rollout, original)
+    capture = data_capture(rollout, original)
     endpoints.create_endpoint_config(
         config_name,
         [baseline, *(_candidate_variant(candidate, 0.0) for candidate in rollout.spec.candidates)],
@@ -272,7 +275,8 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
     live = endpoints.live_weights(endpoint) if endpoint else {}
     weights_restored = False
     baseline = rollout.baseline_variant
-    serving = [variant for variant in rollout.candidate_variants if variant in live]
+    # A blue/green candidate runs under the baseline's own variant name: its traffic is the config's, not a weight.
+    serving = [variant for variant in rollout.candidate_variants if variant in live and variant != baseline]
     if endpoint.get("EndpointStatus") == "InService" and baseline in live and serving:
         weights = {baseline: 100.0, **dict.fromkeys(serving, 0.0)}
         endpoints.set_weights(rollout.endpoint_name, weights)

@@ -6,7 +6,7 @@ from typing import Any
 
 from rollouts.aws import endpoints
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.spec import RolloutSpec
+from rollouts.models.spec import BlueGreenStrategy, RolloutSpec
 
 
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
@@ -30,11 +30,34 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         baseline = variants[0]
     else:
         raise InvalidRolloutError(f"baseline_variant: the endpoint has variants {variants}; name the baseline")
+    blue_green = isinstance(spec.strategy, BlueGreenStrategy)
     for path, candidate in zip(paths, spec.candidates, strict=True):
-        if candidate.resolved_variant_name in variants:
+        if not blue_green and candidate.resolved_variant_name in variants:
             raise InvalidRolloutError(
                 f"{path}.variant_name: '{candidate.resolved_variant_name}' is already a variant of the endpoint"
             )
     if config.get("ShadowProductionVariants"):
-        raise InvalidRolloutError("endpoint_name: a canary cannot run on an endpoint with shadow variants")
+        raise InvalidRolloutError(
+            f"endpoint_name: a {spec.strategy.type} rollout cannot run on an endpoint with shadow variants"
+        )
+    if blue_green:
+        _check_blue_green(
+            spec, baseline, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])]
+        )
     return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}
+
+
+def _check_blue_green(spec: RolloutSpec, baseline: str, instance_types: list[str]) -> None:
+    """A blue/green deployment replaces the baseline's model under the baseline's own variant name."""
+    if spec.candidate.variant_name not in (None, baseline):
+        raise InvalidRolloutError(
+            f"candidate.variant_name: a blue/green deployment keeps the variant's name, as SageMaker requires; "
+            f"leave it out or set it to '{baseline}', not '{spec.candidate.variant_name}'"
+        )
+    # The checks of SageMaker's own exclusions and limits load only for a blue/green spec.
+    from rollouts.logic.bluegreen import check_blue_green
+
+    model = endpoints.describe_model(spec.candidate.model_name) or {}
+    check_blue_green(
+        spec.guardrails.alarms, len(spec.guardrails.alarm_rules), spec.candidate.instance_type, instance_types, model
+    )

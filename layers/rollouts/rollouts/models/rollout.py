@@ -43,6 +43,7 @@ class DecisionKind(StrEnum):
     BANDIT_REWEIGHTED = "Bandit Reweighted"
     ARM_REMOVED = "Arm Removed"
     ROLLOUT_PROMOTED = "Rollout Promoted"
+    DEPLOYMENT_ROLLED_BACK = "Deployment Rolled Back"
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
 
@@ -55,6 +56,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.ROLLOUT_PAUSED,
         DecisionKind.BANDIT_REWEIGHTED,
         DecisionKind.ARM_REMOVED,
+        DecisionKind.DEPLOYMENT_ROLLED_BACK,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
     }
@@ -121,11 +123,14 @@ class Rollout(BaseModel):
 
     @property
     def candidate_variant(self) -> str:
-        return self.spec.candidate.resolved_variant_name
+        return self.candidate_variants[0]
 
     @property
     def candidate_variants(self) -> list[str]:
-        """Every candidate's variant: one for a canary, one per arm beside the baseline for a bandit."""
+        """Every candidate's variant: one for a canary, one per arm beside the baseline for a bandit, and for a
+        blue/green deployment the baseline's own, which the candidate takes over."""
+        if self.spec.strategy.type == "blue-green" and self.baseline_variant:
+            return [self.baseline_variant]
         return [candidate.resolved_variant_name for candidate in self.spec.candidates]
 
     @property

@@ -113,6 +113,92 @@ class BanditStrategy(Strict):
         return self
 
 
+class CapacitySize(Strict):
+    """A share of the green fleet, as SageMaker's `CapacitySize`: a percent of its capacity or a number of instances."""
+
+    type: Literal["capacity-percent", "instance-count"] = "capacity-percent"
+    value: int = Field(ge=1, description="Percent (1 to 100) or instances (at least 1)")
+
+    @model_validator(mode="after")
+    def _percent_at_most_100(self) -> CapacitySize:
+        if self.type == "capacity-percent" and self.value > 100:
+            raise ValueError(f"a capacity percent is at most 100, got {self.value}")
+        return self
+
+    def as_api(self) -> dict[str, object]:
+        return {"Type": self.type.upper().replace("-", "_"), "Value": self.value}
+
+
+BlueGreenSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, le=3600)]
+
+
+class BlueGreenStrategy(Strict):
+    """Replace the baseline's model in place with SageMaker's own blue/green deployment, guarded by the rollout.
+
+    SageMaker provisions a green fleet for the candidate under the baseline's variant name, shifts the traffic to it
+    (`all-at-once`, `canary`: `canary_size` first, or `linear`: `linear_step_size` per step), bakes
+    `wait_interval` after each shift and `termination_wait` at the end, and rolls back by itself when an alarm of
+    its auto-rollback list fires. The rollout adds its own abort alarm to that list (a monitor violation or an
+    operator abort sets it), checks afterwards that the endpoint really runs the new config (SageMaker's rollback is
+    silent), and keeps the guardrails armed for `watch_after_promotion`: a breach then puts the old config back.
+    """
+
+    type: Literal["blue-green"] = "blue-green"
+    traffic_routing: Literal["all-at-once", "canary", "linear"] = "all-at-once"
+    canary_size: CapacitySize | None = Field(default=None, description="canary: the first shift, at most 50 %")
+    linear_step_size: CapacitySize | None = Field(default=None, description="linear: each shift, 10 to 50 %")
+    wait_interval: BlueGreenSeconds = Field(default=300.0, description="Bake after each shift (0 to 1 h): '5m'")
+    termination_wait: BlueGreenSeconds = Field(default=300.0, description="Bake before blue is terminated (0 to 1 h)")
+    maximum_execution_timeout: Annotated[
+        float, BeforeValidator(parse_duration), Field(ge=600, le=28800, description="The whole deployment: 10m to 8h")
+    ] = 3600.0
+    watch_after_promotion: Annotated[
+        float, BeforeValidator(parse_duration), Field(ge=0, le=MAX_BAKE_SECONDS, description="Guardrails stay armed")
+    ] = 600.0
+
+    @model_validator(mode="after")
+    def _routing_sizes(self) -> BlueGreenStrategy:
+        if self.traffic_routing == "canary":
+            if self.canary_size is None:
+                raise ValueError(
+                    "traffic_routing 'canary' needs canary_size, e.g. {'type': 'capacity-percent', 'value': 10}"
+                )
+            if self.canary_size.type == "capacity-percent" and self.canary_size.value > 50:
+                raise ValueError(f"canary_size is at most 50 % of the green fleet, got {self.canary_size.value}")
+        elif self.canary_size is not None:
+            raise ValueError(f"canary_size applies to traffic_routing 'canary' only, not '{self.traffic_routing}'")
+        if self.traffic_routing == "linear":
+            if self.linear_step_size is None:
+                raise ValueError(
+                    "traffic_routing 'linear' needs linear_step_size, e.g. {'type': 'capacity-percent', 'value': 20}"
+                )
+            step = self.linear_step_size
+            if step.type == "capacity-percent" and not 10 <= step.value <= 50:
+                raise ValueError(f"linear_step_size is 10 to 50 % of the green fleet, got {step.value}")
+        elif self.linear_step_size is not None:
+            raise ValueError(f"linear_step_size applies to traffic_routing 'linear' only, not '{self.traffic_routing}'")
+        return self
+
+    def deployment_config(self, alarms: list[str]) -> dict[str, object]:
+        """`UpdateEndpoint`'s DeploymentConfig for this strategy and these auto-rollback alarms."""
+        routing: dict[str, object] = {
+            "Type": self.traffic_routing.upper().replace("-", "_"),
+            "WaitIntervalInSeconds": int(self.wait_interval),
+        }
+        if self.canary_size is not None:
+            routing["CanarySize"] = self.canary_size.as_api()
+        if self.linear_step_size is not None:
+            routing["LinearStepSize"] = self.linear_step_size.as_api()
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": int(self.termination_wait),
+                "MaximumExecutionTimeoutInSeconds": int(self.maximum_execution_timeout),
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarms]},
+        }
+
+
 class VariantMetric(StrEnum):
     """Per-variant metrics SageMaker publishes in AWS/SageMaker (dimensions EndpointName, VariantName)."""
 
@@ -340,6 +426,9 @@ class Guardrails(Strict):
         return self
 
 
+Strategy = CanaryStrategy | BanditStrategy | BlueGreenStrategy
+
+
 class DataCapture(Strict):
     """Data capture for the new endpoint configs; defaults to the endpoint's own, else the control plane's bucket."""
 
@@ -355,7 +444,7 @@ class RolloutSpec(Strict):
         default=None, pattern=NAME_PATTERN, description="Needed only when the endpoint has several variants"
     )
     candidate: Candidate
-    strategy: Annotated[CanaryStrategy | BanditStrategy, Field(discriminator="type")]
+    strategy: Annotated[CanaryStrategy | BanditStrategy | BlueGreenStrategy, Field(discriminator="type")]
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)
 
@@ -380,9 +469,7 @@ class RolloutSpec(Strict):
 
     @field_validator("strategy")
     @classmethod
-    def _distinct_arms(
-        cls, strategy: CanaryStrategy | BanditStrategy, info: ValidationInfo
-    ) -> CanaryStrategy | BanditStrategy:
+    def _distinct_arms(cls, strategy: Strategy, info: ValidationInfo) -> Strategy:
         if not isinstance(strategy, BanditStrategy):
             return strategy
         candidate = info.data.get("candidate")

@@ -93,7 +93,12 @@ SCENARIOS = {
 # The bandit's race runs its own loop (sandbox/bandit_race.py); its name and title are listed with the others.
 BANDIT = "bandit"
 BANDIT_TITLE = "three models convert at different rates; a bandit follows the delayed feedback, promotes the best"
-TITLES = {**{s.name: s.title for s in SCENARIOS.values()}, BANDIT: BANDIT_TITLE}
+# The blue/green deployment, too, runs its own loop (sandbox/blue_green_demo.py).
+BLUE_GREEN = "blue-green"
+BLUE_GREEN_TITLE = (
+    "SageMaker deploys blue/green; drift found by monitoring trips the abort switch, SageMaker rolls back"
+)
+TITLES = {**{s.name: s.title for s in SCENARIOS.values()}, BANDIT: BANDIT_TITLE, BLUE_GREEN: BLUE_GREEN_TITLE}
 
 
 def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
@@ -124,8 +129,9 @@ def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
     }
 
 
-def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = ()) -> None:
-    """Endpoint ENDPOINT serving BASELINE_MODEL on variant v1; CANDIDATE_MODEL and `more_models` exist beside it."""
+def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), capture_to: str | None = None) -> None:
+    """Endpoint ENDPOINT serving BASELINE_MODEL on variant v1; CANDIDATE_MODEL and `more_models` exist beside it.
+    With `capture_to` (an S3 URI), the endpoint captures its requests and responses there from the start."""
     sm = cloud.client("sagemaker")
     for model in (BASELINE_MODEL, CANDIDATE_MODEL, *more_models):
         sm.create_model(
@@ -133,7 +139,16 @@ def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = ()) -> Non
             ExecutionRoleArn=f"arn:aws:iam::{patches.ACCOUNT}:role/sagemaker-execution",
             PrimaryContainer={"Image": f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1#{model}"},
         )
+    capture: dict[str, Any] = {}
+    if capture_to:
+        capture["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": capture_to,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        }
     sm.create_endpoint_config(
+        **capture,
         EndpointConfigName=f"{ENDPOINT}-v1",
         ProductionVariants=[
             {
@@ -160,6 +175,10 @@ def run(
         from sandbox import bandit_race  # imports this module: loaded only when asked for
 
         return bandit_race.run(out, time_scale, output_dir)
+    if name == BLUE_GREEN:
+        from sandbox import blue_green_demo  # imports this module: loaded only when asked for
+
+        return blue_green_demo.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
     began = time.monotonic()
     signals: list[float] = []

@@ -1,0 +1,28 @@
+"""The blue-green scenario end to end: SageMaker deploys, monitoring finds drift, SageMaker rolls back natively."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.scenarios import run
+
+pytestmark = pytest.mark.e2e
+
+# The monitoring execution reads the captured data while SageMaker bakes the canary: at the demo's scale the bake
+# lasts 20 s, long enough for it.
+DEMO = 1 / 60
+
+
+def test_drift_during_sagemakers_canary_trips_the_abort_switch_and_sagemaker_rolls_back() -> None:
+    result = run("blue-green", out=lambda line: None, time_scale=DEMO)
+
+    assert result.result_line == "RESULT blue-green rolled back DataQuality-violations:age,income"
+    rollout = result.rollout
+    assert rollout["status"] == "RolledBack"
+    messages = [d["message"] for d in rollout["decisions"]]
+    kinds = [d["kind"] for d in rollout["decisions"]]
+    # No alarm fired: only the rollout's abort switch could make SageMaker roll back, and it did
+    assert any(m.startswith("Abort switch") for m in messages)
+    assert kinds.index("Deployment Rolled Back") < kinds.index("Rollout Rolled Back")
+    assert "churn-predictor-v1" in rollout["reason"]
+    assert "reported the rollback" in result.summary

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from rollouts.assignment import shares
 from rollouts.aws.invoke import endpoint_weights, invoke, runtime_client
 from rollouts.errors import field_errors
-from rollouts.http import HTTPError, Response, Router
+from rollouts.http import HTTPError, Response, Router, invalid_request
 from rollouts.models.names import NAME_PATTERN
 from rollouts.observability import logger, metrics
 
@@ -75,18 +75,9 @@ class ModelFailedError(HTTPError):
     error = "ModelError"
 
 
-def _invalid(details: list[dict[str, str]]) -> Response:
-    body = {
-        "error": "InvalidRequest",
-        "message": "; ".join(f"{d['field']}: {d['reason']}" for d in details),
-        "details": details,
-    }
-    return Response(400, json.dumps(body))
-
-
 @app.exception_handler(ValidationError)
 def _invalid_body(error: ValidationError) -> Response:
-    return _invalid(field_errors(error))
+    return invalid_request(field_errors(error))
 
 
 @app.exception_handler(ClientError)

@@ -13,25 +13,16 @@ from pydantic import ValidationError
 
 from rollouts.aws.feedback import enqueue
 from rollouts.errors import field_errors
-from rollouts.http import Response, Router
+from rollouts.http import Response, Router, invalid_request
 from rollouts.models.feedback import FeedbackBatch, parse_feedback
 from rollouts.observability import logger, metrics
 
 app = Router()
 
 
-def _invalid(details: list[dict[str, str]]) -> Response:
-    body = {
-        "error": "InvalidRequest",
-        "message": "; ".join(f"{d['field']}: {d['reason']}" for d in details),
-        "details": details,
-    }
-    return Response(400, json.dumps(body))
-
-
 @app.exception_handler(ValidationError)
 def _invalid_body(error: ValidationError) -> Response:
-    return _invalid(field_errors(error))
+    return invalid_request(field_errors(error))
 
 
 @app.post("/feedback")
@@ -45,7 +36,7 @@ def feedback() -> Response:
         except ValidationError as error:
             details += field_errors(error, ("events", index))
     if details:
-        return _invalid(details)
+        return invalid_request(details)
     message_id = enqueue(batch.events)
     metrics.add_metric(name="FeedbackAccepted", unit="Count", value=len(batch.events))
     body = {"accepted": len(batch.events), "message_id": message_id}

@@ -89,6 +89,16 @@ class HTTPError(Exception):
         return Response.json(self.status, body, self.headers)
 
 
+def invalid_request(details: list[dict[str, str]]) -> Response:
+    """400 InvalidRequest with one {field, reason} per problem, the body every API error has."""
+    body = {
+        "error": "InvalidRequest",
+        "message": "; ".join(f"{d['field']}: {d['reason']}" for d in details),
+        "details": details,
+    }
+    return Response(400, json.dumps(body))
+
+
 class BadRequestError(HTTPError):
     """The request cannot be read: a body that is not JSON, or not valid base64 when it says it is (400)."""
 

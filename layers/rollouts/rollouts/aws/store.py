@@ -6,15 +6,17 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from rollouts.aws.clients import client
 from rollouts.aws.keys import rollout_pk
 from rollouts.errors import EndpointLockedError, RolloutNotFoundError
-from rollouts.models.rollout import Decision, Rollout, utcnow
 from rollouts.settings import get_settings
+
+if TYPE_CHECKING:
+    from rollouts.models.rollout import Decision, Rollout
 
 META = "META"
 # Kinds of guardrail in the guard index (GUARD#<kind>#<name> -> the rollouts it protects).
@@ -23,6 +25,10 @@ SCHEDULE_GUARD = "SCHEDULE"
 # Dedup and claim keys only need to outlive the redeliveries they guard against.
 KEY_TTL = timedelta(days=30)
 MAX_CONFLICT_RETRIES = 20
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 class ConcurrentUpdateError(Exception):
@@ -75,6 +81,9 @@ def get_rollout(rollout_id: str) -> Rollout:
     )
     if "Item" not in response:
         raise RolloutNotFoundError(f"no rollout has the id '{rollout_id}'")
+    # The models load on first use: the feedback ingestion reads a rollout only for an endpoint under one.
+    from rollouts.models.rollout import Rollout
+
     return Rollout.model_validate_json(response["Item"]["body"]["S"])
 
 
@@ -137,6 +146,8 @@ def append_decision(decision: Decision, dedup_key: str | None = None) -> bool:
 
 
 def list_decisions(rollout_id: str) -> list[Decision]:
+    from rollouts.models.rollout import Decision
+
     decisions: list[Decision] = []
     kwargs: dict[str, Any] = {
         "TableName": _table(),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +22,6 @@ from rollouts.aws import store
 from rollouts.aws.feedback import ArmDelta
 from rollouts.errors import RolloutNotFoundError
 from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Feedback, Label, Reward, event_key, parse_feedback
-from rollouts.models.rollout import utcnow
 from rollouts.observability import logger
 
 
@@ -184,7 +184,7 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
         _wake_bandits(managers.bandits)
     if counted_labels:
         try:
-            outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, utcnow())
+            outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, datetime.now(UTC))
         except Exception:
             logger.exception("Could not write ground truth; the labels will be delivered again")
             aws_feedback.forget_events(label.key for label in counted_labels)

@@ -31,6 +31,7 @@ from sandbox.scenarios import (
     ENDPOINT,
     Out,
     ScenarioResult,
+    Timeline,
     create_endpoint,
 )
 from sandbox.template import ROOT
@@ -112,15 +113,8 @@ def run(
     out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path | None = None, race: Race = RACE
 ) -> ScenarioResult:
     """Race the arms on a fresh local cloud; print every decision; write the weights chart into `output_dir`."""
-    began = time.monotonic()
-    timeline: list[str] = []
-    plane_ref: list[DataPlane] = []
-
-    def say(line: str) -> None:
-        sim = plane_ref[0].sim_time if plane_ref else 0.0
-        text = f"  {time.monotonic() - began:6.2f}s  sim {int(sim // 60):02d}:{int(sim % 60):02d}  {line}"
-        timeline.append(text)
-        out(text)
+    live = Timeline(out)
+    began, timeline, say = live.began, live.lines, live.say
 
     rates = ", ".join(f"{variant_of(arm)} {100 * arm.conversion_rate:g} %" for arm in race.arms)
     out(f"\n== {BANDIT}: {len(race.arms)} models race for conversions ({rates}); a bandit moves the traffic")
@@ -143,7 +137,7 @@ def run(
             listener=lambda kind, text: say(f"[{kind}] {text}"),
             on_request=users.served,
         )
-        plane_ref.append(plane)
+        live.plane = plane
         plane.start()
         users.start(lambda: plane.sim_time)
         try:

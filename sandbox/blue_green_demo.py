@@ -25,6 +25,7 @@ from sandbox.scenarios import (
     SCHEDULE,
     Out,
     ScenarioResult,
+    Timeline,
     create_endpoint,
     spec,
 )
@@ -64,15 +65,8 @@ def _canary_baking(cloud: LocalCloud) -> bool:
 def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path | None = None) -> ScenarioResult:
     """Run the scenario on a fresh local cloud, printing its timeline."""
     del output_dir  # writes no files
-    began = time.monotonic()
-    timeline: list[str] = []
-    plane_ref: list[DataPlane] = []
-
-    def say(line: str) -> None:
-        sim = plane_ref[0].sim_time if plane_ref else 0.0
-        text = f"  {time.monotonic() - began:6.2f}s  sim {int(sim // 60):02d}:{int(sim % 60):02d}  {line}"
-        timeline.append(text)
-        out(text)
+    live = Timeline(out)
+    began, timeline, say = live.began, live.lines, live.say
 
     out(f"\n== {NAME}: {TITLE}")
     behaviours = {
@@ -83,7 +77,7 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path 
         # Model Monitor needs the endpoint's data capture: this one captures from the start, so both fleets do.
         create_endpoint(cloud, capture_to=cloud.environment["DATA_CAPTURE_S3_URI"])
         plane = DataPlane(cloud, ENDPOINT, behaviours, listener=lambda kind, text: say(f"[{kind}] {text}"))
-        plane_ref.append(plane)
+        live.plane = plane
         # Both fleets serve under the baseline's variant name: the monitor reads that variant's captured data.
         monitor = DataQualityMonitor(plane, SCHEDULE, variant=BASELINE_VARIANT)
         plane.start()

@@ -50,6 +50,22 @@ class ScenarioResult:
         return f"RESULT {self.name} {self.outcome} {self.reason}"
 
 
+class Timeline:
+    """The demo's live timeline: each line stamped with wall seconds and the data plane's simulated clock."""
+
+    def __init__(self, out: Out) -> None:
+        self.out = out
+        self.began = time.monotonic()
+        self.lines: list[str] = []
+        self.plane: DataPlane | None = None
+
+    def say(self, line: str) -> None:
+        sim = self.plane.sim_time if self.plane else 0.0
+        text = f"  {time.monotonic() - self.began:6.2f}s  sim {int(sim // 60):02d}:{int(sim % 60):02d}  {line}"
+        self.lines.append(text)
+        self.out(text)
+
+
 SCENARIOS = {
     s.name: s
     for s in (
@@ -180,16 +196,9 @@ def run(
 
         return blue_green_demo.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
-    began = time.monotonic()
+    live = Timeline(out)
+    began, timeline, say = live.began, live.lines, live.say
     signals: list[float] = []
-    timeline: list[str] = []
-    plane_ref: list[DataPlane] = []
-
-    def say(line: str) -> None:
-        sim = plane_ref[0].sim_time if plane_ref else 0.0
-        text = f"  {time.monotonic() - began:6.2f}s  sim {int(sim // 60):02d}:{int(sim % 60):02d}  {line}"
-        timeline.append(text)
-        out(text)
 
     def listener(kind: str, text: str) -> None:
         if (kind == "alarm" and "→ ALARM" in text) or (kind == "monitor" and "CompletedWithViolations" in text):
@@ -202,7 +211,7 @@ def run(
         plane = DataPlane(
             cloud, ENDPOINT, {BASELINE_MODEL: scenario.baseline, CANDIDATE_MODEL: scenario.candidate}, listener=listener
         )
-        plane_ref.append(plane)
+        live.plane = plane
         monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
         plane.start()
         started = cloud.api("POST", "/rollouts", spec(scenario.judged, scenario.latency_judged))

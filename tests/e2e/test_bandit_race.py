@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 FAST = 1 / 180  # one real second is three simulated minutes
 # The demo's arms with a third of its traffic (the local feedback queue keeps up at this time scale) and a winner
-# after 2 confident updates instead of 3: the best arm still won on all of 500 simulated seeds.
+# after 2 confident updates instead of 3.
 QUICK = Race(arms=RACE.arms, requests_per_second=2.0, stop_after_updates=2)
 
 

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,21 +254,3 @@ def test_a_variant_the_endpoint_lacks_is_sagemakers_400(runtime: Stubber) -> Non
     status, body = call(request(weights={"v9": 1}))
 
     assert (status, body["message"]) == (400, f"SageMaker: {message}")
-
-
-def test_the_route_loads_neither_powertools_event_handler_nor_asyncio() -> None:
-    """Like the other API functions: Powertools' event_handler package made the API's cold start the slowest."""
-    heavy = ("asyncio", "aws_lambda_powertools.event_handler")
-    probe = f"import sys, functions.ab_invoke.app; print([m for m in sys.modules if m.startswith({heavy!r})])"
-    env = {
-        **os.environ,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "ROLLOUTS_TABLE_NAME": "x",
-        "PYTHONPATH": "layers/rollouts:.",
-    }
-
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-
-    assert result.stdout.strip() == "[]"

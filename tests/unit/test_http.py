@@ -263,7 +263,9 @@ def test_a_route_template_must_start_with_a_slash() -> None:
         Router().get("rollouts")
 
 
-@pytest.mark.parametrize("module", ["functions.rollouts_api.app", "functions.feedback_api.app"])
+@pytest.mark.parametrize(
+    "module", ["functions.rollouts_api.app", "functions.feedback_api.app", "functions.ab_invoke.app"]
+)
 def test_the_api_functions_load_neither_powertools_event_handler_nor_asyncio(module: str) -> None:
     """Importing Powertools' event_handler package (and asyncio with it) made the API's cold start the slowest."""
     heavy = ("asyncio", "aws_lambda_powertools.event_handler")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 import os
 import threading
@@ -73,6 +74,18 @@ class Registry:
 
 REGISTRY = Registry()
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-cloud")
+_log = logging.getLogger("sandbox")
+
+
+def _submit(work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Run a delivery on the pool; a delivery that fails is logged, as AWS would count it in the target's metrics."""
+
+    def done(future: Any) -> None:
+        error = future.exception()
+        if error is not None:
+            _log.warning("An EventBridge delivery failed: %s: %s", type(error).__name__, error)
+
+    _pool.submit(work, *args, **kwargs).add_done_callback(done)
 
 
 @functools.cache
@@ -154,10 +167,19 @@ def _client(service: str) -> Any:
 
 def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
     # Lambda retries an asynchronous invocation twice when the handler fails.
-    for _attempt in range(3):
+    for attempt in range(3):
         response = _client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
         if "FunctionError" not in response:
             return
+        error = json.loads(response["Payload"].read() or b"{}")
+        _log.warning(
+            "%s failed on %s (attempt %d of 3): %s: %s",
+            function_arn.rsplit(":", 1)[-1],
+            event.get("detail-type", "an event"),
+            attempt + 1,
+            error.get("errorType"),
+            error.get("errorMessage"),
+        )
         time.sleep(REGISTRY.scaled(1.0))
 
 
@@ -181,9 +203,9 @@ def _install_events_targets() -> None:
                 event=original_event,
             )
             if parse_arn(target["Arn"]).service == "lambda":
-                _pool.submit(_invoke_async, target["Arn"], event)
+                _submit(_invoke_async, target["Arn"], event)
             else:
-                _pool.submit(
+                _submit(
                     _client("stepfunctions").start_execution,
                     stateMachineArn=target["Arn"],
                     name=f"eb-{uuid.uuid4().hex[:12]}",

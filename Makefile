@@ -89,6 +89,7 @@ bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 
 bench-judge: $(VENV)/.installed
 	$(PY) -W ignore -m bench.judge
+	$(PY) -W ignore -m bench.ab_judge
 	$(PY) -W ignore -m bench.run --render-only
 
 bench-bandit: $(VENV)/.installed

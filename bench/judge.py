@@ -819,6 +819,11 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     DOC.write_text(render(results))
+    # The page's A/B section comes from its own benchmark: put it back from that benchmark's stored results.
+    from bench import ab_judge
+
+    if ab_judge.RESULTS.exists():
+        ab_judge.write_section(ab_judge.render(json.loads(ab_judge.RESULTS.read_text())))
     pooled = KEYS[RateStatistic.POOLED_Z]
     for name, scenario in results["scenarios"].items():
         for key, summary in scenario["by_statistic"].items():

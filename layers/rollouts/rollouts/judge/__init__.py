@@ -1,5 +1,6 @@
 """The statistical judge: candidate vs baseline metrics in, an outcome with its evidence out; pure code."""
 
+from rollouts.judge.ab import AbDesign, AbVerdict, always_valid_interval, judge_ab, two_sided_log_likelihood_ratio
 from rollouts.judge.means import MeanStats, judge_means, welch_z
 from rollouts.judge.msprt import MsprtDesign, judge_msprt, log_likelihood_ratio
 from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, overall
@@ -26,6 +27,8 @@ from rollouts.judge.threshold import ThresholdRule, judge_threshold
 
 __all__ = [
     "NORMAL_APPROXIMATION_ABOVE",
+    "AbDesign",
+    "AbVerdict",
     "ConditionalComparison",
     "Evidence",
     "GroupSequentialDesign",
@@ -40,6 +43,7 @@ __all__ = [
     "Rule",
     "Spending",
     "ThresholdRule",
+    "always_valid_interval",
     "boundaries",
     "compare_rates",
     "conditional_z",
@@ -48,6 +52,7 @@ __all__ = [
     "equal_fractions",
     "exact_conditional",
     "fixed_horizon_sample_size",
+    "judge_ab",
     "judge_means",
     "judge_msprt",
     "judge_rank",
@@ -57,5 +62,6 @@ __all__ = [
     "mann_whitney_greater",
     "overall",
     "spent_alpha",
+    "two_sided_log_likelihood_ratio",
     "welch_z",
 ]

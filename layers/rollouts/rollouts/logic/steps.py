@@ -18,7 +18,7 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import BanditStrategy, CanaryStrategy, Candidate
+from rollouts.models.spec import AbTestStrategy, BanditStrategy, CanaryStrategy, Candidate
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -54,6 +54,11 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
         plan = f"{len(strategy.steps)} steps"
     elif isinstance(strategy, BanditStrategy):
         plan = f"a bandit reweighting every {strategy.update_every:g} s on {strategy.reward}s"
+    elif isinstance(strategy, AbTestStrategy):
+        plan = (
+            f"an A/B test on {strategy.reward}s with {strategy.candidate_weight:g} % for the candidate, "
+            f"{strategy.min_duration:g} s to {strategy.max_duration:g} s"
+        )
     else:
         plan = f"a SageMaker blue/green deployment, traffic routing {strategy.traffic_routing}"
     record(

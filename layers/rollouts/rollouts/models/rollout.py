@@ -42,6 +42,7 @@ class DecisionKind(StrEnum):
     ROLLOUT_PAUSED = "Rollout Paused"
     BANDIT_REWEIGHTED = "Bandit Reweighted"
     ARM_REMOVED = "Arm Removed"
+    AB_TEST_JUDGED = "A/B Test Judged"
     ROLLOUT_PROMOTED = "Rollout Promoted"
     DEPLOYMENT_ROLLED_BACK = "Deployment Rolled Back"
     ROLLBACK_STARTED = "Rollback Started"
@@ -56,6 +57,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.ROLLOUT_PAUSED,
         DecisionKind.BANDIT_REWEIGHTED,
         DecisionKind.ARM_REMOVED,
+        DecisionKind.AB_TEST_JUDGED,
         DecisionKind.DEPLOYMENT_ROLLED_BACK,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
@@ -108,6 +110,7 @@ class Rollout(BaseModel):
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )
     bandit: dict[str, Any] = Field(default_factory=dict, description="A bandit's statistics, streak and updates")
+    ab_test: dict[str, Any] = Field(default_factory=dict, description="An A/B test's start, looks and last verdict")
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")

@@ -28,6 +28,8 @@ def parse_duration(value: object) -> object:
 
 
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=MAX_BAKE_SECONDS)]
+# A Step Functions standard execution lasts at most one year.
+LongSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=365 * 86400)]
 
 
 class Strict(BaseModel):
@@ -109,6 +111,50 @@ class BanditStrategy(Strict):
             raise ValueError(
                 f"min_update_interval ({self.min_update_interval:g} s) must not exceed update_every "
                 f"({self.update_every:g} s)"
+            )
+        return self
+
+
+class AbTestStrategy(Strict):
+    """A fixed split for days or weeks, judged on a business metric from feedback (`rollouts.judge.ab`).
+
+    The candidate gets `candidate_weight` percent of the traffic, by the endpoint's weights or, for users kept in
+    one group, by the assignment helper (`rollouts.assignment`, route `POST /invoke/{endpoint_name}`) that reads the
+    same split. Every `check_every` the rewards reported since the split (`POST /feedback`, the feedback queue,
+    EventBridge) are judged by an always-valid sequential test, so looking every day costs no error rate. From
+    `min_duration` on (a whole number of weeks evens out weekday effects), a significant difference ends the test:
+    a better candidate is promoted, a better baseline is kept. At `max_duration` with no winner the test stops as
+    inconclusive and the baseline serves alone again.
+    """
+
+    type: Literal["ab-test"] = "ab-test"
+    candidate_weight: float = Field(default=50.0, gt=0, lt=100, description="Percent of traffic for the candidate")
+    reward: Literal["conversion", "real"] = "conversion"
+    effect_size: float = Field(
+        default=0.01,
+        gt=0,
+        description=(
+            "The difference in mean reward the test is tuned to, on the reward's own scale: 0.01 for a conversion "
+            "rate of 10 % against 11 %. The test stays valid for any difference; it decides soonest near this one"
+        ),
+    )
+    alpha: float = Field(
+        default=0.05, gt=0, lt=0.5, description="The chance of naming a winner when there is none, over all looks"
+    )
+    minimum_samples: int = Field(default=200, ge=2, description="Rewards per variant below which nothing is decided")
+    check_every: LongSeconds = Field(default=86400.0, description="How often the test looks: '1d'")
+    min_duration: LongSeconds = Field(default=7 * 86400.0, description="No decision before: '7d'")
+    max_duration: LongSeconds = Field(default=28 * 86400.0, description="Inconclusive after: '28d'")
+
+    @model_validator(mode="after")
+    def _durations_in_order(self) -> AbTestStrategy:
+        if self.min_duration > self.max_duration:
+            raise ValueError(
+                f"min_duration ({self.min_duration:g} s) must not exceed max_duration ({self.max_duration:g} s)"
+            )
+        if self.check_every > self.max_duration:
+            raise ValueError(
+                f"check_every ({self.check_every:g} s) must not exceed max_duration ({self.max_duration:g} s)"
             )
         return self
 
@@ -426,7 +472,7 @@ class Guardrails(Strict):
         return self
 
 
-Strategy = CanaryStrategy | BanditStrategy | BlueGreenStrategy
+Strategy = CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy
 
 
 class DataCapture(Strict):
@@ -444,7 +490,9 @@ class RolloutSpec(Strict):
         default=None, pattern=NAME_PATTERN, description="Needed only when the endpoint has several variants"
     )
     candidate: Candidate
-    strategy: Annotated[CanaryStrategy | BanditStrategy | BlueGreenStrategy, Field(discriminator="type")]
+    strategy: Annotated[
+        CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy, Field(discriminator="type")
+    ]
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)
 

@@ -1,0 +1,158 @@
+"""Judge A/B Test: split the traffic once, then at every look judge the feedback; wait, promote, keep or stop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rollouts import clock
+from rollouts.aws import endpoints, store
+from rollouts.aws.feedback import ArmTotals, rollout_totals
+from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
+from rollouts.logic.decisions import record
+from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
+from rollouts.models.spec import AbTestStrategy
+
+
+def _strategy(rollout: Rollout) -> AbTestStrategy:
+    if not isinstance(rollout.spec.strategy, AbTestStrategy):
+        raise TypeError(f"rollout {rollout.rollout_id} is not an A/B test")
+    return rollout.spec.strategy
+
+
+def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, winner: str | None = None) -> dict[str, Any]:
+    # A wait shorter than a second would be a busy loop; Step Functions counts timeouts in whole seconds.
+    return {
+        "endpoint_name": rollout.endpoint_name,
+        "next": then,
+        "wait_seconds": max(1, int(wait_seconds)),
+        "winner": winner,
+    }
+
+
+def _since_split(totals: dict[str, ArmTotals], seen: dict[str, list[float]], variant: str) -> MeanStats:
+    """An arm's rewards since the split: its totals now minus those counted when the traffic was split."""
+    total = totals.get(variant)
+    now = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
+    count, reward_sum, reward_sq = (a - b for a, b in zip(now, seen.get(variant, [0.0, 0.0, 0.0]), strict=True))
+    if count <= 0:
+        return MeanStats(count=0, total=0.0, total_sq=0.0)
+    return MeanStats(count=int(count), total=reward_sum, total_sq=max(0.0, reward_sq))
+
+
+def _snapshot(totals: dict[str, ArmTotals], variants: list[str]) -> dict[str, list[float]]:
+    return {
+        variant: [float(t.count), t.reward_sum, t.reward_sq_sum] for variant, t in totals.items() if variant in variants
+    }
+
+
+def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
+    """The first call: the candidate gets its share; feedback counted before now belongs to no group."""
+    baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
+    weights = {baseline: round(100.0 - strategy.candidate_weight, 4), candidate: strategy.candidate_weight}
+    now = clock.now()
+    state = {
+        "started_at": now.isoformat(),
+        "looks": 0,
+        "seen": _snapshot(rollout_totals(rollout.rollout_id), [baseline, candidate]),
+    }
+    rollout = store.update_rollout(
+        rollout.rollout_id,
+        lambda r: r.model_copy(
+            update={
+                "ab_test": state,
+                "weights": weights,
+                "status": RolloutStatus.PROGRESSING,
+                "canary_started_at": r.canary_started_at or now,
+            }
+        ),
+    )
+    endpoints.set_weights(rollout.endpoint_name, weights)
+    record(
+        rollout,
+        DecisionKind.TRAFFIC_SHIFTED,
+        f"A/B test started: candidate '{candidate}' at {strategy.candidate_weight:g} %, baseline '{baseline}' at "
+        f"{weights[baseline]:g} %; first look in {strategy.check_every:g} s, a decision from "
+        f"{strategy.min_duration:g} s, inconclusive after {strategy.max_duration:g} s",
+        {"weights": weights, "check_every": strategy.check_every, "min_duration": strategy.min_duration},
+        dedup_key="ab-split",
+    )
+    return _plan(rollout, "wait", min(strategy.check_every, strategy.max_duration))
+
+
+def _operator_promote(rollout: Rollout) -> dict[str, Any]:
+    candidate = rollout.candidate_variant
+    rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"winner": candidate}))
+    record(
+        rollout,
+        DecisionKind.AB_TEST_JUDGED,
+        f"An operator asked to promote now: candidate '{candidate}' is promoted without the test's verdict",
+        {"winner": candidate, "command": "promote"},
+        "ab-promote",
+    )
+    return _plan(rollout, "promote", winner=candidate)
+
+
+def _next(verdict: AbVerdict, elapsed: float, strategy: AbTestStrategy) -> tuple[str, str]:
+    """What the look means: (next, why)."""
+    if elapsed < strategy.min_duration:
+        early = " (it would have decided)" if verdict.decided else ""
+        return "wait", f"no decision before the minimum duration {strategy.min_duration:g} s{early}"
+    if verdict.winner == "candidate":
+        return "promote", "the candidate is better"
+    if verdict.winner == "baseline":
+        return "keep", "the baseline is better"
+    if elapsed >= strategy.max_duration:
+        return "inconclusive", f"no winner at the maximum duration {strategy.max_duration:g} s"
+    return "wait", "no winner yet"
+
+
+def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge A/B Test: go on waiting (`wait`), promote the candidate, keep the baseline, or stop (`inconclusive`)."""
+    pending = take_pending(rollout_id)
+    rollout = store.get_rollout(rollout_id)
+    raise_pending(pending)
+    strategy = _strategy(rollout)
+    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+    if "promote" in commands:
+        return _operator_promote(rollout)
+    state = dict(rollout.ab_test)
+    if "started_at" not in state:
+        return _split(rollout, strategy)
+
+    now = clock.now()
+    elapsed = (now - datetime.fromisoformat(state["started_at"])).total_seconds()
+    baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
+    totals = rollout_totals(rollout_id)
+    seen = state.get("seen", {})
+    verdict = judge_ab(
+        AbDesign(
+            alpha=strategy.alpha, effect_size=strategy.effect_size, minimum_samples_per_arm=strategy.minimum_samples
+        ),
+        _since_split(totals, seen, baseline),
+        _since_split(totals, seen, candidate),
+    )
+    then, why = _next(verdict, elapsed, strategy)
+    look = int(state.get("looks", 0)) + 1
+    state.update({"looks": look, "last_look_at": now.isoformat(), "verdict": verdict.model_dump(mode="json")})
+    winner = {"promote": candidate, "keep": baseline}.get(then)
+    rollout = store.update_rollout(
+        rollout_id,
+        lambda r: r.model_copy(update={"ab_test": state, **({"winner": winner} if then == "promote" else {})}),
+    )
+    record(
+        rollout,
+        DecisionKind.AB_TEST_JUDGED,
+        f"Look {look} after {elapsed:g} s: {verdict.reason}; {why}",
+        # The verdict's own `winner` says which side; the evidence names the variant.
+        {**verdict.model_dump(mode="json"), "look": look, "elapsed_seconds": elapsed, "next": then, "winner": winner},
+        f"ab-look-{look}",
+    )
+    if then != "wait":
+        return _plan(rollout, then, winner=winner)
+    until_min = strategy.min_duration - elapsed
+    until_max = strategy.max_duration - elapsed
+    # Look exactly when the minimum duration ends, and when the maximum does.
+    wait = min(strategy.check_every, until_max, *([until_min] if until_min > 0 else []))
+    return _plan(rollout, "wait", wait)

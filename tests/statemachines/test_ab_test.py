@@ -1,0 +1,193 @@
+"""abtest.asl.json on the local ASL engine with the real handlers: a fixed split, feedback in, a verdict out."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from rollouts.aws import store
+from tests.statemachines.test_bandit import report
+from tests.statemachines.test_canary import (
+    BASELINE,
+    CANDIDATE,
+    ENDPOINT,
+    assert_safe_rolled_back,
+    endpoint_weights,
+    kinds,
+    start,
+    view,
+)
+
+pytestmark = pytest.mark.statemachine
+
+
+def ab_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
+    # A simulated half hour lasts 1.8 s here: looks come at their time, after the feedback has been counted.
+    canary_spec["strategy"] = {
+        "type": "ab-test",
+        "candidate_weight": 30,
+        "check_every": "30m",
+        "min_duration": "1h",
+        "max_duration": "4h",
+        **strategy,
+    }
+    canary_spec["guardrails"]["monitoring_schedules"] = []
+    return canary_spec
+
+
+def wait_until_split(rollout_id: str, timeout: float = 10.0) -> None:
+    """Until the traffic is split and the first look is awaited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout = store.get_rollout(rollout_id)
+        if rollout.task_token and "started_at" in rollout.ab_test:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"rollout {rollout_id} never split its traffic")
+
+
+def looks(rollout: dict[str, Any]) -> list[dict[str, Any]]:
+    return [d for d in rollout["decisions"] if d["kind"] == "A/B Test Judged"]
+
+
+def test_a_better_candidate_wins_after_the_minimum_duration_and_serves_alone(cloud, endpoint, canary_spec):
+    # Given an A/B test giving the candidate 30 % of the traffic
+    started = start(cloud, ab_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+    assert endpoint_weights(cloud)[1] == {BASELINE: 0.7, CANDIDATE: 0.3}
+
+    # When users convert on the candidate at 15 % against 10 % on the baseline
+    report(cloud, BASELINE, 2000, 200, "base")
+    report(cloud, CANDIDATE, 2000, 300, "cand")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the first look (half an hour) waits for the minimum duration, a later one promotes the candidate
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Promoted"
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    assert store.lock_holder(ENDPOINT) is None
+    judged = looks(rollout)
+    assert judged[0]["evidence"]["next"] == "wait"
+    assert "minimum duration" in judged[0]["message"]
+    assert judged[-1]["evidence"]["next"] == "promote"
+    assert judged[-1]["evidence"]["winner"] == CANDIDATE
+    assert judged[-1]["evidence"]["elapsed_seconds"] >= 3600
+    assert judged[-1]["evidence"]["candidate"]["count"] == 2000
+    low, high = judged[-1]["evidence"]["interval"]
+    assert 0 < low < 0.05 < high  # the always-valid interval of the difference excludes 0
+
+
+def test_a_better_baseline_is_kept_on_its_original_config(cloud, endpoint, canary_spec):
+    started = start(cloud, ab_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+
+    report(cloud, BASELINE, 2000, 300, "base")
+    report(cloud, CANDIDATE, 2000, 200, "cand")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-1] == "Baseline Kept"
+    rollout = view(cloud, rollout_id)
+    assert endpoint_weights(cloud) == ("churn-predictor-v1", {BASELINE: 1.0})
+    assert rollout["reason"].startswith("BaselineKept")
+    assert looks(rollout)[-1]["evidence"]["winner"] == BASELINE
+    assert store.lock_holder(ENDPOINT) is None
+
+
+def test_no_winner_by_the_maximum_duration_stops_as_inconclusive(cloud, endpoint, canary_spec):
+    # Given a test of one hour where both models convert alike
+    started = start(cloud, ab_spec(canary_spec, min_duration="30m", max_duration="1h"))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+    report(cloud, BASELINE, 1000, 100, "base")
+    report(cloud, CANDIDATE, 1000, 100, "cand")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then it ends inconclusive, the baseline alone on its config, every look in the log
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-1] == "Inconclusive"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert rollout["reason"].startswith("Inconclusive")
+    judged = looks(rollout)
+    assert [look["evidence"]["next"] for look in judged] == ["wait", "inconclusive"]
+    assert all(look["evidence"]["winner"] is None for look in judged)
+
+
+def test_feedback_from_before_the_split_is_left_out(cloud, endpoint, canary_spec):
+    # Given feedback on the baseline before the test (its users convert at 50 %)
+    report(cloud, BASELINE, 500, 250, "before")
+    started = start(cloud, ab_spec(canary_spec, min_duration="30m", max_duration="1h"))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+
+    # When both convert alike during the test
+    report(cloud, BASELINE, 1000, 100, "base")
+    report(cloud, CANDIDATE, 1000, 100, "cand")
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the baseline's earlier feedback does not make it win
+    judged = looks(view(cloud, rollout_id))
+    assert judged[-1]["evidence"]["baseline"]["count"] == 1000
+    assert judged[-1]["evidence"]["next"] == "inconclusive"
+
+
+def test_an_alarm_while_waiting_for_a_look_rolls_back_at_once(cloud, endpoint, canary_spec):
+    started = start(cloud, ab_spec(canary_spec, check_every="4h"))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Guardrail Breached" in kinds(rollout)
+    assert looks(rollout) == []
+
+
+def test_an_operator_abort_rolls_back_and_an_operator_promote_ends_the_test(cloud, endpoint, canary_spec):
+    aborted = start(cloud, ab_spec(canary_spec, check_every="4h"))
+    wait_until_split(aborted["rollout_id"])
+    assert cloud.api("POST", f"/rollouts/{aborted['rollout_id']}/abort", {"reason": "wrong model"}).status == 202
+    assert cloud.wait_for_execution(aborted["execution_arn"])["status"] == "FAILED"
+    rollout = view(cloud, aborted["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "wrong model" in rollout["reason"]
+
+    promoted = start(cloud, ab_spec(canary_spec, check_every="4h"))
+    wait_until_split(promoted["rollout_id"])
+    assert cloud.api("POST", f"/rollouts/{promoted['rollout_id']}/promote", {"reason": "ship it"}).status == 202
+    assert cloud.wait_for_execution(promoted["execution_arn"])["status"] == "SUCCEEDED"
+    assert view(cloud, promoted["rollout_id"])["status"] == "Promoted"
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+
+
+@pytest.mark.parametrize(
+    ("operation", "when"),
+    [("UpdateEndpoint", "call"), ("UpdateEndpoint", "async"), ("UpdateEndpointWeightsAndCapacities", "call")],
+)
+def test_a_failing_sagemaker_call_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation, when):
+    cloud.inject_fault(operation, f"injected failure of {operation}", when=when)
+    started = start(cloud, ab_spec(canary_spec))
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    assert_safe_rolled_back(cloud, view(cloud, started["rollout_id"]))
+
+
+def test_a_spec_with_durations_out_of_order_gets_400_naming_the_field(cloud, endpoint, canary_spec):
+    response = cloud.api("POST", "/rollouts", ab_spec(canary_spec, min_duration="7d", max_duration="1d"))
+
+    assert response.status == 400
+    assert "strategy.ab-test" in str(response.body)
+    assert "min_duration" in str(response.body)

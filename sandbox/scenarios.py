@@ -114,7 +114,15 @@ BLUE_GREEN = "blue-green"
 BLUE_GREEN_TITLE = (
     "SageMaker deploys blue/green; drift found by monitoring trips the abort switch, SageMaker rolls back"
 )
-TITLES = {**{s.name: s.title for s in SCENARIOS.values()}, BANDIT: BANDIT_TITLE, BLUE_GREEN: BLUE_GREEN_TITLE}
+# And the A/B test (sandbox/ab_test_demo.py).
+AB_TEST = "ab-test"
+AB_TEST_TITLE = "users convert at 10 % and 13 %; an always-valid A/B test names the winner after its minimum duration"
+TITLES = {
+    **{s.name: s.title for s in SCENARIOS.values()},
+    BANDIT: BANDIT_TITLE,
+    BLUE_GREEN: BLUE_GREEN_TITLE,
+    AB_TEST: AB_TEST_TITLE,
+}
 
 
 def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
@@ -195,6 +203,10 @@ def run(
         from sandbox import blue_green_demo  # imports this module: loaded only when asked for
 
         return blue_green_demo.run(out, time_scale, output_dir)
+    if name == AB_TEST:
+        from sandbox import ab_test_demo  # imports this module: loaded only when asked for
+
+        return ab_test_demo.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
     live = Timeline(out)
     began, timeline, say = live.began, live.lines, live.say

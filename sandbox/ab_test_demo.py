@@ -1,0 +1,136 @@
+"""The A/B scenario: half the users get the candidate; their conversions decide, once the minimum duration is over.
+
+`make demo SCENARIO=ab-test`. The endpoint serves the baseline; the candidate is posted as an A/B test through the
+API. Simulated users (`sandbox/users.py`) convert at each model's rate (10 % and 13 %) and report it minutes later
+on the feedback queue. Every `check_every` the real Judge A/B Test task runs the always-valid test on the
+conversions since the split: before `min_duration` it only reports; from then on a significant difference
+promotes the candidate (or keeps the baseline). At the demo's time scale a simulated minute lasts one second.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sandbox.cloud import LocalCloud
+from sandbox.dataplane import DataPlane, ModelBehaviour
+from sandbox.scenarios import (
+    AB_TEST,
+    AB_TEST_TITLE,
+    BASELINE_MODEL,
+    CANDIDATE_MODEL,
+    DEMO_TIME_SCALE,
+    ENDPOINT,
+    Out,
+    ScenarioResult,
+    Timeline,
+    create_endpoint,
+)
+from sandbox.users import Users
+
+RATES = {BASELINE_MODEL: 0.10, CANDIDATE_MODEL: 0.13}
+REQUESTS_PER_SECOND = 8.0  # simulated
+MEAN_DELAY_SECONDS = 60.0  # simulated: from a request to its conversion being reported
+SEED = 31
+
+
+def ab_spec() -> dict[str, Any]:
+    return {
+        "endpoint_name": ENDPOINT,
+        "candidate": {"model_name": CANDIDATE_MODEL, "instance_type": "ml.m5.large", "initial_instance_count": 1},
+        "strategy": {
+            "type": "ab-test",
+            "candidate_weight": 50,
+            "reward": "conversion",
+            "effect_size": 0.01,
+            "alpha": 0.05,
+            "check_every": "5m",
+            "min_duration": "20m",
+            "max_duration": "2h",
+        },
+        "guardrails": {
+            "alarm_rules": [
+                {"name": "5xx-rate", "metric": "Invocation5XXErrors", "statistic": "Average", "threshold": 0.02}
+            ]
+        },
+    }
+
+
+def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
+    """Run the A/B test on a fresh local cloud, printing every look."""
+    del output_dir  # writes no files
+    live = Timeline(out)
+    began, timeline, say = live.began, live.lines, live.say
+    out(f"\n== {AB_TEST}: {AB_TEST_TITLE}")
+    behaviours = {model: ModelBehaviour(error_rate=0.0, conversion_rate=rate) for model, rate in RATES.items()}
+    with LocalCloud(time_scale=time_scale, endpoint_update_seconds=120) as cloud:
+        create_endpoint(cloud)
+        started = cloud.api("POST", "/rollouts", ab_spec())
+        if started.status != 201:
+            raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
+        rollout_id = started.body["rollout_id"]
+        users = Users(cloud, ENDPOINT, mean_delay_seconds=MEAN_DELAY_SECONDS, seed=SEED)
+        plane = DataPlane(
+            cloud,
+            ENDPOINT,
+            behaviours,
+            requests_per_second=REQUESTS_PER_SECOND,
+            listener=lambda kind, text: say(f"[{kind}] {text}"),
+            on_request=users.served,
+        )
+        live.plane = plane
+        plane.start()
+        users.start(lambda: plane.sim_time)
+        try:
+            say(f"POST /rollouts → 201, rollout {rollout_id}: an A/B test, 50 % of the traffic for the candidate")
+            view = _follow(cloud, rollout_id, say, began)
+        finally:  # before the local cloud goes: the threads call it
+            users.stop()
+            plane.stop()
+        endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    result = _summarise(view, endpoint, users, time.monotonic() - began)
+    result.timeline = timeline
+    for error in users.errors:
+        out(f"  [users] error: {error}")
+    out("")
+    out(result.summary)
+    return result
+
+
+def _follow(cloud: LocalCloud, rollout_id: str, say: Out, began: float) -> dict[str, Any]:
+    seen = 0
+    while True:
+        view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
+        for decision in view["decisions"][seen:]:
+            say(f"{decision['kind']}: {decision['message']}")
+        seen = len(view["decisions"])
+        if view["status"] in ("Promoted", "RolledBack"):
+            return view
+        if time.monotonic() - began > 150:
+            raise TimeoutError(f"scenario {AB_TEST} did not finish in 150 s")
+        time.sleep(0.1)
+
+
+def _summarise(view: dict[str, Any], endpoint: dict[str, Any], users: Users, elapsed: float) -> ScenarioResult:
+    variants = ", ".join(
+        f"{v['VariantName']} {100 * float(v.get('CurrentWeight', 0)):g} %" for v in endpoint["ProductionVariants"]
+    )
+    observed = ", ".join(
+        f"{variant} {users.converted[variant]:,} of {users.reported[variant]:,}" for variant in sorted(users.reported)
+    )
+    looks = [d for d in view["decisions"] if d["kind"] == "A/B Test Judged"]
+    last = looks[-1] if looks else {"message": "no look", "evidence": {}}
+    if view["status"] == "Promoted":
+        outcome, reason = "promoted", f"winner:{view.get('winner') or CANDIDATE_MODEL}"
+        story = f"after {len(looks)} looks the test named the candidate better and promoted it"
+    else:
+        cause = str(view.get("reason") or "unknown")
+        outcome = "rolled back"
+        reason = {"BaselineKept": "baseline-kept", "Inconclusive": "inconclusive"}.get(cause.split(":")[0], cause)
+        story = f"after {len(looks)} looks the test ended without a promotion ({cause})"
+    summary = (
+        f"Summary ({AB_TEST}): {story}. Last look: {last['message']}. Endpoint '{ENDPOINT}' runs config "
+        f"'{endpoint['EndpointConfigName']}' with {variants}. Conversions reported: {observed}. "
+        f"Took {elapsed:.1f} s."
+    )
+    return ScenarioResult(AB_TEST, outcome, reason, summary, view, None, elapsed)

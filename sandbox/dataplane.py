@@ -1,8 +1,11 @@
 """A simulated SageMaker data plane: traffic by live weights, per-model behaviour, metrics, alarms, data capture
 and Model Monitor executions that write real result files.
 
-Behaviour belongs to a model (a candidate's error rate, latency and input shift), so it follows the model from
-variant to variant. Time is simulated: one real second is `1 / time_scale` simulated seconds.
+Behaviour belongs to a model (a candidate's error rate, latency, input shift and predictions), so it follows the
+model from variant to variant. A shadow variant gets a copy of its share of the requests the production variant
+serves (see `patches` on the share): it publishes its own metrics and captures its own predictions, with the same
+`eventMetadata.inferenceId` as the production variant's record of the request, and answers nobody. Time is simulated:
+one real second is `1 / time_scale` simulated seconds.
 """
 
 from __future__ import annotations
@@ -38,13 +41,15 @@ MONITOR_BUCKET = "local-model-monitor"
 @dataclass
 class ModelBehaviour:
     """How a model serves: its 5XX rate, its latency (log-normal, in ms), a shift of its inputs, and how often the
-    users it answers convert (the reward that simulated users, `sandbox/users.py`, report as feedback)."""
+    users it answers convert (the reward that simulated users, `sandbox/users.py`, report as feedback).
+    `score_shift` is added to the baseline's score (clamped to [0, 1]): a challenger that predicts otherwise."""
 
     error_rate: float = 0.001
     latency_ms: float = 40.0
     latency_spread: float = 0.35
     input_shift: dict[str, float] = field(default_factory=dict)
     conversion_rate: float = 0.0
+    score_shift: float = 0.0
 
 
 @dataclass
@@ -71,7 +76,10 @@ def linf_distance(baseline: list[float], current: list[float]) -> float:
 
 
 Listener = Callable[[str, str], None]
-# Told of every request served: its variant, the model's behaviour, its simulated time, and whether it failed.
+# (variant, current weight, model) as DescribeEndpoint and DescribeEndpointConfig show it.
+Variant = tuple[str, float, str]
+# Told of every request answered (never of a shadow's copy): its variant, the model's behaviour, its simulated
+# time, and whether it failed.
 RequestHook = Callable[[str, ModelBehaviour, float, bool], None]
 
 
@@ -140,18 +148,25 @@ class DataPlane:
     def now(self) -> datetime:
         return self.started + timedelta(seconds=self.sim_time)
 
-    def live_variants(self) -> list[tuple[str, float, str]]:
-        """(variant, weight, model) for the endpoint as it serves now."""
+    def live_variants(self) -> tuple[list[Variant], list[Variant]]:
+        """The endpoint as it serves now: its production variants and its shadow variants."""
         endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
         name = endpoint["EndpointConfigName"]
         if name not in self._models_by_config:
             config = self._sm.describe_endpoint_config(EndpointConfigName=name)
-            self._models_by_config[name] = {v["VariantName"]: v["ModelName"] for v in config["ProductionVariants"]}
+            self._models_by_config[name] = {
+                v["VariantName"]: v["ModelName"]
+                for v in config["ProductionVariants"] + config.get("ShadowProductionVariants", [])
+            }
         models = self._models_by_config[name]
-        return [
-            (v["VariantName"], float(v.get("CurrentWeight", 0.0)), models.get(v["VariantName"], ""))
-            for v in endpoint["ProductionVariants"]
-        ]
+
+        def variants(key: str) -> list[Variant]:
+            return [
+                (v["VariantName"], float(v.get("CurrentWeight", 0.0)), models.get(v["VariantName"], ""))
+                for v in endpoint.get(key, [])
+            ]
+
+        return variants("ProductionVariants"), variants("ShadowProductionVariants")
 
     def step(self, sim_seconds: float | None = None) -> None:
         """Serve the requests of the next `sim_seconds`; by default, of the time since the last step, by the clock.
@@ -169,7 +184,7 @@ class DataPlane:
             begun = max(begun, target - longest)
             sim_seconds = target - begun
         self.sim_time = begun + sim_seconds
-        live = self.live_variants()
+        live, shadows = self.live_variants()
         weights_now = {name: weight for name, weight, _ in live}
         if not self.weight_history or self.weight_history[-1][1] != weights_now:
             self.weight_history.append((begun, weights_now))
@@ -182,29 +197,50 @@ class DataPlane:
             weights = [weight for _, weight, _ in variants]
             models = {name: model for name, _, model in variants}
             moments = sorted(begun + self.rng.random() * sim_seconds for _ in range(count))
+            # SageMaker allows a shadow only beside a single production variant (see `patches`).
+            shadow, share, shadow_model = shadows[0] if shadows else ("", 0.0, "")
+            share = min(1.0, share / weights[0]) if share > 0 else 0.0
             for at, name in zip(moments, self.rng.choices(names, weights=weights, k=count), strict=True):
                 # During a blue/green deployment one variant name has two fleets: the request goes to one.
                 model = deployments.serving_model(self.endpoint_name, name, models[name], self.rng)
-                self._serve(name, self.behaviours.get(model, ModelBehaviour()), at)
+                inference_id = str(uuid.uuid4())
+                row = self._serve(name, self.behaviours.get(model, ModelBehaviour()), at, inference_id)
+                # `rng` is drawn from only while a shadow takes a part of the traffic, so a simulation without
+                # shadows keeps its sequence.
+                if share >= 1.0 or (share > 0.0 and self.rng.random() < share):
+                    self._serve(shadow, self.behaviours.get(shadow_model, ModelBehaviour()), at, inference_id, row)
         self._publish_metrics()
         self._evaluate_alarms()
         if self.sim_time - self._last_flush >= 60:
             self.flush_capture()
 
-    def _serve(self, variant: str, behaviour: ModelBehaviour, at: float) -> None:
+    def _serve(
+        self,
+        variant: str,
+        behaviour: ModelBehaviour,
+        at: float,
+        inference_id: str,
+        mirrored: dict[str, float] | None = None,
+    ) -> dict[str, float]:
+        """Serve one request and return its inputs. `mirrored` holds the inputs of a request the production variant
+        answered, when this is a shadow's copy of it: the copy counts in the shadow's metrics and capture only."""
         error = self.rng.random() < behaviour.error_rate
         latency_ms = behaviour.latency_ms * math.exp(self.rng.gauss(0, behaviour.latency_spread))
         sample = Sample(at, error, latency_ms * 1000)
         self.samples[variant].append(sample)
         self.fresh[variant].append(sample)
-        self.sent[variant] += 1
-        if self.on_request is not None:
-            self.on_request(variant, behaviour, at, error)
-        row = _training_row(self.rng)
-        for feature, factor in behaviour.input_shift.items():
-            row[feature] *= factor
+        if mirrored is None:
+            self.sent[variant] += 1
+            if self.on_request is not None:
+                self.on_request(variant, behaviour, at, error)
+            row = _training_row(self.rng)
+            for feature, factor in behaviour.input_shift.items():
+                row[feature] *= factor
+        else:
+            row = mirrored
         if not error:
             score = 1 / (1 + math.exp(-(row["tenure_months"] - 30) / 15))
+            score = min(1.0, max(0.0, score + behaviour.score_shift))
             record = {
                 "captureData": {
                     "endpointInput": {
@@ -222,11 +258,14 @@ class DataPlane:
                 },
                 "eventMetadata": {
                     "eventId": str(uuid.uuid4()),
+                    # The simulated clients pass InferenceId to InvokeEndpoint, so that records can be matched.
+                    "inferenceId": inference_id,
                     "inferenceTime": (self.started + timedelta(seconds=at)).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 },
                 "eventVersion": "0",
             }
             self.capture[variant].append(json.dumps(record))
+        return row
 
     # -- CloudWatch ----------------------------------------------------------------------------------------------
 

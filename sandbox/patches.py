@@ -165,8 +165,11 @@ def _client(service: str) -> Any:
     return clients[service]
 
 
+# Lambda retries a failed asynchronous invocation twice, after about 1 and then 2 minutes.
+ASYNC_RETRY_DELAYS = (60.0, 120.0)
+
+
 def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
-    # Lambda retries an asynchronous invocation twice when the handler fails.
     for attempt in range(3):
         response = _client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
         if "FunctionError" not in response:
@@ -180,7 +183,8 @@ def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
             error.get("errorType"),
             error.get("errorMessage"),
         )
-        time.sleep(REGISTRY.scaled(1.0))
+        if attempt < len(ASYNC_RETRY_DELAYS):
+            time.sleep(REGISTRY.scaled(ASYNC_RETRY_DELAYS[attempt]))
 
 
 def _install_events_targets() -> None:

@@ -164,8 +164,8 @@ def test_a_rollback_sagemaker_does_not_announce_is_detected(cloud, endpoint, can
 
 
 def test_a_breach_in_the_watch_after_promotion_brings_the_old_model_back(cloud, endpoint, canary_spec):
-    # Given a deployment that landed, watched for an hour (3.6 s here)
-    started = start(cloud, blue_green_spec(canary_spec, watch_after_promotion="1h"))
+    # Given a deployment that landed, watched for 12 hours (43 s here: the alarm comes long before the end)
+    started = start(cloud, blue_green_spec(canary_spec, watch_after_promotion="12h"))
     rollout_id = started["rollout_id"]
     wait_until_watching(rollout_id)
     assert serving(cloud)[1] == [(BASELINE, CANDIDATE_MODEL)]

@@ -117,11 +117,17 @@ BLUE_GREEN_TITLE = (
 # And the A/B test (sandbox/ab_test_demo.py).
 AB_TEST = "ab-test"
 AB_TEST_TITLE = "users convert at 10 % and 13 %; an always-valid A/B test names the winner after its minimum duration"
+# And the shadow rollout (sandbox/shadow_demo.py).
+SHADOW = "shadow"
+SHADOW_TITLE = (
+    "a challenger answers a copy of half the requests; judged on latency, errors and agreement, it replaces production"
+)
 TITLES = {
     **{s.name: s.title for s in SCENARIOS.values()},
     BANDIT: BANDIT_TITLE,
     BLUE_GREEN: BLUE_GREEN_TITLE,
     AB_TEST: AB_TEST_TITLE,
+    SHADOW: SHADOW_TITLE,
 }
 
 
@@ -207,6 +213,10 @@ def run(
         from sandbox import ab_test_demo  # imports this module: loaded only when asked for
 
         return ab_test_demo.run(out, time_scale, output_dir)
+    if name == SHADOW:
+        from sandbox import shadow_demo  # imports this module: loaded only when asked for
+
+        return shadow_demo.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
     live = Timeline(out)
     began, timeline, say = live.began, live.lines, live.say

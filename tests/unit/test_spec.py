@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rollouts.models.spec import RolloutSpec
+from rollouts.models.spec import AbTestStrategy, RolloutSpec
 from sandbox.scenarios import spec
 
 Edit = Callable[[dict[str, Any]], object]
@@ -522,4 +522,44 @@ def test_a_blue_green_spec_outside_sagemakers_rules_is_refused(strategy: dict[st
     loc, msg = only_error_of(blue_green(**strategy))
 
     assert loc[:2] == ("strategy", "blue-green")
+    assert words in msg
+
+
+# --- A/B test ------------------------------------------------------------------------------------------------------
+
+
+def ab_test(**strategy: Any) -> dict[str, Any]:
+    body = spec()
+    body["strategy"] = {"type": "ab-test", **strategy}
+    return body
+
+
+def test_an_ab_test_spec_defaults_to_an_even_split_for_one_to_four_weeks() -> None:
+    strategy = RolloutSpec.model_validate(ab_test()).strategy
+    longer = RolloutSpec.model_validate(ab_test(max_duration="90d")).strategy
+
+    assert isinstance(strategy, AbTestStrategy) and isinstance(longer, AbTestStrategy)
+    assert strategy.candidate_weight == 50
+    assert (strategy.check_every, strategy.min_duration, strategy.max_duration) == (86400, 7 * 86400, 28 * 86400)
+    assert longer.max_duration == 90 * 86400
+
+
+@pytest.mark.parametrize(
+    ("strategy", "field", "words"),
+    [
+        ({"min_duration": "14d", "max_duration": "7d"}, None, "min_duration (1209600 s) must not exceed"),
+        ({"check_every": "2d", "min_duration": "1d", "max_duration": "1d"}, None, "check_every (172800 s) must not"),
+        ({"candidate_weight": 100}, "candidate_weight", "less than 100"),
+        ({"effect_size": 0}, "effect_size", "greater than 0"),
+        ({"alpha": 0.5}, "alpha", "less than 0.5"),
+        ({"max_duration": "400d"}, "max_duration", "less than or equal to 31536000"),
+    ],
+)
+def test_an_ab_test_spec_that_cannot_run_is_refused_naming_the_field(
+    strategy: dict[str, Any], field: str | None, words: str
+) -> None:
+    loc, msg = only_error_of(ab_test(**strategy))
+
+    assert loc[:2] == ("strategy", "ab-test")
+    assert loc[2:] == ((field,) if field else ())
     assert words in msg

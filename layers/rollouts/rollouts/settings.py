@@ -15,6 +15,7 @@ class Settings(BaseModel):
     bandit_state_machine_arn: str = Field(default="", alias="BANDIT_STATE_MACHINE_ARN")
     blue_green_state_machine_arn: str = Field(default="", alias="BLUE_GREEN_STATE_MACHINE_ARN")
     ab_test_state_machine_arn: str = Field(default="", alias="AB_TEST_STATE_MACHINE_ARN")
+    shadow_state_machine_arn: str = Field(default="", alias="SHADOW_STATE_MACHINE_ARN")
     data_capture_s3_uri: str = Field(default="", alias="DATA_CAPTURE_S3_URI")
     event_source: str = Field(default="sagemaker.rollouts", alias="EVENT_SOURCE")
     feedback_queue_url: str = Field(default="", alias="FEEDBACK_QUEUE_URL")

@@ -53,7 +53,11 @@ def model_exists(name: str) -> bool:
 
 
 def create_endpoint_config(
-    name: str, variants: list[dict[str, Any]], data_capture: dict[str, Any] | None, tags: dict[str, str]
+    name: str,
+    variants: list[dict[str, Any]],
+    data_capture: dict[str, Any] | None,
+    tags: dict[str, str],
+    shadow_variants: list[dict[str, Any]] | None = None,
 ) -> None:
     """Create the config unless it exists already (a retried task must not fail on its own earlier success)."""
     if describe_endpoint_config(name) is not None:
@@ -65,6 +69,8 @@ def create_endpoint_config(
     }
     if data_capture:
         kwargs["DataCaptureConfig"] = data_capture
+    if shadow_variants:
+        kwargs["ShadowProductionVariants"] = shadow_variants
     _sm().create_endpoint_config(**kwargs)
 
 

@@ -12,7 +12,7 @@ from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import AbTestStrategy
+from rollouts.models.spec import AbTestStrategy, format_duration
 
 
 def _strategy(rollout: Rollout) -> AbTestStrategy:
@@ -73,8 +73,8 @@ def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
         rollout,
         DecisionKind.TRAFFIC_SHIFTED,
         f"A/B test started: candidate '{candidate}' at {strategy.candidate_weight:g} %, baseline '{baseline}' at "
-        f"{weights[baseline]:g} %; first look in {strategy.check_every:g} s, a decision from "
-        f"{strategy.min_duration:g} s, inconclusive after {strategy.max_duration:g} s",
+        f"{weights[baseline]:g} %; a look every {format_duration(strategy.check_every)}, a decision from "
+        f"{format_duration(strategy.min_duration)} on, inconclusive after {format_duration(strategy.max_duration)}",
         {"weights": weights, "check_every": strategy.check_every, "min_duration": strategy.min_duration},
         dedup_key="ab-split",
     )
@@ -98,13 +98,13 @@ def _next(verdict: AbVerdict, elapsed: float, strategy: AbTestStrategy) -> tuple
     """What the look means: (next, why)."""
     if elapsed < strategy.min_duration:
         early = " (it would have decided)" if verdict.decided else ""
-        return "wait", f"no decision before the minimum duration {strategy.min_duration:g} s{early}"
+        return "wait", f"no decision before the minimum duration of {format_duration(strategy.min_duration)}{early}"
     if verdict.winner == "candidate":
         return "promote", "the candidate is better"
     if verdict.winner == "baseline":
         return "keep", "the baseline is better"
     if elapsed >= strategy.max_duration:
-        return "inconclusive", f"no winner at the maximum duration {strategy.max_duration:g} s"
+        return "inconclusive", f"no winner at the maximum duration of {format_duration(strategy.max_duration)}"
     return "wait", "no winner yet"
 
 
@@ -144,7 +144,7 @@ def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[s
     record(
         rollout,
         DecisionKind.AB_TEST_JUDGED,
-        f"Look {look} after {elapsed:g} s: {verdict.reason}; {why}",
+        f"Look {look} after {format_duration(elapsed)}: {verdict.reason}; {why}",
         # The verdict's own `winner` says which side; the evidence names the variant.
         {**verdict.model_dump(mode="json"), "look": look, "elapsed_seconds": elapsed, "next": then, "winner": winner},
         f"ab-look-{look}",

@@ -22,16 +22,20 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.steps import data_capture
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import BlueGreenStrategy
+from rollouts.models.spec import BlueGreenStrategy, ShadowStrategy
 
 MAX_AUTO_ROLLBACK_ALARMS = 10  # UpdateEndpoint's AutoRollbackConfiguration.Alarms: 1 to 10
 INF1_PREFIX = "ml.inf1."
 
 
 def _strategy(rollout: Rollout) -> BlueGreenStrategy:
-    if not isinstance(rollout.spec.strategy, BlueGreenStrategy):
+    """The blue/green deployment's settings: the strategy's, or a shadow rollout's way to promote its challenger."""
+    strategy = rollout.spec.strategy
+    if isinstance(strategy, ShadowStrategy):
+        return strategy.promotion
+    if not isinstance(strategy, BlueGreenStrategy):
         raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a blue/green deployment")
-    return rollout.spec.strategy
+    return strategy
 
 
 def _config_name(rollout: Rollout) -> str:
@@ -190,7 +194,8 @@ def trip_abort_switch(rollout: Rollout, cause: str) -> bool:
     False when there is nothing to trip: the deployment has not started or has ended (then the rollout's own roll
     back acts on the breach, through the pending signal).
     """
-    if rollout.status != RolloutStatus.PROGRESSING or rollout.canary_config is None:
+    abort = alarms.abort_alarm_name(rollout.rollout_id)
+    if rollout.status != RolloutStatus.PROGRESSING or rollout.canary_config is None or abort not in rollout.alarm_names:
         return False
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     if endpoint.get("EndpointStatus") not in ("Updating", "RollingBack"):

@@ -133,7 +133,7 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         pending = _decide(rollout, signal)
         if pending is None:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
-        if pending.error and rollout.spec.strategy.type == "blue-green":
+        if pending.error and rollout.spec.strategy.type in ("blue-green", "shadow"):
             # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
             from rollouts.logic.bluegreen import trip_abort_switch
 

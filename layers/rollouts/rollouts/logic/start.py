@@ -28,6 +28,7 @@ def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
             "bandit": settings.bandit_state_machine_arn,
             "blue-green": settings.blue_green_state_machine_arn,
             "ab-test": settings.ab_test_state_machine_arn,
+            "shadow": settings.shadow_state_machine_arn,
         }[spec.strategy.type]
         arn = workflows.start(machine, rollout.rollout_id, {"rollout_id": rollout.rollout_id})
     except Exception:

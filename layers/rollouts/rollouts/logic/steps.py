@@ -18,7 +18,14 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import AbTestStrategy, BanditStrategy, CanaryStrategy, Candidate
+from rollouts.models.spec import (
+    AbTestStrategy,
+    BanditStrategy,
+    CanaryStrategy,
+    Candidate,
+    ShadowStrategy,
+    format_duration,
+)
 from rollouts.settings import get_settings
 from rollouts.strategies import canary
 
@@ -54,17 +61,28 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
         plan = f"{len(strategy.steps)} steps"
     elif isinstance(strategy, BanditStrategy):
         plan = f"a bandit reweighting every {strategy.update_every:g} s on {strategy.reward}s"
+    elif isinstance(strategy, ShadowStrategy):
+        plan = (
+            f"a shadow of {strategy.sampling_percentage} % of production's requests for "
+            f"{format_duration(strategy.duration)}, then "
+            + (
+                "promotion through SageMaker's blue/green deployment if it passes"
+                if strategy.on_success == "promote"
+                else "a verdict without promotion"
+            )
+        )
     elif isinstance(strategy, AbTestStrategy):
         plan = (
             f"an A/B test on {strategy.reward}s with {strategy.candidate_weight:g} % for the candidate, "
-            f"{strategy.min_duration:g} s to {strategy.max_duration:g} s"
+            f"{format_duration(strategy.min_duration)} to {format_duration(strategy.max_duration)}"
         )
     else:
         plan = f"a SageMaker blue/green deployment, traffic routing {strategy.traffic_routing}"
     record(
         rollout,
         DecisionKind.ROLLOUT_STARTED,
-        f"{rollout.spec.strategy.type.capitalize()} of model "
+        ("A/B test" if strategy.type == "ab-test" else strategy.type.capitalize())
+        + " of model "
         + " and ".join(f"'{candidate.model_name}'" for candidate in rollout.spec.candidates)
         + f" on endpoint '{rollout.endpoint_name}' started: {plan}, baseline variant '{rollout.baseline_variant}'",
         {
@@ -110,6 +128,11 @@ def _candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
 def prepare_variants(rollout_id: str) -> dict[str, Any]:
     """Prepare Variants: a config with the baseline and the candidates at weight 0, data capture on, then update."""
     rollout = store.get_rollout(rollout_id)
+    if rollout.spec.strategy.type == "shadow":
+        # A shadow rollout's challenger is a shadow variant, not a weighted one; its module loads only for it.
+        from rollouts.logic.shadow import prepare_shadow
+
+        return prepare_shadow(rollout_id)
     raise_pending(rollout.pending)
     original = endpoints.describe_endpoint_config(rollout.original_config or "")
     if original is None:

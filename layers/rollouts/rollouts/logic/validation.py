@@ -6,7 +6,7 @@ from typing import Any
 
 from rollouts.aws import endpoints
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.spec import BlueGreenStrategy, RolloutSpec
+from rollouts.models.spec import BlueGreenStrategy, RolloutSpec, ShadowStrategy
 
 
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
@@ -40,6 +40,8 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         raise InvalidRolloutError(
             f"endpoint_name: a {spec.strategy.type} rollout cannot run on an endpoint with shadow variants"
         )
+    if isinstance(spec.strategy, ShadowStrategy):
+        _check_shadow(spec, variants, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])])
     if blue_green:
         _check_blue_green(
             spec, baseline, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])]
@@ -61,3 +63,24 @@ def _check_blue_green(spec: RolloutSpec, baseline: str, instance_types: list[str
     check_blue_green(
         spec.guardrails.alarms, len(spec.guardrails.alarm_rules), spec.candidate.instance_type, instance_types, model
     )
+
+
+def _check_shadow(spec: RolloutSpec, variants: list[str], instance_types: list[str]) -> None:
+    """SageMaker puts a shadow variant beside a single production variant; a challenger that passes is promoted
+    through a blue/green deployment, whose exclusions are checked now rather than after the shadowing."""
+    if len(variants) != 1:
+        raise InvalidRolloutError(
+            f"endpoint_name: SageMaker allows a shadow variant only beside a single production variant; "
+            f"'{spec.endpoint_name}' has {len(variants)} ({variants})"
+        )
+    if isinstance(spec.strategy, ShadowStrategy) and spec.strategy.on_success == "promote":
+        from rollouts.logic.bluegreen import check_blue_green
+
+        model = endpoints.describe_model(spec.candidate.model_name) or {}
+        check_blue_green(
+            spec.guardrails.alarms,
+            len(spec.guardrails.alarm_rules),
+            spec.candidate.instance_type,
+            instance_types,
+            model,
+        )

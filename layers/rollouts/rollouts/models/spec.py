@@ -27,6 +27,17 @@ def parse_duration(value: object) -> object:
     return value
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds as a person reads them: '28d', '1h 30m', '45s' (the units `parse_duration` accepts)."""
+    remaining = round(seconds)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if remaining >= size or (unit == "s" and not parts):
+            count, remaining = divmod(remaining, size)
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2])
+
+
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=MAX_BAKE_SECONDS)]
 # A Step Functions standard execution lasts at most one year.
 LongSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=365 * 86400)]
@@ -150,11 +161,11 @@ class AbTestStrategy(Strict):
     def _durations_in_order(self) -> AbTestStrategy:
         if self.min_duration > self.max_duration:
             raise ValueError(
-                f"min_duration ({self.min_duration:g} s) must not exceed max_duration ({self.max_duration:g} s)"
+                f"min_duration ({self.min_duration:.0f} s) must not exceed max_duration ({self.max_duration:.0f} s)"
             )
         if self.check_every > self.max_duration:
             raise ValueError(
-                f"check_every ({self.check_every:g} s) must not exceed max_duration ({self.max_duration:g} s)"
+                f"check_every ({self.check_every:.0f} s) must not exceed max_duration ({self.max_duration:.0f} s)"
             )
         return self
 
@@ -243,6 +254,53 @@ class BlueGreenStrategy(Strict):
             },
             "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarms]},
         }
+
+
+class Agreement(Strict):
+    """How alike the challenger's predictions must be to production's, on the same requests (by inference id).
+
+    `label`: the share of requests where both predict the same label (a numeric output is the positive label at or
+    above `label_threshold`; any other output is compared as text) must be at least `min_agreement`. `score`: the
+    mean absolute difference of the two numeric outputs must be at most `max_mean_distance`.
+    """
+
+    measure: Literal["label", "score"] = "label"
+    label_threshold: float = Field(default=0.5, description="label: a numeric output at or above it is positive")
+    min_agreement: float = Field(default=0.95, ge=0, le=1, description="label: the least share of equal labels")
+    max_mean_distance: float = Field(default=0.05, ge=0, description="score: the largest mean |difference|")
+
+
+class ShadowStrategy(Strict):
+    """The candidate (the challenger) runs beside production as SageMaker's shadow variant and answers nobody.
+
+    SageMaker copies `sampling_percentage` percent of the production variant's requests to it. For `duration`,
+    the guardrails watch it (alarm rules apply to the shadow variant); then the judge compares it with production:
+    its 5XX rate and latency (per-variant CloudWatch metrics) and how often it agrees with production on the same
+    requests (data capture, matched by inference id). A challenger that passes replaces production's model through
+    SageMaker's blue/green deployment (`promotion`); one that fails, or has too few requests to tell, is removed and
+    production goes on alone. `on_success: remove-shadow` reports the verdict without promoting.
+    """
+
+    type: Literal["shadow"] = "shadow"
+    sampling_percentage: int = Field(
+        default=100, ge=1, le=100, description="Percent of production's requests copied to the challenger"
+    )
+    duration: Seconds = Field(default=3600.0, description="How long the challenger shadows production: '1h'")
+    max_error_rate_increase: float = Field(
+        default=0.005, ge=0, le=1, description="The challenger's 5XX rate at most production's plus this: 0.005"
+    )
+    latency_statistic: Literal["Average", "p50", "p90", "p99"] = "p99"
+    max_latency_increase: float = Field(
+        default=0.2, ge=0, description="The challenger's ModelLatency at most production's times 1 + this: 0.2"
+    )
+    agreement: Agreement = Field(default_factory=Agreement)
+    minimum_samples: int = Field(
+        default=200, ge=1, description="Requests the challenger answered, and matched pairs, needed for a verdict"
+    )
+    on_success: Literal["promote", "remove-shadow"] = "promote"
+    promotion: BlueGreenStrategy = Field(
+        default_factory=BlueGreenStrategy, description="How a challenger that passes replaces production"
+    )
 
 
 class VariantMetric(StrEnum):
@@ -472,7 +530,7 @@ class Guardrails(Strict):
         return self
 
 
-Strategy = CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy
+Strategy = CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy | ShadowStrategy
 
 
 class DataCapture(Strict):
@@ -491,7 +549,8 @@ class RolloutSpec(Strict):
     )
     candidate: Candidate
     strategy: Annotated[
-        CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy, Field(discriminator="type")
+        CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy | ShadowStrategy,
+        Field(discriminator="type"),
     ]
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)

@@ -1,0 +1,368 @@
+"""The shadow strategy's tasks: the challenger shadows production, then the judge decides whether it replaces it.
+
+Prepare Shadow applies a config with production's variant as it is and the challenger as SageMaker's shadow variant
+(`ShadowProductionVariants`), which gets a copy of `sampling_percentage` percent of the requests and answers nobody;
+data capture records both variants' predictions, with the request's inference id. After `duration`, Judge Shadow
+compares the two on the same window: the 5XX rate and the latency from the per-variant CloudWatch metrics, and the
+agreement of their predictions, matched by inference id in the captured records. A challenger that passes replaces
+production's model through SageMaker's blue/green deployment (`logic/bluegreen.deploy_green`, with the strategy's
+`promotion`); one that fails is removed by putting the original config back, which the Roll Back path does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from rollouts import clock
+from rollouts.aws import alarms, endpoints, metrics, store
+from rollouts.aws.clients import client
+from rollouts.aws.store import ALARM_GUARD
+from rollouts.errors import InvalidRolloutError
+from rollouts.logic.decisions import record
+from rollouts.logic.endpoint_wait import BUSY, endpoint_of
+from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.logic.steps import data_capture
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
+from rollouts.models.spec import ShadowStrategy, format_duration
+
+# Captured records read per variant at most: a Lambda's memory and time bound the comparison, not the traffic.
+MAX_CAPTURED_RECORDS = 200_000
+ERRORS, INVOCATIONS, LATENCY = "Invocation5XXErrors", "Invocations", "ModelLatency"
+
+
+def _strategy(rollout: Rollout) -> ShadowStrategy:
+    if not isinstance(rollout.spec.strategy, ShadowStrategy):
+        raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a shadow rollout")
+    return rollout.spec.strategy
+
+
+def prepare_shadow(rollout_id: str) -> dict[str, Any]:
+    """Prepare Shadow: production as it is, the challenger as its shadow, data capture on; then UpdateEndpoint."""
+    rollout = store.get_rollout(rollout_id)
+    raise_pending(rollout.pending)
+    strategy = _strategy(rollout)
+    original = endpoints.describe_endpoint_config(rollout.original_config or "")
+    if original is None:
+        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    capture = data_capture(rollout, original)
+    if capture is None:
+        raise InvalidRolloutError(
+            "data_capture.destination_s3_uri: a shadow rollout compares predictions from data capture; give a "
+            "destination or deploy the stack with a data capture bucket"
+        )
+    production = [
+        {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
+        for variant in original["ProductionVariants"]
+    ]
+    candidate = rollout.spec.candidate
+    shadow = {
+        "VariantName": rollout.candidate_variant,
+        "ModelName": candidate.model_name,
+        "InstanceType": candidate.instance_type,
+        "InitialInstanceCount": candidate.initial_instance_count,
+        # Relative to the production variant's weight, 1.0 here: the share of its requests that are copied.
+        "InitialVariantWeight": strategy.sampling_percentage / 100.0,
+    }
+    for variant in production:
+        variant["InitialVariantWeight"] = 1.0
+    config_name = f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-shadow"[:63]
+    endpoints.create_endpoint_config(config_name, production, capture, {"rollouts:rollout-id": rollout_id}, [shadow])
+    watched: dict[str, str] = {}
+    for rule in rollout.spec.guardrails.alarm_rules:
+        name = alarms.alarm_name(rollout_id, rule)
+        alarms.put_variant_alarm(name, rule, rollout.endpoint_name, rollout.candidate_variant, rollout_id)
+        watched[name] = rollout.candidate_variant
+    store.put_guards(rollout_id, ALARM_GUARD, list(watched))
+    rollout = store.update_rollout(
+        rollout_id,
+        lambda r: r.model_copy(
+            update={"canary_config": config_name, "alarm_names": list(watched), "alarm_variants": watched}
+        ),
+    )
+    endpoint = endpoint_of(rollout)
+    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
+        endpoints.update_endpoint(rollout.endpoint_name, config_name)
+    record(
+        rollout,
+        DecisionKind.VARIANTS_PREPARED,
+        f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': production "
+        f"'{rollout.baseline_variant}' answers every request, challenger '{rollout.candidate_variant}' (model "
+        f"'{candidate.model_name}') gets a copy of {strategy.sampling_percentage} % of them",
+        {
+            "config": config_name,
+            "shadow_variant": shadow,
+            "data_capture": capture.get("DestinationS3Uri"),
+            "alarms_created": list(watched),
+        },
+        dedup_key="prepared",
+    )
+    return {"config_name": config_name}
+
+
+def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, reason: str = "") -> dict[str, Any]:
+    return {
+        "endpoint_name": rollout.endpoint_name,
+        "next": then,
+        "wait_seconds": max(1, int(wait_seconds)),
+        "reason": reason,
+    }
+
+
+def _start(rollout: Rollout, strategy: ShadowStrategy) -> dict[str, Any]:
+    now = clock.now()
+    rollout = store.update_rollout(
+        rollout.rollout_id,
+        lambda r: r.model_copy(
+            update={
+                "status": RolloutStatus.PROGRESSING,
+                "canary_started_at": r.canary_started_at or now,
+                "weights": {r.baseline_variant or "": 100.0},
+            }
+        ),
+    )
+    record(
+        rollout,
+        DecisionKind.TRAFFIC_SHIFTED,
+        f"Shadowing: challenger '{rollout.candidate_variant}' gets a copy of {strategy.sampling_percentage} % of "
+        f"production's requests for {format_duration(strategy.duration)}; production '{rollout.baseline_variant}' "
+        "answers them all",
+        {"sampling_percentage": strategy.sampling_percentage, "duration": strategy.duration},
+        dedup_key="shadow-started",
+    )
+    return _plan(rollout, "wait", strategy.duration)
+
+
+# --- judging ----------------------------------------------------------------------------------------------------
+
+
+def _rate(rollout: Rollout, variant: str, start: datetime, end: datetime) -> tuple[int, int]:
+    errors = metrics.variant_sum(rollout.endpoint_name, variant, ERRORS, start, end)
+    requests = metrics.variant_sum(rollout.endpoint_name, variant, INVOCATIONS, start, end)
+    return int(errors), int(requests)
+
+
+def _latency(rollout: Rollout, variant: str, statistic: str, start: datetime, end: datetime) -> float | None:
+    dimensions = {"EndpointName": rollout.endpoint_name, "VariantName": variant}
+    value, _ = metrics.window_value(metrics.NAMESPACE, LATENCY, dimensions, statistic, start, end)
+    return value
+
+
+def _output(record_: dict[str, Any]) -> str | None:
+    """A captured record's prediction as text: the first CSV field or the JSON's first number, else the text."""
+    output = record_.get("captureData", {}).get("endpointOutput") or {}
+    data = output.get("data")
+    if data is None:
+        return None
+    text = str(data)
+    if str(output.get("encoding", "")).upper() == "BASE64":
+        try:
+            text = base64.b64decode(text).decode("utf-8", errors="replace")
+        except ValueError:
+            return None
+    text = text.strip()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text.split(",")[0].strip()
+    while isinstance(value, (list, dict)) and value:
+        value = value[0] if isinstance(value, list) else next(iter(value.values()))
+    return str(value)
+
+
+def _score(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _inferred_at(captured: dict[str, Any]) -> datetime | None:
+    text = (captured.get("eventMetadata") or {}).get("inferenceTime")
+    try:
+        return datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: datetime) -> dict[str, str]:
+    """Predictions by inference id from a variant's records captured in [start, end] (SageMaker's layout:
+    `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`, one JSON record a line)."""
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+    config = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
+    uri = (endpoint.get("DataCaptureConfig") or config.get("DataCaptureConfig") or {}).get("DestinationS3Uri", "")
+    bucket, _, prefix = str(uri).removeprefix("s3://").partition("/")
+    if not bucket:
+        return {}
+    root = f"{prefix.strip('/')}/{rollout.endpoint_name}/{variant}/".lstrip("/")
+    # Files sit under the hour they were written: from the hour before the start, so none is missed.
+    after = root + (start - timedelta(hours=1)).strftime("%Y/%m/%d/%H")
+    s3 = client("s3")
+    predictions: dict[str, str] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=root, StartAfter=after):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8", errors="replace")
+            for line in body.splitlines():
+                try:
+                    captured = json.loads(line)
+                except ValueError:
+                    continue
+                inferred = _inferred_at(captured)
+                if inferred is not None and not start - timedelta(seconds=1) <= inferred <= end:
+                    continue
+                inference_id = (captured.get("eventMetadata") or {}).get("inferenceId")
+                output = _output(captured)
+                if inference_id and output is not None:
+                    predictions[str(inference_id)] = output
+                if len(predictions) >= MAX_CAPTURED_RECORDS:
+                    return predictions
+    return predictions
+
+
+def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    rule = strategy.agreement
+    if rule.measure == "score":
+        distances = [
+            abs(a - b) for a, b in ((_score(p), _score(c)) for p, c in pairs) if a is not None and b is not None
+        ]
+        observed = sum(distances) / len(distances) if distances else None
+        passed = observed is not None and observed <= rule.max_mean_distance
+        return {
+            "check": "agreement",
+            "measure": "mean score distance",
+            "observed": observed,
+            "limit": rule.max_mean_distance,
+            "samples": len(distances),
+            "passed": passed,
+            "reason": (
+                f"mean |score difference| {observed:.4f} {'<=' if passed else '>'} {rule.max_mean_distance:g} over "
+                f"{len(distances):,} matched requests"
+                if observed is not None
+                else "no numeric predictions to compare"
+            ),
+        }
+
+    def label(text: str) -> str:
+        score = _score(text)
+        return text if score is None else str(score >= rule.label_threshold)
+
+    same = sum(1 for p, c in pairs if label(p) == label(c))
+    share = same / len(pairs) if pairs else None
+    passed = share is not None and share >= rule.min_agreement
+    return {
+        "check": "agreement",
+        "measure": "equal labels",
+        "observed": share,
+        "limit": rule.min_agreement,
+        "samples": len(pairs),
+        "passed": passed,
+        "reason": (
+            f"equal labels on {share:.1%} of {len(pairs):,} matched requests "
+            f"({'at least' if passed else 'below'} {rule.min_agreement:.0%})"
+            if share is not None
+            else "no matched requests"
+        ),
+    }
+
+
+def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    production, challenger = rollout.baseline_variant or "", rollout.candidate_variant
+    checks: list[dict[str, Any]] = []
+    p_errors, p_requests = _rate(rollout, production, start, end)
+    c_errors, c_requests = _rate(rollout, challenger, start, end)
+    p_rate = p_errors / p_requests if p_requests else 0.0
+    c_rate = c_errors / c_requests if c_requests else 0.0
+    limit = p_rate + strategy.max_error_rate_increase
+    enough = c_requests >= strategy.minimum_samples
+    checks.append(
+        {
+            "check": "requests",
+            "observed": c_requests,
+            "limit": strategy.minimum_samples,
+            "passed": enough,
+            "reason": f"{c_requests:,} requests copied to the challenger (production answered {p_requests:,}; "
+            f"at least {strategy.minimum_samples:,} needed)",
+        }
+    )
+    checks.append(
+        {
+            "check": "5xx-rate",
+            "observed": c_rate,
+            "baseline": p_rate,
+            "limit": limit,
+            "passed": enough and c_rate <= limit,
+            "reason": f"5XX rate {c_rate:.3%} ({c_errors:,} of {c_requests:,}) against production's {p_rate:.3%} "
+            f"({p_errors:,} of {p_requests:,}); at most {limit:.3%} allowed",
+        }
+    )
+    statistic = strategy.latency_statistic
+    p_latency = _latency(rollout, production, statistic, start, end)
+    c_latency = _latency(rollout, challenger, statistic, start, end)
+    if p_latency is None or c_latency is None:
+        checks.append({"check": "latency", "passed": False, "reason": f"no ModelLatency {statistic} for both variants"})
+    else:
+        allowed = p_latency * (1 + strategy.max_latency_increase)
+        checks.append(
+            {
+                "check": "latency",
+                "statistic": statistic,
+                "observed": c_latency,
+                "baseline": p_latency,
+                "limit": allowed,
+                "passed": c_latency <= allowed,
+                "reason": f"ModelLatency {statistic} {c_latency / 1000:.1f} ms against production's "
+                f"{p_latency / 1000:.1f} ms; at most {allowed / 1000:.1f} ms allowed",
+            }
+        )
+    shadowed = captured_predictions(rollout, challenger, start, end)
+    answered = captured_predictions(rollout, production, start, end)
+    pairs = [(answered[key], output) for key, output in shadowed.items() if key in answered]
+    agreement = _agreement(strategy, pairs)
+    if agreement["samples"] < strategy.minimum_samples:
+        agreement["passed"] = False
+        agreement["reason"] += f"; {strategy.minimum_samples:,} matched requests are needed"
+    checks.append(agreement)
+    return checks
+
+
+def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Judge Shadow: the first call starts the shadowing; the next judges it: `promote`, `reject` or `keep`."""
+    pending = take_pending(rollout_id)
+    rollout = store.get_rollout(rollout_id)
+    raise_pending(pending)
+    strategy = _strategy(rollout)
+    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+    if "promote" in commands:
+        record(
+            rollout,
+            DecisionKind.STEP_JUDGED,
+            f"An operator asked to promote now: challenger '{rollout.candidate_variant}' replaces production "
+            "without the shadow's verdict",
+            {"command": "promote"},
+            "shadow-promote",
+        )
+        return _plan(rollout, "promote")
+    if rollout.canary_started_at is None:
+        return _start(rollout, strategy)
+
+    start, end = rollout.canary_started_at, clock.now()
+    checks = _checks(rollout, strategy, start, end)
+    failed = [check for check in checks if not check["passed"]]
+    if failed:
+        then = "reject"
+        verdict = f"Challenger '{rollout.candidate_variant}' rejected: " + "; ".join(c["reason"] for c in failed)
+    else:
+        then = "promote" if strategy.on_success == "promote" else "keep"
+        verdict = f"Challenger '{rollout.candidate_variant}' passed: " + "; ".join(c["reason"] for c in checks)
+    judgement = [{**check} for check in checks]
+    rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": judgement}))
+    record(
+        rollout,
+        DecisionKind.STEP_JUDGED,
+        verdict,
+        {"next": then, "checks": checks, "window": [start.isoformat(), end.isoformat()]},
+        "shadow-judged",
+    )
+    return _plan(rollout, then, reason=verdict[:1000])

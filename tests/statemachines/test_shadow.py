@@ -1,0 +1,246 @@
+"""shadow.asl.json on the local ASL engine with the real handlers: a challenger shadows production, then is judged."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from rollouts.aws import store
+from sandbox.cloud import LocalCloud
+from sandbox.dataplane import DataPlane, ModelBehaviour
+from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL
+from tests.statemachines.test_canary import (
+    BASELINE,
+    CANDIDATE,
+    ENDPOINT,
+    assert_safe_rolled_back,
+    endpoint_weights,
+    kinds,
+    start,
+    view,
+)
+
+pytestmark = pytest.mark.statemachine
+
+FAST, SLOW = ModelBehaviour(error_rate=0.0, latency_ms=40.0), ModelBehaviour(error_rate=0.0, latency_ms=80.0)
+
+
+def shadow_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
+    # The shadowing ends when the test says (end_shadowing): 12 simulated hours last 43 s here.
+    canary_spec["strategy"] = {
+        "type": "shadow",
+        "sampling_percentage": 100,
+        "duration": "12h",
+        "promotion": {"type": "blue-green", "wait_interval": "5m", "termination_wait": "0s"},
+        **strategy,
+    }
+    canary_spec["guardrails"]["monitoring_schedules"] = []
+    return canary_spec
+
+
+def wait_until_shadowing(rollout_id: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rollout = store.get_rollout(rollout_id)
+        if rollout.task_token and rollout.canary_started_at is not None:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"rollout {rollout_id} never started shadowing")
+
+
+def serve(cloud: LocalCloud, challenger: ModelBehaviour, minutes: int = 10) -> DataPlane:
+    """Production's traffic for `minutes` simulated minutes, the challenger answering its copies as `challenger`."""
+    plane = DataPlane(cloud, ENDPOINT, {BASELINE_MODEL: FAST, CANDIDATE_MODEL: challenger}, requests_per_second=5)
+    for _ in range(minutes):
+        plane.step(60)
+    plane.flush_capture()
+    return plane
+
+
+def end_shadowing(cloud: LocalCloud, rollout_id: str) -> None:
+    """Let the simulated clock pass the data's last minute, then end the wait as its timeout would."""
+    time.sleep(0.2)
+    token = store.get_rollout(rollout_id).task_token
+    assert token
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
+    cloud.client("stepfunctions").send_task_success(taskToken=token, output="{}")
+
+
+def described(cloud: LocalCloud) -> dict[str, Any]:
+    return dict(cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT))
+
+
+def judged(rollout: dict[str, Any]) -> dict[str, Any]:
+    return next(d for d in rollout["decisions"] if d["message"].startswith("Challenger"))
+
+
+def test_a_challenger_that_agrees_and_keeps_up_replaces_production_through_blue_green(cloud, endpoint, canary_spec):
+    # Given a challenger shadowing production, answering a copy of every request
+    started = start(cloud, shadow_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+    endpoint_now = described(cloud)
+    assert [v["VariantName"] for v in endpoint_now["ShadowProductionVariants"]] == [CANDIDATE]
+    assert endpoint_weights(cloud)[1] == {BASELINE: 1.0}
+
+    # When it predicts as production does, as fast, with no errors
+    plane = serve(cloud, FAST)
+    end_shadowing(cloud, rollout_id)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then it passed every check and SageMaker deployed it in production's variant; the shadow is gone
+    assert execution["status"] == "SUCCEEDED"
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Promoted"
+    checks = {c["check"]: c for c in judged(rollout)["evidence"]["checks"]}
+    assert all(c["passed"] for c in checks.values())
+    assert checks["agreement"]["observed"] == 1.0
+    assert checks["agreement"]["samples"] == plane.sent[BASELINE] == checks["requests"]["observed"]
+    final = described(cloud)
+    assert final["EndpointConfigName"].endswith("-green")
+    assert not final.get("ShadowProductionVariants")
+    config = cloud.client("sagemaker").describe_endpoint_config(EndpointConfigName=final["EndpointConfigName"])
+    assert [(v["VariantName"], v["ModelName"]) for v in config["ProductionVariants"]] == [(BASELINE, CANDIDATE_MODEL)]
+    assert store.lock_holder(ENDPOINT) is None
+
+
+@pytest.mark.parametrize(
+    ("challenger", "failing", "words"),
+    [
+        (ModelBehaviour(error_rate=0.0, latency_ms=40.0, score_shift=0.4), "agreement", "equal labels on"),
+        (SLOW, "latency", "ModelLatency p99"),
+        (ModelBehaviour(error_rate=0.03, latency_ms=40.0), "5xx-rate", "5XX rate"),
+    ],
+)
+def test_a_challenger_that_disagrees_or_lags_is_removed_and_production_goes_on(
+    cloud, endpoint, canary_spec, challenger, failing, words
+):
+    # The comparison judges the challenger here, not the 5XX alarm rule, which would remove it sooner
+    canary_spec["guardrails"]["alarm_rules"] = []
+    started = start(cloud, shadow_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+
+    serve(cloud, challenger)
+    end_shadowing(cloud, rollout_id)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-1] == "Challenger Rejected"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert not described(cloud).get("ShadowProductionVariants")
+    assert rollout["reason"].startswith("ChallengerRejected")
+    checks = {c["check"]: c for c in judged(rollout)["evidence"]["checks"]}
+    assert not checks[failing]["passed"]
+    assert words in rollout["reason"]
+
+
+def test_a_challenger_with_too_few_requests_is_not_promoted_on_no_evidence(cloud, endpoint, canary_spec):
+    started = start(cloud, shadow_spec(canary_spec))
+    wait_until_shadowing(started["rollout_id"])
+
+    end_shadowing(cloud, started["rollout_id"])
+    cloud.wait_for_execution(started["execution_arn"])
+
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "0 requests copied to the challenger" in rollout["reason"]
+
+
+def test_a_verdict_only_shadow_removes_a_challenger_that_passed(cloud, endpoint, canary_spec):
+    started = start(cloud, shadow_spec(canary_spec, on_success="remove-shadow"))
+    wait_until_shadowing(started["rollout_id"])
+
+    serve(cloud, FAST)
+    end_shadowing(cloud, started["rollout_id"])
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-1] == "Shadow Removed"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert rollout["reason"].startswith("ShadowEnded")
+
+
+def test_an_alarm_on_the_challenger_while_it_shadows_removes_it_at_once(cloud, endpoint, canary_spec):
+    started = start(cloud, shadow_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Guardrail Breached" in kinds(rollout)
+    assert not described(cloud).get("ShadowProductionVariants")
+
+
+def test_an_operator_abort_removes_the_shadow(cloud, endpoint, canary_spec):
+    started = start(cloud, shadow_spec(canary_spec))
+    wait_until_shadowing(started["rollout_id"])
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/abort", {"reason": "wrong model"})
+    cloud.wait_for_execution(started["execution_arn"])
+
+    assert response.status == 202
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "wrong model" in rollout["reason"]
+
+
+@pytest.mark.parametrize("when", ["call", "async"])
+def test_a_failing_update_to_the_shadow_config_ends_in_a_safe_state(cloud, endpoint, canary_spec, when):
+    cloud.inject_fault("UpdateEndpoint", "ResourceLimitExceeded: no ml.m5.large capacity", when=when)
+    started = start(cloud, shadow_spec(canary_spec))
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    assert_safe_rolled_back(cloud, view(cloud, started["rollout_id"]))
+    assert not described(cloud).get("ShadowProductionVariants")
+
+
+def test_a_promotion_that_sagemaker_rolls_back_ends_on_production_alone(cloud, endpoint, canary_spec):
+    # Given a challenger that passed, whose blue/green deployment fails while SageMaker bakes it
+    started = start(cloud, shadow_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+    serve(cloud, FAST)
+    cloud.inject_fault("UpdateEndpoint", "the green fleet failed its health check", when="baking")
+    end_shadowing(cloud, rollout_id)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the rollback is reported and the endpoint is on its original config, production alone
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Deployment Rolled Back" in kinds(rollout)
+    assert not described(cloud).get("ShadowProductionVariants")
+
+
+def test_an_endpoint_with_two_production_variants_cannot_take_a_shadow(cloud, endpoint, canary_spec):
+    spec = shadow_spec(canary_spec)
+    sagemaker = cloud.client("sagemaker")
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="churn-predictor-v1")
+    second = {**config["ProductionVariants"][0], "VariantName": "v1b"}
+    sagemaker.create_endpoint_config(
+        EndpointConfigName="churn-predictor-two", ProductionVariants=[config["ProductionVariants"][0], second]
+    )
+    sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-predictor-two")
+    deadline = time.monotonic() + 10
+    while described(cloud)["EndpointStatus"] != "InService" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    spec["baseline_variant"] = BASELINE
+
+    response = cloud.api("POST", "/rollouts", spec)
+
+    assert response.status == 400
+    assert "endpoint_name" in str(response.body)
+    assert "single production variant" in str(response.body)

@@ -247,12 +247,28 @@ def put_event(source: str, detail_type: str, detail: dict[str, Any], resources: 
 # --- CloudWatch: alarm state changes reach EventBridge ----------------------------------------------------------
 
 
+def _cloudwatch_fault(operation: str) -> None:
+    """An injected failure of a CloudWatch call (`LocalCloud.inject_fault`), as a LimitExceeded (400): the SDK
+    retries a 5XX or a throttling by itself, so those would not reach the caller."""
+    from moto.cloudwatch.exceptions import CloudWatchException  # moto serialises an error by its service's module
+
+    fault = REGISTRY.take_fault(operation)
+    if fault:
+        raise CloudWatchException("LimitExceeded", fault.get("message", f"injected failure of {operation}"))
+
+
 def _install_alarm_events() -> None:
     from moto.cloudwatch.models import CloudWatchBackend
 
     original = CloudWatchBackend.set_alarm_state
+    put_metric_alarm = CloudWatchBackend.put_metric_alarm
+
+    def put_metric_alarm_or_fail(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _cloudwatch_fault("PutMetricAlarm")
+        return put_metric_alarm(self, *args, **kwargs)
 
     def set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, state_value: str) -> None:
+        _cloudwatch_fault("SetAlarmState")
         alarm = self.alarms.get(alarm_name)
         previous = alarm.state_value if alarm else None
         original(self, alarm_name, reason, reason_data, state_value)
@@ -285,6 +301,7 @@ def _install_alarm_events() -> None:
         put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [alarm.alarm_arn])
 
     CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+    CloudWatchBackend.put_metric_alarm = put_metric_alarm_or_fail  # type: ignore[method-assign]  # deliberate monkeypatch of moto
 
 
 # --- Step Functions: waits, task timeouts and retry intervals follow the local clock ----------------------------
@@ -671,6 +688,7 @@ def _install_shadow_variants() -> None:
     def create_endpoint_config(self: Any) -> Any:
         params = json.loads(self.body or "{}")
         _validate("CreateEndpointConfig", params)
+        _fault("CreateEndpointConfig")
         shadows = params.get("ShadowProductionVariants")
         if shadows:
             _check_shadow_variants(params["ProductionVariants"], shadows)

@@ -173,7 +173,13 @@ def test_an_operator_abort_rolls_back_and_an_operator_promote_ends_the_test(clou
 
 @pytest.mark.parametrize(
     ("operation", "when"),
-    [("UpdateEndpoint", "call"), ("UpdateEndpoint", "async"), ("UpdateEndpointWeightsAndCapacities", "call")],
+    [
+        ("CreateEndpointConfig", "call"),
+        ("PutMetricAlarm", "call"),
+        ("UpdateEndpoint", "call"),
+        ("UpdateEndpoint", "async"),
+        ("UpdateEndpointWeightsAndCapacities", "call"),
+    ],
 )
 def test_a_failing_sagemaker_call_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation, when):
     cloud.inject_fault(operation, f"injected failure of {operation}", when=when)

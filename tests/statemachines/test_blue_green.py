@@ -239,3 +239,38 @@ def test_a_config_sagemaker_would_refuse_or_deploy_unguarded_is_refused_before_a
             cloud.client("stepfunctions").list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]
             == []
         )
+
+
+@pytest.mark.parametrize("operation", ["CreateEndpointConfig", "PutMetricAlarm"])
+def test_a_failing_call_before_the_deployment_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation):
+    cloud.inject_fault(operation, f"Rate exceeded ({operation})")
+    started = start(cloud, blue_green_spec(canary_spec))
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert f"Rate exceeded ({operation})" in rollout["reason"]
+    assert serving(cloud)[1] == [(BASELINE, "churn-xgb-v1")]
+
+
+def test_an_abort_whose_switch_cannot_be_set_still_ends_on_the_old_model(cloud, endpoint, canary_spec):
+    # Given a deployment baking, and CloudWatch refusing the next SetAlarmState
+    started = start(cloud, blue_green_spec(canary_spec, wait_interval="2m"))
+    rollout_id = started["rollout_id"]
+    wait_until_baking(cloud)
+    cloud.inject_fault("SetAlarmState", "Rate exceeded")
+
+    # When an operator aborts
+    response = cloud.api("POST", f"/rollouts/{rollout_id}/abort", {"reason": "wrong model"})
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the abort is accepted and kept: once SageMaker's deployment ends, the old config comes back
+    assert response.status == 202
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert serving(cloud)[1] == [(BASELINE, "churn-xgb-v1")]
+    assert any("could not be set to ALARM" in d["message"] for d in rollout["decisions"])
+    assert "wrong model" in rollout["reason"]

@@ -195,9 +195,17 @@ def test_an_operator_abort_removes_the_shadow(cloud, endpoint, canary_spec):
     assert "wrong model" in rollout["reason"]
 
 
-@pytest.mark.parametrize("when", ["call", "async"])
-def test_a_failing_update_to_the_shadow_config_ends_in_a_safe_state(cloud, endpoint, canary_spec, when):
-    cloud.inject_fault("UpdateEndpoint", "ResourceLimitExceeded: no ml.m5.large capacity", when=when)
+@pytest.mark.parametrize(
+    ("operation", "when"),
+    [
+        ("CreateEndpointConfig", "call"),
+        ("PutMetricAlarm", "call"),
+        ("UpdateEndpoint", "call"),
+        ("UpdateEndpoint", "async"),
+    ],
+)
+def test_a_failing_call_to_set_up_the_shadow_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation, when):
+    cloud.inject_fault(operation, f"ResourceLimitExceeded ({operation})", when=when)
     started = start(cloud, shadow_spec(canary_spec))
 
     execution = cloud.wait_for_execution(started["execution_arn"])

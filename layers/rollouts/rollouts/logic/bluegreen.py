@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from rollouts.aws import alarms, endpoints, store
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import DeploymentRolledBackError, InvalidRolloutError
@@ -200,7 +202,20 @@ def trip_abort_switch(rollout: Rollout, cause: str) -> bool:
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     if endpoint.get("EndpointStatus") not in ("Updating", "RollingBack"):
         return False
-    alarms.trip_abort_alarm(rollout.rollout_id, cause)
+    try:
+        alarms.trip_abort_alarm(rollout.rollout_id, cause)
+    except ClientError as error:
+        # The breach is still kept as pending (the caller goes on): Check Deployment rolls back when the deployment
+        # ends, and the switch's data point, if it was written, trips it at CloudWatch's next evaluation.
+        record(
+            rollout,
+            DecisionKind.SIGNAL_RECEIVED,
+            f"Abort switch '{alarms.abort_alarm_name(rollout.rollout_id)}' could not be set to ALARM "
+            f"({error.response.get('Error', {}).get('Code')}: {error}); the breach rolls the deployment back when "
+            f"SageMaker's deployment ends ({cause})",
+            {"alarm": alarms.abort_alarm_name(rollout.rollout_id), "cause": cause, "error": str(error)},
+        )
+        return False
     record(
         rollout,
         DecisionKind.SIGNAL_RECEIVED,

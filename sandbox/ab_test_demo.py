@@ -25,6 +25,7 @@ from sandbox.scenarios import (
     ScenarioResult,
     Timeline,
     create_endpoint,
+    follow_decisions,
 )
 from sandbox.users import Users
 
@@ -83,7 +84,7 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
         users.start(lambda: plane.sim_time)
         try:
             say(f"POST /rollouts → 201, rollout {rollout_id}: an A/B test, 50 % of the traffic for the candidate")
-            view = _follow(cloud, rollout_id, say, began)
+            view = follow_decisions(cloud, rollout_id, say, began, AB_TEST)
         finally:  # before the local cloud goes: the threads call it
             users.stop()
             plane.stop()
@@ -95,20 +96,6 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
     out("")
     out(result.summary)
     return result
-
-
-def _follow(cloud: LocalCloud, rollout_id: str, say: Out, began: float) -> dict[str, Any]:
-    seen = 0
-    while True:
-        view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
-        for decision in view["decisions"][seen:]:
-            say(f"{decision['kind']}: {decision['message']}")
-        seen = len(view["decisions"])
-        if view["status"] in ("Promoted", "RolledBack"):
-            return view
-        if time.monotonic() - began > 150:
-            raise TimeoutError(f"scenario {AB_TEST} did not finish in 150 s")
-        time.sleep(0.1)
 
 
 def _summarise(view: dict[str, Any], endpoint: dict[str, Any], users: Users, elapsed: float) -> ScenarioResult:

@@ -193,6 +193,31 @@ def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), captur
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-v1")
 
 
+def follow_decisions(
+    cloud: LocalCloud,
+    rollout_id: str,
+    say: Out,
+    began: float,
+    name: str,
+    each_look: Callable[[], None] | None = None,
+    timeout: float = 150.0,
+) -> dict[str, Any]:
+    """Print each new decision until the rollout ends, running `each_look` at every look; the last view."""
+    seen = 0
+    while True:
+        view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
+        for decision in view["decisions"][seen:]:
+            say(f"{decision['kind']}: {decision['message']}")
+        seen = len(view["decisions"])
+        if each_look is not None:
+            each_look()
+        if view["status"] in ("Promoted", "RolledBack"):
+            return view
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"scenario {name} did not finish in {timeout:g} s")
+        time.sleep(0.1)
+
+
 def _weights(weights: dict[str, float]) -> str:
     return ", ".join(f"{name} {value:g} %" for name, value in sorted(weights.items()))
 

@@ -11,6 +11,7 @@ its model in production's variant. At the demo's time scale a simulated minute l
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.cloud import LocalCloud
@@ -26,6 +27,7 @@ from sandbox.scenarios import (
     ScenarioResult,
     Timeline,
     create_endpoint,
+    follow_decisions,
 )
 
 # The challenger is a little slower and moves scores by 0.02: about 1.5 % of the labels change.
@@ -80,7 +82,7 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
                 raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
             rollout_id = started.body["rollout_id"]
             say(f"POST /rollouts → 201, rollout {rollout_id}: the challenger shadows half of production's requests")
-            view = _follow(cloud, rollout_id, say, began)
+            view = follow_decisions(cloud, rollout_id, say, began, SHADOW, _endpoint_watcher(cloud, say))
         finally:
             plane.stop()
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
@@ -92,24 +94,18 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
     return result
 
 
-def _follow(cloud: LocalCloud, rollout_id: str, say: Out, began: float) -> dict[str, Any]:
-    seen = 0
-    last_status = ""
-    while True:
-        view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
-        for decision in view["decisions"][seen:]:
-            say(f"{decision['kind']}: {decision['message']}")
-        seen = len(view["decisions"])
+def _endpoint_watcher(cloud: LocalCloud, say: Out) -> Callable[[], None]:
+    """Print the endpoint's status and config each time they change."""
+    last = [""]
+
+    def look() -> None:
         facts = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
         status = f"{facts['EndpointStatus']} on config '{facts['EndpointConfigName']}'"
-        if status != last_status:
+        if status != last[0]:
             say(f"[sagemaker] endpoint {status}")
-            last_status = status
-        if view["status"] in ("Promoted", "RolledBack"):
-            return view
-        if time.monotonic() - began > 150:
-            raise TimeoutError(f"scenario {SHADOW} did not finish in 150 s")
-        time.sleep(0.1)
+            last[0] = status
+
+    return look
 
 
 def _summarise(

@@ -59,8 +59,14 @@ def next_update(cloud: LocalCloud, rollout_id: str) -> None:
 
 
 def report(cloud: LocalCloud, variant: str, count: int, converted: int, prefix: str) -> None:
+    """`count` rewards, `converted` of them 1, spread evenly: a part counted so far has about the same rate."""
     events = [
-        {"event_id": f"{prefix}-{i}", "endpoint": ENDPOINT, "variant": variant, "reward": 1 if i < converted else 0}
+        {
+            "event_id": f"{prefix}-{i}",
+            "endpoint": ENDPOINT,
+            "variant": variant,
+            "reward": 1 if (i + 1) * converted // count > i * converted // count else 0,
+        }
         for i in range(count)
     ]
     for first in range(0, count, 500):

@@ -10,7 +10,7 @@ from rollouts.aws import endpoints, store
 from rollouts.aws.feedback import ArmTotals, rollout_totals
 from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
 from rollouts.logic.decisions import record
-from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import AbTestStrategy, format_duration
 
@@ -110,11 +110,8 @@ def _next(verdict: AbVerdict, elapsed: float, strategy: AbTestStrategy) -> tuple
 
 def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge A/B Test: go on waiting (`wait`), promote the candidate, keep the baseline, or stop (`inconclusive`)."""
-    pending = take_pending(rollout_id)
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(pending)
+    rollout, commands = take_commands(rollout_id, bake)
     strategy = _strategy(rollout)
-    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
         return _operator_promote(rollout)
     state = dict(rollout.ab_test)

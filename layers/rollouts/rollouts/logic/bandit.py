@@ -18,7 +18,7 @@ from rollouts.bandit import update as update_arms
 from rollouts.bandit import winner as stopping_winner
 from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
-from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import BanditStrategy
 from rollouts.observability import logger
@@ -169,13 +169,10 @@ def _operator_promote(rollout: Rollout, arms: list[str]) -> dict[str, Any]:
 
 def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reweight Bandit: go on waiting (`wait`), promote the winning candidate (`promote`) or keep the baseline."""
-    pending = take_pending(rollout_id)
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(pending)
+    rollout, commands = take_commands(rollout_id, bake)
     strategy = _strategy(rollout)
     design = design_of(strategy)
     arms = _arms(rollout)
-    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
         return _operator_promote(rollout, arms)
 

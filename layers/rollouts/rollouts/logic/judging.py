@@ -26,7 +26,7 @@ from rollouts.judge import (
     overall,
 )
 from rollouts.logic.decisions import record
-from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.logic.pending import commands_of, raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, FeedbackCheck, MetricCheck, RateCheck
 
@@ -212,7 +212,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     except (GuardrailBreachedError, RolloutAbortedError) as error:
         record(rollout, DecisionKind.STEP_JUDGED, f"{label} failed: {error}", {"outcome": "Failed"}, key)
         raise
-    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+    commands = commands_of(pending, bake)
     last = step_index + 1 >= steps
     if "promote" in commands or "resume" in commands:
         command = "promote" if "promote" in commands else "resume"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rollouts.aws import store
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
 from rollouts.models.rollout import PendingSignal, Rollout
@@ -27,3 +29,18 @@ def take_pending(rollout_id: str) -> list[PendingSignal]:
 
     store.update_rollout(rollout_id, change)
     return taken
+
+
+def commands_of(pending: list[PendingSignal], bake: dict[str, Any] | None) -> list[str]:
+    """The operator commands (promote, resume) that reached a task: those left pending and the one that ended its
+    wait (the bake's output)."""
+    return [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
+
+
+def take_commands(rollout_id: str, bake: dict[str, Any] | None) -> tuple[Rollout, list[str]]:
+    """For a task after a wait: take the pending signals, raise a breach or an abort among them, and return the
+    rollout with the operator commands to act on."""
+    pending = take_pending(rollout_id)
+    rollout = store.get_rollout(rollout_id)
+    raise_pending(pending)
+    return rollout, commands_of(pending, bake)

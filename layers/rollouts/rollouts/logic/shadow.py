@@ -23,7 +23,7 @@ from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
-from rollouts.logic.pending import raise_pending, take_pending
+from rollouts.logic.pending import raise_pending, take_commands
 from rollouts.logic.steps import data_capture
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import ShadowStrategy, format_duration
@@ -329,11 +329,8 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
 
 def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge Shadow: the first call starts the shadowing; the next judges it: `promote`, `reject` or `keep`."""
-    pending = take_pending(rollout_id)
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(pending)
+    rollout, commands = take_commands(rollout_id, bake)
     strategy = _strategy(rollout)
-    commands = [p.command for p in pending if p.command] + ([bake["command"]] if bake and "command" in bake else [])
     if "promote" in commands:
         record(
             rollout,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store
+from sandbox import patches
 from tests.statemachines.test_bandit import report
 from tests.statemachines.test_canary import (
     BASELINE,
@@ -153,6 +154,28 @@ def test_an_alarm_while_waiting_for_a_look_rolls_back_at_once(cloud, endpoint, c
     assert_safe_rolled_back(cloud, rollout)
     assert "Guardrail Breached" in kinds(rollout)
     assert looks(rollout) == []
+
+
+def test_an_alarm_while_the_endpoint_takes_the_tests_config_rolls_back_before_any_split(cloud, endpoint, canary_spec):
+    # Given an endpoint that takes 3 s to apply the test's config
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    started = start(cloud, ab_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    deadline = time.monotonic() + 10
+    while not store.get_rollout(rollout_id).alarm_names and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    # When a guardrail alarm fires before the candidate has any traffic
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the test never splits the traffic, and the endpoint is back on its config
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Traffic Shifted" not in kinds(rollout)
 
 
 def test_an_operator_abort_rolls_back_and_an_operator_promote_ends_the_test(cloud, endpoint, canary_spec):

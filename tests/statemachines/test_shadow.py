@@ -11,6 +11,7 @@ from rollouts.aws import store
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL
+from tests.statemachines.test_blue_green import wait_until_baking, wait_until_watching
 from tests.statemachines.test_canary import (
     BASELINE,
     CANDIDATE,
@@ -252,3 +253,62 @@ def test_an_endpoint_with_two_production_variants_cannot_take_a_shadow(cloud, en
     assert response.status == 400
     assert "endpoint_name" in str(response.body)
     assert "single production variant" in str(response.body)
+
+
+def test_an_alarm_while_sagemaker_deploys_the_challenger_rolls_back_natively(cloud, endpoint, canary_spec):
+    # Given a challenger that passed, whose blue/green deployment bakes a canary for an hour (3.6 s here)
+    promotion = {
+        "type": "blue-green",
+        "traffic_routing": "canary",
+        "canary_size": {"type": "capacity-percent", "value": 50},
+        "wait_interval": "1h",
+        "termination_wait": "0s",
+    }
+    spec = shadow_spec(canary_spec, promotion=promotion)
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+    serve(cloud, FAST)
+    end_shadowing(cloud, rollout_id)
+    wait_until_baking(cloud)
+
+    # When the 5XX alarm fires on the new fleet
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then SageMaker rolled back by itself and production serves alone, as before the rollout
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Deployment Rolled Back" in kinds(rollout)
+    assert not described(cloud).get("ShadowProductionVariants")
+
+
+def test_a_breach_in_the_watch_after_promotion_brings_production_back(cloud, endpoint, canary_spec):
+    spec = shadow_spec(
+        canary_spec,
+        promotion={
+            "type": "blue-green",
+            "wait_interval": "1m",
+            "termination_wait": "0s",
+            "watch_after_promotion": "12h",
+        },
+    )
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    wait_until_shadowing(rollout_id)
+    serve(cloud, FAST)
+    end_shadowing(cloud, rollout_id)
+    wait_until_watching(rollout_id)
+
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 6 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "5XX rate 6 %" in rollout["reason"]

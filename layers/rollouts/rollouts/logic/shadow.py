@@ -18,7 +18,7 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import alarms, endpoints, metrics, store
-from rollouts.aws.clients import client
+from rollouts.aws.capture import captured_records
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
@@ -188,36 +188,21 @@ def _inferred_at(captured: dict[str, Any]) -> datetime | None:
 
 
 def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: datetime) -> dict[str, str]:
-    """Predictions by inference id from a variant's records captured in [start, end] (SageMaker's layout:
-    `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`, one JSON record a line)."""
+    """Predictions by inference id from a variant's records captured in [start, end]."""
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     config = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
     uri = (endpoint.get("DataCaptureConfig") or config.get("DataCaptureConfig") or {}).get("DestinationS3Uri", "")
-    bucket, _, prefix = str(uri).removeprefix("s3://").partition("/")
-    if not bucket:
-        return {}
-    root = f"{prefix.strip('/')}/{rollout.endpoint_name}/{variant}/".lstrip("/")
-    # Files sit under the hour they were written: from the hour before the start, so none is missed.
-    after = root + (start - timedelta(hours=1)).strftime("%Y/%m/%d/%H")
-    s3 = client("s3")
     predictions: dict[str, str] = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=root, StartAfter=after):
-        for item in page.get("Contents", []):
-            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8", errors="replace")
-            for line in body.splitlines():
-                try:
-                    captured = json.loads(line)
-                except ValueError:
-                    continue
-                inferred = _inferred_at(captured)
-                if inferred is not None and not start - timedelta(seconds=1) <= inferred <= end:
-                    continue
-                inference_id = (captured.get("eventMetadata") or {}).get("inferenceId")
-                output = _output(captured)
-                if inference_id and output is not None:
-                    predictions[str(inference_id)] = output
-                if len(predictions) >= MAX_CAPTURED_RECORDS:
-                    return predictions
+    for captured in captured_records(str(uri), rollout.endpoint_name, variant, start):
+        inferred = _inferred_at(captured)
+        if inferred is not None and not start - timedelta(seconds=1) <= inferred <= end:
+            continue
+        inference_id = (captured.get("eventMetadata") or {}).get("inferenceId")
+        output = _output(captured)
+        if inference_id and output is not None:
+            predictions[str(inference_id)] = output
+        if len(predictions) >= MAX_CAPTURED_RECORDS:
+            break
     return predictions
 
 

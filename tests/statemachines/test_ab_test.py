@@ -178,6 +178,32 @@ def test_an_alarm_while_the_endpoint_takes_the_tests_config_rolls_back_before_an
     assert "Traffic Shifted" not in kinds(rollout)
 
 
+def test_an_alarm_while_the_candidate_only_config_is_applied_still_rolls_back(cloud, endpoint, canary_spec):
+    # Given a winning candidate whose final config takes 3 s to apply
+    started = start(cloud, ab_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+    report(cloud, BASELINE, 2000, 200, "base")
+    report(cloud, CANDIDATE, 2000, 300, "cand")
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    deadline = time.monotonic() + 30
+    while not store.get_rollout(rollout_id).endpoint_token and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert store.get_rollout(rollout_id).winner == CANDIDATE
+
+    # When a guardrail alarm fires while the endpoint applies it
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the promotion does not finish: the baseline's config comes back
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Rollout Promoted" not in kinds(rollout)
+
+
 def test_an_operator_abort_rolls_back_and_an_operator_promote_ends_the_test(cloud, endpoint, canary_spec):
     aborted = start(cloud, ab_spec(canary_spec, check_every="4h"))
     wait_until_split(aborted["rollout_id"])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store
+from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL
@@ -312,3 +313,26 @@ def test_a_breach_in_the_watch_after_promotion_brings_production_back(cloud, end
     rollout = view(cloud, rollout_id)
     assert_safe_rolled_back(cloud, rollout)
     assert "5XX rate 6 %" in rollout["reason"]
+
+
+def test_an_alarm_while_the_endpoint_takes_the_shadow_config_removes_it(cloud, endpoint, canary_spec):
+    # Given an endpoint that takes 3 s to apply the shadow config
+    patches.REGISTRY.endpoint_update_seconds = 3000
+    started = start(cloud, shadow_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    deadline = time.monotonic() + 10
+    while not store.get_rollout(rollout_id).alarm_names and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    # When the challenger's alarm fires before the shadowing starts
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
+    )
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the shadowing never starts and the original config, with no shadow, comes back
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Traffic Shifted" not in kinds(rollout)
+    assert not described(cloud).get("ShadowProductionVariants")

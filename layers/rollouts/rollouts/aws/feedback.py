@@ -7,14 +7,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from rollouts.aws.clients import client
 from rollouts.aws.keys import rollout_pk
-from rollouts.models.feedback import Label
 from rollouts.settings import get_settings
+
+if TYPE_CHECKING:  # the ingestion's event models load with the ingestion, not with every reader of totals
+    from rollouts.models.feedback import Label
 
 # An event id is remembered this long: a resend within it has no effect.
 EVENT_TTL = timedelta(days=14)

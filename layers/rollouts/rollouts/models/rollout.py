@@ -1,7 +1,5 @@
 """A rollout as stored and shown: its status, weights and decision log."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any

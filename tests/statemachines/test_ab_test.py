@@ -16,9 +16,11 @@ from tests.statemachines.test_canary import (
     ENDPOINT,
     assert_safe_rolled_back,
     endpoint_weights,
+    fire_alarm,
     kinds,
     start,
     view,
+    wait_until_guarded,
 )
 
 pytestmark = pytest.mark.statemachine
@@ -144,9 +146,7 @@ def test_an_alarm_while_waiting_for_a_look_rolls_back_at_once(cloud, endpoint, c
     rollout_id = started["rollout_id"]
     wait_until_split(rollout_id)
 
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate above 2 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     assert execution["status"] == "FAILED"
@@ -161,14 +161,10 @@ def test_an_alarm_while_the_endpoint_takes_the_tests_config_rolls_back_before_an
     patches.REGISTRY.endpoint_update_seconds = 3000
     started = start(cloud, ab_spec(canary_spec))
     rollout_id = started["rollout_id"]
-    deadline = time.monotonic() + 10
-    while not store.get_rollout(rollout_id).alarm_names and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until_guarded(rollout_id)
 
     # When a guardrail alarm fires before the candidate has any traffic
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate above 2 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then the test never splits the traffic, and the endpoint is back on its config
@@ -192,9 +188,7 @@ def test_an_alarm_while_the_candidate_only_config_is_applied_still_rolls_back(cl
     assert store.get_rollout(rollout_id).winner == CANDIDATE
 
     # When a guardrail alarm fires while the endpoint applies it
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate above 2 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then the promotion does not finish: the baseline's config comes back

@@ -36,6 +36,22 @@ def wait_until_baking(rollout_id: str, step: int = 0, timeout: float = 10.0) -> 
     raise AssertionError(f"rollout {rollout_id} never baked step {step}")
 
 
+def fire_alarm(cloud: LocalCloud, rollout_id: str, reason: str, rule: str = "5xx-rate") -> None:
+    """Set the alarm the rollout made from one of its alarm rules to ALARM, as CloudWatch would."""
+    cloud.client("cloudwatch").set_alarm_state(
+        AlarmName=f"rollouts-{rollout_id}-{rule}", StateValue="ALARM", StateReason=reason
+    )
+
+
+def wait_until_guarded(rollout_id: str, timeout: float = 10.0) -> None:
+    """Until the rollout has created its alarms (Prepare Variants), whatever the endpoint is doing."""
+    deadline = time.monotonic() + timeout
+    while not store.get_rollout(rollout_id).alarm_names:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"rollout {rollout_id} never created its alarms")
+        time.sleep(0.01)
+
+
 def view(cloud: LocalCloud, rollout_id: str) -> dict[str, Any]:
     response = cloud.api("GET", f"/rollouts/{rollout_id}")
     assert response.status == 200

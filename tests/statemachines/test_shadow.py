@@ -19,9 +19,11 @@ from tests.statemachines.test_canary import (
     ENDPOINT,
     assert_safe_rolled_back,
     endpoint_weights,
+    fire_alarm,
     kinds,
     start,
     view,
+    wait_until_guarded,
 )
 
 pytestmark = pytest.mark.statemachine
@@ -172,9 +174,7 @@ def test_an_alarm_on_the_challenger_while_it_shadows_removes_it_at_once(cloud, e
     rollout_id = started["rollout_id"]
     wait_until_shadowing(rollout_id)
 
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate above 2 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     assert execution["status"] == "FAILED"
@@ -274,9 +274,7 @@ def test_an_alarm_while_sagemaker_deploys_the_challenger_rolls_back_natively(clo
     wait_until_baking(cloud)
 
     # When the 5XX alarm fires on the new fleet
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate 8 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then SageMaker rolled back by itself and production serves alone, as before the rollout
@@ -304,9 +302,7 @@ def test_a_breach_in_the_watch_after_promotion_brings_production_back(cloud, end
     end_shadowing(cloud, rollout_id)
     wait_until_watching(rollout_id)
 
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 6 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate 6 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     assert execution["status"] == "FAILED"
@@ -320,14 +316,10 @@ def test_an_alarm_while_the_endpoint_takes_the_shadow_config_removes_it(cloud, e
     patches.REGISTRY.endpoint_update_seconds = 3000
     started = start(cloud, shadow_spec(canary_spec))
     rollout_id = started["rollout_id"]
-    deadline = time.monotonic() + 10
-    while not store.get_rollout(rollout_id).alarm_names and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until_guarded(rollout_id)
 
     # When the challenger's alarm fires before the shadowing starts
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="5XX rate above 2 %"
-    )
+    fire_alarm(cloud, rollout_id, "5XX rate above 2 %")
     execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then the shadowing never starts and the original config, with no shadow, comes back

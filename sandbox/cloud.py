@@ -341,8 +341,8 @@ class LocalCloud:
     def inject_fault(self, operation: str, message: str, when: str = "call") -> None:
         """Make the next `operation` fail: at the call ("call") or, for UpdateEndpoint, during the update ("async":
         the new fleet never starts; "baking": a blue/green deployment fails once green serves, and rolls back).
-        Operations: UpdateEndpoint, UpdateEndpointWeightsAndCapacities, CreateEndpointConfig, PutMetricAlarm and
-        SetAlarmState (the CloudWatch calls fail with LimitExceeded)."""
+        Operations: UpdateEndpoint, UpdateEndpointWeightsAndCapacities, CreateEndpointConfig, DescribeEndpoint,
+        DescribeEndpointConfig, PutMetricAlarm and SetAlarmState (the CloudWatch calls fail with LimitExceeded)."""
         with patches.REGISTRY.lock:
             patches.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
 

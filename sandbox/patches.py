@@ -684,6 +684,7 @@ def _install_shadow_variants() -> None:
 
     create_config = SageMakerResponse.create_endpoint_config
     describe_endpoint = SageMakerModelBackend.describe_endpoint
+    describe_config = SageMakerModelBackend.describe_endpoint_config
 
     def create_endpoint_config(self: Any) -> Any:
         params = json.loads(self.body or "{}")
@@ -702,6 +703,7 @@ def _install_shadow_variants() -> None:
     def describe_endpoint_with_shadows(self: Any, endpoint_name: str) -> dict[str, Any]:
         # The shadows are those of the config the endpoint serves: CreateEndpoint, UpdateEndpoint once its Updating
         # phase is over, and a blue/green deployment that lands all set EndpointConfigName when they apply one.
+        _fault("DescribeEndpoint")
         response: dict[str, Any] = describe_endpoint(self, endpoint_name)
         config = self.endpoint_configs.get(response["EndpointConfigName"])
         shadows = getattr(config, "shadow_production_variants", None)
@@ -709,6 +711,11 @@ def _install_shadow_variants() -> None:
             response["ShadowProductionVariants"] = _variants(shadows)
         return response
 
+    def describe_endpoint_config_or_fail(self: Any, endpoint_config_name: str) -> Any:
+        _fault("DescribeEndpointConfig")
+        return describe_config(self, endpoint_config_name)
+
+    SageMakerModelBackend.describe_endpoint_config = describe_endpoint_config_or_fail  # type: ignore[method-assign]  # deliberate monkeypatch of moto
     SageMakerResponse.create_endpoint_config = create_endpoint_config  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     SageMakerModelBackend.describe_endpoint = describe_endpoint_with_shadows  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
 

@@ -36,6 +36,20 @@ def wait_until_baking(rollout_id: str, step: int = 0, timeout: float = 10.0) -> 
     raise AssertionError(f"rollout {rollout_id} never baked step {step}")
 
 
+def assert_failed_before_any_change(cloud: LocalCloud, rollout: dict[str, Any], cause: str) -> None:
+    """A rollout that failed before it changed anything: the endpoint as it was, the lock free, and a log that
+    says why it ended."""
+    assert endpoint_weights(cloud) == ("churn-predictor-v1", {BASELINE: 1.0})
+    assert store.lock_holder(ENDPOINT) is None
+    assert rollout["status"] == "RolledBack"
+    assert cause in rollout["reason"]
+    assert kinds(rollout)[-2:] == ["Rollback Started", "Rollout Rolled Back"]
+    assert (
+        cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"rollouts-{rollout['rollout_id']}")["MetricAlarms"]
+        == []
+    )
+
+
 def fire_alarm(cloud: LocalCloud, rollout_id: str, reason: str, rule: str = "5xx-rate") -> None:
     """Set the alarm the rollout made from one of its alarm rules to ALARM, as CloudWatch would."""
     cloud.client("cloudwatch").set_alarm_state(

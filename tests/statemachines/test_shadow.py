@@ -17,6 +17,7 @@ from tests.statemachines.test_canary import (
     BASELINE,
     CANDIDATE,
     ENDPOINT,
+    assert_failed_before_any_change,
     assert_safe_rolled_back,
     endpoint_weights,
     fire_alarm,
@@ -328,3 +329,15 @@ def test_an_alarm_while_the_endpoint_takes_the_shadow_config_removes_it(cloud, e
     assert_safe_rolled_back(cloud, rollout)
     assert "Traffic Shifted" not in kinds(rollout)
     assert not described(cloud).get("ShadowProductionVariants")
+
+
+@pytest.mark.parametrize("operation", ["DescribeEndpoint", "DescribeEndpointConfig"])
+def test_a_failing_read_of_the_endpoint_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation):
+    # The API checked the endpoint; the state machine's first read of it fails
+    started = start(cloud, shadow_spec(canary_spec))
+    cloud.inject_fault(operation, f"ThrottlingException ({operation})")
+
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    assert_failed_before_any_change(cloud, view(cloud, started["rollout_id"]), f"ThrottlingException ({operation})")

@@ -77,6 +77,7 @@ POLICIES = ("deployed", "thompson_per_request", "ucb1", "epsilon_greedy", "aws_s
 SENSITIVITY: dict[str, dict[str, Any]] = {
     "discount_0.98": {"discount": 0.98},
     "floor_0.05": {"floor": 0.05},
+    "maximum_batch_300": {"maximum_batch": 300},
     "maximum_batch_1000": {"maximum_batch": 1_000},
     "maximum_batch_2000": {"maximum_batch": 2_000},
 }

@@ -20,5 +20,7 @@ def test_a_challenger_that_agrees_is_judged_on_production_copies_and_promoted() 
     assert set(checks) == {"requests", "5xx-rate", "latency", "agreement"}
     assert 0.95 <= checks["agreement"]["observed"] < 1.0  # the challenger moves a few scores across 0.5
     assert checks["agreement"]["samples"] >= 200
-    # The copies answered nobody: production answered every request
-    assert "copies the challenger answered in the shadow" in result.summary
+    # Half of production's requests were copied to the challenger (sampling 50 %), and production answered them all
+    copies, answered = checks["requests"]["observed"], checks["requests"]["baseline"]
+    assert 0.45 <= copies / answered <= 0.55
+    assert answered > 2_000

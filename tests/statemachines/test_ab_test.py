@@ -14,7 +14,6 @@ from tests.statemachines.test_canary import (
     BASELINE,
     CANDIDATE,
     ENDPOINT,
-    assert_failed_before_any_change,
     assert_safe_rolled_back,
     endpoint_weights,
     fire_alarm,
@@ -242,15 +241,3 @@ def test_a_spec_with_durations_out_of_order_gets_400_naming_the_field(cloud, end
     assert response.status == 400
     assert "strategy.ab-test" in str(response.body)
     assert "min_duration" in str(response.body)
-
-
-@pytest.mark.parametrize("operation", ["DescribeEndpoint", "DescribeEndpointConfig"])
-def test_a_failing_read_of_the_endpoint_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation):
-    # The API checked the endpoint; the state machine's first read of it fails
-    started = start(cloud, ab_spec(canary_spec))
-    cloud.inject_fault(operation, f"ThrottlingException ({operation})")
-
-    execution = cloud.wait_for_execution(started["execution_arn"])
-
-    assert execution["status"] == "FAILED"
-    assert_failed_before_any_change(cloud, view(cloud, started["rollout_id"]), f"ThrottlingException ({operation})")

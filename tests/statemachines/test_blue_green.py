@@ -13,7 +13,6 @@ from sandbox.cloud import LocalCloud
 from tests.statemachines.test_canary import (
     BASELINE,
     ENDPOINT,
-    assert_failed_before_any_change,
     assert_safe_rolled_back,
     kinds,
     start,
@@ -275,15 +274,3 @@ def test_an_abort_whose_switch_cannot_be_set_still_ends_on_the_old_model(cloud, 
     assert serving(cloud)[1] == [(BASELINE, "churn-xgb-v1")]
     assert any("could not be set to ALARM" in d["message"] for d in rollout["decisions"])
     assert "wrong model" in rollout["reason"]
-
-
-@pytest.mark.parametrize("operation", ["DescribeEndpoint", "DescribeEndpointConfig"])
-def test_a_failing_read_of_the_endpoint_ends_in_a_safe_state(cloud, endpoint, canary_spec, operation):
-    # The API checked the endpoint; the state machine's first read of it fails
-    started = start(cloud, blue_green_spec(canary_spec))
-    cloud.inject_fault(operation, f"ThrottlingException ({operation})")
-
-    execution = cloud.wait_for_execution(started["execution_arn"])
-
-    assert execution["status"] == "FAILED"
-    assert_failed_before_any_change(cloud, view(cloud, started["rollout_id"]), f"ThrottlingException ({operation})")

@@ -49,6 +49,25 @@ class ArmTotals:
     reward_sq_sum: float
 
 
+# An arm's totals as stored in a snapshot on the rollout: [count, reward sum, sum of squared rewards].
+Snapshot = dict[str, list[float]]
+
+
+def snapshot(totals: dict[str, ArmTotals], variants: list[str]) -> Snapshot:
+    """The totals of these variants now, to subtract later (`since`)."""
+    return {v: [float(t.count), t.reward_sum, t.reward_sq_sum] for v, t in totals.items() if v in variants}
+
+
+def since(totals: dict[str, ArmTotals], seen: Snapshot, variant: str) -> tuple[float, float, float]:
+    """A variant's (count, reward sum, sum of squares) since the snapshot `seen`; zeros when nothing came since."""
+    total = totals.get(variant)
+    now = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
+    count, reward_sum, reward_sq = (a - b for a, b in zip(now, seen.get(variant, [0.0, 0.0, 0.0]), strict=True))
+    if count <= 0:
+        return 0.0, 0.0, 0.0
+    return count, reward_sum, max(0.0, reward_sq)
+
+
 def endpoint_arm_key(endpoint: str, variant: str) -> tuple[str, str]:
     """Totals kept for every variant that gets feedback, managed by a rollout or not."""
     return f"FEEDBACK#{endpoint}", f"VARIANT#{variant}"

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from rollouts.judge.means import MeanStats
 from rollouts.judge.msprt import _LOG_CAP
@@ -69,7 +69,6 @@ class AbVerdict(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     winner: Literal["candidate", "baseline"] | None
-    decided: bool = Field(description="winner is not None")
     baseline: dict[str, int | float] = Field(description='{"count": rewards, "mean": mean reward}')
     candidate: dict[str, int | float]
     difference: float = Field(description="Candidate mean - baseline mean")
@@ -82,6 +81,12 @@ class AbVerdict(BaseModel):
     running_p_value: float = Field(description="The smallest always-valid p-value so far, with the previous one")
     alpha: float
     reason: str
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
+    @property
+    def decided(self) -> bool:
+        """Whether the look named a winner (it is in the dumped evidence too)."""
+        return self.winner is not None
 
 
 def two_sided_log_likelihood_ratio(difference: float, variance: float, effect_size: float) -> float:
@@ -118,7 +123,6 @@ def judge_ab(design: AbDesign, baseline: MeanStats, candidate: MeanStats, previo
     if min(baseline.count, candidate.count) < design.minimum_samples_per_arm:
         return AbVerdict(
             winner=None,
-            decided=False,
             baseline=baseline_arm,
             candidate=candidate_arm,
             difference=difference,
@@ -163,7 +167,6 @@ def judge_ab(design: AbDesign, baseline: MeanStats, candidate: MeanStats, previo
         reason += f"; an earlier look reached p = {running:.3g}"
     return AbVerdict(
         winner=winner,
-        decided=winner is not None,
         baseline=baseline_arm,
         candidate=candidate_arm,
         difference=difference,

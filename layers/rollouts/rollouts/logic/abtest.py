@@ -7,7 +7,7 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import endpoints, store
-from rollouts.aws.feedback import ArmTotals, rollout_totals
+from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, snapshot
 from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
@@ -31,20 +31,10 @@ def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, winner: str | No
     }
 
 
-def _since_split(totals: dict[str, ArmTotals], seen: dict[str, list[float]], variant: str) -> MeanStats:
+def _since_split(totals: dict[str, ArmTotals], seen: Snapshot, variant: str) -> MeanStats:
     """An arm's rewards since the split: its totals now minus those counted when the traffic was split."""
-    total = totals.get(variant)
-    now = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
-    count, reward_sum, reward_sq = (a - b for a, b in zip(now, seen.get(variant, [0.0, 0.0, 0.0]), strict=True))
-    if count <= 0:
-        return MeanStats(count=0, total=0.0, total_sq=0.0)
-    return MeanStats(count=int(count), total=reward_sum, total_sq=max(0.0, reward_sq))
-
-
-def _snapshot(totals: dict[str, ArmTotals], variants: list[str]) -> dict[str, list[float]]:
-    return {
-        variant: [float(t.count), t.reward_sum, t.reward_sq_sum] for variant, t in totals.items() if variant in variants
-    }
+    count, reward_sum, reward_sq = since(totals, seen, variant)
+    return MeanStats(count=int(count), total=reward_sum, total_sq=reward_sq)
 
 
 def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
@@ -55,7 +45,7 @@ def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
     state = {
         "started_at": now.isoformat(),
         "looks": 0,
-        "seen": _snapshot(rollout_totals(rollout.rollout_id), [baseline, candidate]),
+        "seen": snapshot(rollout_totals(rollout.rollout_id), [baseline, candidate]),
     }
     rollout = store.update_rollout(
         rollout.rollout_id,
@@ -129,6 +119,7 @@ def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[s
         ),
         _since_split(totals, seen, baseline),
         _since_split(totals, seen, candidate),
+        previous_p_value=float(state.get("verdict", {}).get("running_p_value", 1.0)),
     )
     then, why = _next(verdict, elapsed, strategy)
     look = int(state.get("looks", 0)) + 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import endpoints, store, workflows
-from rollouts.aws.feedback import ArmTotals, rollout_totals
+from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, snapshot
 from rollouts.bandit import ArmStatistics, BanditDesign, RewardKind, Streak, advance_streak, batch_size, summarize
 from rollouts.bandit import update as update_arms
 from rollouts.bandit import winner as stopping_winner
@@ -97,21 +97,13 @@ def _plan(rollout: Rollout, then: str, wait_seconds: int = 0, winner: str | None
     return {"endpoint_name": rollout.endpoint_name, "next": then, "wait_seconds": wait_seconds, "winner": winner}
 
 
-def _batch(arms: list[str], totals: dict[str, ArmTotals], seen: dict[str, list[float]]) -> list[ArmStatistics]:
+def _batch(arms: list[str], totals: dict[str, ArmTotals], seen: Snapshot) -> list[ArmStatistics]:
     """What each arm got since the last update: its feedback totals now minus those the last update counted."""
     batch = []
     for variant in arms:
-        total = totals.get(variant)
-        before = seen.get(variant, [0.0, 0.0, 0.0])
-        now_totals = [float(total.count), total.reward_sum, total.reward_sq_sum] if total else [0.0, 0.0, 0.0]
-        count, reward_sum, reward_sq = (a - b for a, b in zip(now_totals, before, strict=True))
+        count, reward_sum, reward_sq = since(totals, seen, variant)
         batch.append(
-            ArmStatistics(
-                variant=variant,
-                count=max(0.0, count),
-                reward_sum=reward_sum if count > 0 else 0.0,
-                reward_sum_of_squares=max(0.0, reward_sq) if count > 0 else 0.0,
-            )
+            ArmStatistics(variant=variant, count=count, reward_sum=reward_sum, reward_sum_of_squares=reward_sq)
         )
     return batch
 
@@ -209,11 +201,7 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
             "updated_at": now.isoformat(),
             "updates": index + 1,
             "arms": [arm.model_dump() for arm in statistics],
-            "seen": {
-                variant: [float(t.count), t.reward_sum, t.reward_sq_sum]
-                for variant, t in totals.items()
-                if variant in arms
-            },
+            "seen": snapshot(totals, arms),
             "streak": streak.model_dump(),
         }
     )

@@ -20,9 +20,9 @@ from rollouts.aws import alarms, endpoints, store
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import DeploymentRolledBackError, InvalidRolloutError
 from rollouts.logic.decisions import record
-from rollouts.logic.endpoint_wait import BUSY, endpoint_of
+from rollouts.logic.endpoint_wait import endpoint_of
 from rollouts.logic.pending import raise_pending
-from rollouts.logic.steps import data_capture
+from rollouts.logic.steps import data_capture, move_to_config, original_config_of
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import BlueGreenStrategy, ShadowStrategy
 
@@ -88,9 +88,7 @@ def deploy_green(rollout_id: str) -> dict[str, Any]:
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
     strategy = _strategy(rollout)
-    original = endpoints.describe_endpoint_config(rollout.original_config or "")
-    if original is None:
-        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    original = original_config_of(rollout)
     candidate = rollout.spec.candidate
     variants = []
     for variant in original["ProductionVariants"]:
@@ -121,10 +119,8 @@ def deploy_green(rollout_id: str) -> dict[str, Any]:
             update={"canary_config": config_name, "alarm_names": [abort, *watched], "alarm_variants": watched}
         ),
     )
-    endpoint = endpoint_of(rollout)
     deployment = strategy.deployment_config(auto_rollback)
-    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
-        endpoints.update_endpoint(rollout.endpoint_name, config_name, deployment)
+    move_to_config(rollout, config_name, deployment)
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,

@@ -22,9 +22,8 @@ from rollouts.aws.capture import captured_records
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
-from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending, take_commands
-from rollouts.logic.steps import data_capture
+from rollouts.logic.steps import data_capture, move_to_config, original_config_of
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import ShadowStrategy, format_duration
 
@@ -44,9 +43,7 @@ def prepare_shadow(rollout_id: str) -> dict[str, Any]:
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
     strategy = _strategy(rollout)
-    original = endpoints.describe_endpoint_config(rollout.original_config or "")
-    if original is None:
-        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    original = original_config_of(rollout)
     capture = data_capture(rollout, original)
     if capture is None:
         raise InvalidRolloutError(
@@ -82,9 +79,7 @@ def prepare_shadow(rollout_id: str) -> dict[str, Any]:
             update={"canary_config": config_name, "alarm_names": list(watched), "alarm_variants": watched}
         ),
     )
-    endpoint = endpoint_of(rollout)
-    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
-        endpoints.update_endpoint(rollout.endpoint_name, config_name)
+    move_to_config(rollout, config_name)
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,
@@ -265,6 +260,7 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
         {
             "check": "requests",
             "observed": c_requests,
+            "baseline": p_requests,
             "limit": strategy.minimum_samples,
             "passed": enough,
             "reason": f"{c_requests:,} requests copied to the challenger (production answered {p_requests:,}; "
@@ -338,8 +334,7 @@ def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[st
     else:
         then = "promote" if strategy.on_success == "promote" else "keep"
         verdict = f"Challenger '{rollout.candidate_variant}' passed: " + "; ".join(c["reason"] for c in checks)
-    judgement = [{**check} for check in checks]
-    rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": judgement}))
+    rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": checks}))
     record(
         rollout,
         DecisionKind.STEP_JUDGED,

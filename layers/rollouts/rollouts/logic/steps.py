@@ -115,6 +115,21 @@ def data_capture(rollout: Rollout, original: dict[str, Any]) -> dict[str, Any] |
     }
 
 
+def original_config_of(rollout: Rollout) -> dict[str, Any]:
+    """The endpoint config the rollout started from, which every new config is built on."""
+    original = endpoints.describe_endpoint_config(rollout.original_config or "")
+    if original is None:
+        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    return original
+
+
+def move_to_config(rollout: Rollout, config_name: str, deployment_config: dict[str, Any] | None = None) -> None:
+    """UpdateEndpoint to `config_name`, unless a retried task already did it (the endpoint is on it or busy)."""
+    endpoint = endpoint_of(rollout)
+    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
+        endpoints.update_endpoint(rollout.endpoint_name, config_name, deployment_config)
+
+
 def _candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
     return {
         "VariantName": candidate.resolved_variant_name,
@@ -134,9 +149,7 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
 
         return prepare_shadow(rollout_id)
     raise_pending(rollout.pending)
-    original = endpoints.describe_endpoint_config(rollout.original_config or "")
-    if original is None:
-        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+    original = original_config_of(rollout)
     baseline = next(v for v in original["ProductionVariants"] if v["VariantName"] == rollout.baseline_variant)
     baseline = {key: value for key, value in baseline.items() if key not in ("CurrentWeight", "DesiredWeight")}
     baseline["InitialVariantWeight"] = 1.0
@@ -162,9 +175,7 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
             update={"canary_config": config_name, "alarm_names": created, "alarm_variants": watched}
         ),
     )
-    endpoint = endpoint_of(rollout)
-    if endpoint["EndpointConfigName"] != config_name and endpoint["EndpointStatus"] not in BUSY:
-        endpoints.update_endpoint(rollout.endpoint_name, config_name)
+    move_to_config(rollout, config_name)
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,

@@ -104,8 +104,8 @@ def test_a_better_baseline_is_kept_on_its_original_config(cloud, endpoint, canar
 
 
 def test_no_winner_by_the_maximum_duration_stops_as_inconclusive(cloud, endpoint, canary_spec):
-    # Given a test of one hour where both models convert alike
-    started = start(cloud, ab_spec(canary_spec, min_duration="30m", max_duration="1h"))
+    # Given a test of two hours, looked at every half hour, where both models convert alike
+    started = start(cloud, ab_spec(canary_spec, min_duration="30m", max_duration="2h"))
     rollout_id = started["rollout_id"]
     wait_until_split(rollout_id)
     report(cloud, BASELINE, 1000, 100, "base")
@@ -119,7 +119,10 @@ def test_no_winner_by_the_maximum_duration_stops_as_inconclusive(cloud, endpoint
     assert_safe_rolled_back(cloud, rollout)
     assert rollout["reason"].startswith("Inconclusive")
     judged = looks(rollout)
-    assert [look["evidence"]["next"] for look in judged] == ["wait", "inconclusive"]
+    # (looks every half hour: at most four, fewer if a busy machine delayed one)
+    nexts = [look["evidence"]["next"] for look in judged]
+    assert 2 <= len(nexts) <= 4
+    assert nexts == ["wait"] * (len(nexts) - 1) + ["inconclusive"]
     assert all(look["evidence"]["winner"] is None for look in judged)
 
 

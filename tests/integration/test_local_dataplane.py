@@ -1,4 +1,4 @@
-"""The simulated data plane's thread shares the process with the handlers: it must leave them the interpreter."""
+"""The simulated data plane: it leaves the interpreter to the handlers' threads, and captures as SageMaker does."""
 
 from __future__ import annotations
 
@@ -6,25 +6,10 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
-import pytest
-
-from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import BASELINE_MODEL, ENDPOINT, create_endpoint
-
-
-@pytest.fixture
-def bare_cloud() -> Iterator[LocalCloud]:
-    """The local cloud without template.yaml: the data plane needs only its SageMaker, CloudWatch and S3."""
-    local = LocalCloud(time_scale=0.001, endpoint_update_seconds=120)
-    try:
-        local.start()
-        yield local
-    finally:
-        local.stop()
 
 
 class Rests(threading.Event):

@@ -7,7 +7,6 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,14 +24,9 @@ CAPTURE_BUCKET = "shadow-capture"
 
 
 @pytest.fixture
-def cloud() -> Iterator[LocalCloud]:
-    """The local cloud without template.yaml, which these tests do not use: SageMaker, CloudWatch and S3 only."""
-    local = LocalCloud(time_scale=0.001, endpoint_update_seconds=120)
-    try:
-        local.start()
-        yield local
-    finally:
-        local.stop()
+def cloud(bare_cloud: LocalCloud) -> LocalCloud:
+    """These tests do not use template.yaml: the local cloud's SageMaker, CloudWatch and S3 only."""
+    return bare_cloud
 
 
 def variant(name: str, model: str, weight: float) -> dict[str, Any]:

@@ -133,6 +133,7 @@ class LocalCloud:
         self._reset_caches()
 
     def stop(self) -> None:
+        patches.REGISTRY.retire()
         patches.REGISTRY.handlers.clear()
         self._lambda = None
         if self._mock is not None:

@@ -7,6 +7,7 @@ Each patch is installed once per process by `install()`; the state it uses lives
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import math
@@ -34,6 +35,9 @@ REGION = "us-east-1"
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+_GENERATIONS = itertools.count(1)
+
+
 @dataclass
 class Registry:
     """What the patches read: handlers by function name, the time scale, injected faults, a log of calls."""
@@ -48,6 +52,12 @@ class Registry:
     emit_endpoint_events: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
     clock_origin: tuple[datetime, float] = field(default_factory=lambda: (datetime.now(UTC), time.monotonic()))
+    # Which local cloud this is: work queued by one (a delivery, a retry) must not run in the next one.
+    generation: int = field(default_factory=lambda: next(_GENERATIONS))
+
+    def retire(self) -> None:
+        """The local cloud stops: what it left queued or scheduled is dropped when its time comes."""
+        self.generation = next(_GENERATIONS)
 
     def scaled(self, seconds: float) -> float:
         return max(0.0, float(seconds) * self.time_scale)
@@ -78,14 +88,33 @@ _log = logging.getLogger("sandbox")
 
 
 def _submit(work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-    """Run a delivery on the pool; a delivery that fails is logged, as AWS would count it in the target's metrics."""
+    """Run a delivery on the pool, in this local cloud only; a delivery that fails is logged, as AWS would count it
+    in the target's metrics."""
+    generation = REGISTRY.generation
+
+    def deliver() -> None:
+        if REGISTRY.generation == generation:
+            work(*args, **kwargs)
 
     def done(future: Any) -> None:
         error = future.exception()
         if error is not None:
             _log.warning("An EventBridge delivery failed: %s: %s", type(error).__name__, error)
 
-    _pool.submit(work, *args, **kwargs).add_done_callback(done)
+    _pool.submit(deliver).add_done_callback(done)
+
+
+def _submit_later(seconds: float, work: Callable[..., Any], *args: Any) -> None:
+    """`_submit` after `seconds` of the local clock, without holding one of the pool's threads meanwhile."""
+    generation = REGISTRY.generation
+
+    def due() -> None:
+        if REGISTRY.generation == generation:
+            _submit(work, *args)
+
+    timer = threading.Timer(REGISTRY.scaled(seconds), due)
+    timer.daemon = True
+    timer.start()
 
 
 @functools.cache
@@ -158,8 +187,11 @@ _local = threading.local()
 
 
 def _client(service: str) -> Any:
-    # One client per thread and service: building a client costs more than the call it makes.
-    clients: dict[str, Any] = _local.__dict__.setdefault("clients", {})
+    # One client per thread, service and local cloud: building a client costs more than the call it makes, and a
+    # client built between two local clouds would have found no credentials, and kept failing in the next one.
+    if getattr(_local, "generation", None) != REGISTRY.generation:
+        _local.generation, _local.clients = REGISTRY.generation, {}
+    clients: dict[str, Any] = _local.clients
     if service not in clients:
         clients[service] = boto3.session.Session(region_name=REGION).client(service)
     return clients[service]
@@ -169,22 +201,25 @@ def _client(service: str) -> Any:
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 
 
-def _invoke_async(function_arn: str, event: dict[str, Any]) -> None:
-    for attempt in range(3):
+def _invoke_async(function_arn: str, event: dict[str, Any], attempt: int = 0) -> None:
+    """One attempt of an asynchronous invocation; a failed one is tried again later, twice at most."""
+    try:
         response = _client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
-        if "FunctionError" not in response:
-            return
-        error = json.loads(response["Payload"].read() or b"{}")
-        _log.warning(
-            "%s failed on %s (attempt %d of 3): %s: %s",
-            function_arn.rsplit(":", 1)[-1],
-            event.get("detail-type", "an event"),
-            attempt + 1,
-            error.get("errorType"),
-            error.get("errorMessage"),
-        )
-        if attempt < len(ASYNC_RETRY_DELAYS):
-            time.sleep(REGISTRY.scaled(ASYNC_RETRY_DELAYS[attempt]))
+        error = json.loads(response["Payload"].read() or b"{}") if "FunctionError" in response else None
+    except Exception as failure:  # the invocation itself failed: EventBridge tries such a delivery again too
+        error = {"errorType": type(failure).__name__, "errorMessage": str(failure)}
+    if error is None:
+        return
+    _log.warning(
+        "%s failed on %s (attempt %d of 3): %s: %s",
+        function_arn.rsplit(":", 1)[-1],
+        event.get("detail-type", "an event"),
+        attempt + 1,
+        error.get("errorType"),
+        error.get("errorMessage"),
+    )
+    if attempt < len(ASYNC_RETRY_DELAYS):
+        _submit_later(ASYNC_RETRY_DELAYS[attempt], _invoke_async, function_arn, event, attempt + 1)
 
 
 def _install_events_targets() -> None:

@@ -814,8 +814,11 @@ def update_endpoint(self: Any) -> Any:
     endpoint.endpoint_status = "Updating"
     endpoint.last_modified_time = datetime.now(UTC)
     _endpoint_event(endpoint)
+    generation = REGISTRY.generation
 
     def finish() -> None:
+        if REGISTRY.generation != generation:
+            return  # that local cloud has stopped: its endpoint's event must not reach the next one
         with REGISTRY.lock:
             if fault:
                 # SageMaker keeps serving from the old config and returns to InService with a reason.

@@ -131,8 +131,9 @@ def watch(sm: Any, on_share: Any = None, timeout: float = 20.0) -> Watched:
 @pytest.fixture
 def sm(cloud: LocalCloud, endpoint: str) -> Any:
     """A SageMaker client made before the test begins (making one takes a while), and a green fleet that takes
-    400 simulated seconds (0.4 s) to start, so that a watcher sees each phase even on a busy machine."""
-    patches.REGISTRY.endpoint_update_seconds = 400
+    1,500 simulated seconds (1.5 s) to start, so that a watcher sees each phase even on a busy machine (with 0.4 s, a
+    stall between the call and the watcher's first look once hid the phase before the canary)."""
+    patches.REGISTRY.endpoint_update_seconds = 1500
     return cloud.client("sagemaker")
 
 
@@ -283,6 +284,7 @@ def test_alarm_during_a_bake_rolls_back_silently_to_the_old_config(cloud, sm):
 def test_deployment_past_its_maximum_execution_time_rolls_back(cloud, sm):
     # Given ten linear steps, nine bakes of 59 s between them: under the 600 s allowed, but not with the 400 s the
     # green fleet takes to start
+    patches.REGISTRY.endpoint_update_seconds = 400
     step = {"Type": "CAPACITY_PERCENT", "Value": 10}
     sm.update_endpoint(
         EndpointName=ENDPOINT,

@@ -46,6 +46,10 @@ def endpoint_settled(rollout_id: str) -> bool:
     endpoint = endpoint_of(rollout)
     if endpoint["EndpointStatus"] not in SETTLED:
         store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": r.endpoint_token or taken}))
+        # An event that came while the token was out found none to answer: look again now that it is back. An
+        # update that settles after this look sends its event to a stored token.
+        if endpoint_of(rollout)["EndpointStatus"] in SETTLED:
+            return endpoint_settled(rollout_id)
         return False
     return workflows.succeed_task(
         taken, {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}

@@ -225,8 +225,9 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
 
 
 def test_data_quality_violations_roll_back_and_name_the_drifted_features(cloud, endpoint, canary_spec):
-    # Given a candidate whose inputs drift, baking its first step
-    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "1h"}]
+    # Given a candidate whose inputs drift, baking its first step (12 simulated hours, 43 s here: the violations end
+    # the bake, however long serving the traffic and running the monitor take on a busy machine)
+    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "12h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
     plane = DataPlane(cloud, ENDPOINT, {CANDIDATE: ModelBehaviour(input_shift={"income": 1.6})}, requests_per_second=20)

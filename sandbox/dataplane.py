@@ -50,6 +50,7 @@ _CAPTURE_RECORD = (
 
 
 _CAPTURE_INPUTS = ",".join(f"{{{feature}:.2f}}" for feature in FEATURES)  # "{age:.2f},{income:.2f},..."
+
 # The version (4) and variant (RFC 4122) bits of a random UUID.
 _UUID4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)

@@ -9,10 +9,11 @@ requests, pseudo-regret sum_t (p*(t) - p_{a_t}(t)) read at 10,000 and 100,000 re
   batch sizes of `batch_schedule`, each at least the requests of one `min_update_interval` (the spec's default,
   30 s) at the request rate assumed for aws_samples (10 per second), because the rollout updates when the next batch
   of feedback has arrived but never sooner than that interval after the last update (`deployed_schedule`); the
-  weights of `thompson_weights` (P(best) within the default floor and caps)
+  weights of `bandit_weights` (half P(best), half information-directed sampling, within the default floor and caps)
   computed per seed at the start of each batch, the batch's requests routed at random by those weights
   (multinomial), and the statistics carried from batch to batch by `update` (discount and change detector).
-- thompson_stationary (swap only): the same with the discount at 1 and the change detector off.
+- thompson_stationary (swap only): Thompson sampling alone (information share 0), the discount at 1 and the change
+  detector off.
 - thompson_per_request: one posterior draw per arm per request from Beta(1 + successes, 1 + failures), argmax.
 - ucb1, epsilon_greedy: per request, each arm pulled once first; UCB1's index mean + sqrt(2 ln t / n);
   epsilon 0.1 uniform, else the best observed mean (the same rules as `rollouts.bandit.baselines`, checked below).
@@ -30,11 +31,13 @@ draws. The swap draws its rewards as binomials per segment (its effects are larg
 allocation randomness. A batch that spans a checkpoint or the swap is routed in two parts with the same weights
 (the same distribution as one), so that regret is read exactly at 10,000 requests and the means change mid-batch.
 
-Sensitivity: `SENSITIVITY` changes one default of `BanditDesign` at a time (a discount, a floor, the maximum batch)
+Sensitivity: `SENSITIVITY` changes one default of `BanditDesign` at a time (the information share, a discount, a
+floor, the maximum batch)
 and runs the deployed bandit again on the first `--sensitivity-seeds` seeds' reward streams and on a swap of its own.
 
-Run time is dominated by `thompson_weights`, called per seed and per batch (103 batches x 200 seeds per instance),
-and by the per-request loops (100,000 numpy steps each); `make bench-bandit` takes about 5 minutes on 2 cores.
+Run time is dominated by `bandit_weights`, called per seed and per batch (201 batches x 200 seeds per instance),
+spread over one process per core (`_weights_of`; the results do not depend on the number of processes), and by the
+per-request loops (100,000 numpy steps each).
 """
 
 from __future__ import annotations
@@ -42,11 +45,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from itertools import pairwise
 from statistics import median
 from typing import Any
@@ -57,6 +63,7 @@ from bench.common import ROOT, machine, runs_from_env
 from rollouts.bandit import (
     ArmStatistics,
     BanditDesign,
+    bandit_weights,
     batch_size,
     epsilon_greedy_weights,
     thompson_weights,
@@ -75,11 +82,11 @@ DEFAULT_SENSITIVITY_SEEDS = 50
 # to show what the defaults were chosen against.
 POLICIES = ("deployed", "thompson_per_request", "ucb1", "epsilon_greedy", "aws_samples")
 SENSITIVITY: dict[str, dict[str, Any]] = {
+    "thompson_only": {"information_share": 0.0},
+    "information_directed_only": {"information_share": 1.0},
     "discount_0.98": {"discount": 0.98},
     "floor_0.05": {"floor": 0.05},
-    "maximum_batch_300": {"maximum_batch": 300},
     "maximum_batch_1000": {"maximum_batch": 1_000},
-    "maximum_batch_2000": {"maximum_batch": 2_000},
 }
 SEED = 20_260_601
 HORIZON = 100_000
@@ -254,6 +261,20 @@ def deployed_schedule(design: BanditDesign, horizon: int = HORIZON) -> list[int]
     return sizes
 
 
+@cache
+def _pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _weights_of(arms: list[tuple[ArmStatistics, ...]], design: BanditDesign) -> np.ndarray[Any, Any]:
+    """`bandit_weights` of every seed's arms, in seed order, on one process per core (the pool lives for the run)."""
+    workers = os.cpu_count() or 1
+    if workers == 1 or len(arms) < 2 * workers:
+        return np.array([bandit_weights(seed_arms, design) for seed_arms in arms])
+    chunk = -(-len(arms) // workers)
+    return np.array(list(_pool(workers).map(partial(bandit_weights, design=design), arms, chunksize=chunk)))
+
+
 def deployed(env: Environment, rng: np.random.Generator, design: BanditDesign) -> tuple[Regret, dict[str, Any]]:
     """The rollout's bandit: `rollouts.bandit` weights per seed per batch, multinomial routing, `update` between."""
     variants = [f"variant-{a}" for a in range(env.arms)]
@@ -270,7 +291,7 @@ def deployed(env: Environment, rng: np.random.Generator, design: BanditDesign) -
     start = 0
     for size in sizes:
         end = start + size
-        weights = np.array([thompson_weights(seed_arms, design) for seed_arms in arms])
+        weights = _weights_of(arms, design)
         weights = np.clip(weights, 0.0, None)
         weights /= weights.sum(axis=1, keepdims=True)
         batch_counts = np.zeros((env.seeds, env.arms), dtype=np.int64)
@@ -349,19 +370,23 @@ def _check_baselines(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _timing() -> dict[str, float]:
-    """Median time of one `thompson_weights` call for 3 arms with 100,000 requests each, and with 1,000 each."""
+    """Median time of one `bandit_weights` and one `thompson_weights` call for 3 arms, 100,000 and 1,000 requests each.
+
+    The two calls alternate, so that both see the same load of this shared machine."""
     timings: dict[str, float] = {"repeats": TIMING_REPEATS}
     for label, count in (("100000", 100_000), ("1000", 1_000)):
         arms = [
             ArmStatistics(variant=f"v{a}", count=count, reward_sum=round(count * p))
             for a, p in enumerate(STATIONARY["conv3"])
         ]
-        samples = []
+        samples: dict[str, list[float]] = {"bandit_weights": [], "thompson_weights": []}
         for _ in range(TIMING_REPEATS):
-            began = time.perf_counter()
-            thompson_weights(arms)
-            samples.append(time.perf_counter() - began)
-        timings[f"three_arms_{label}_requests_each_ms"] = round(median(samples) * 1_000, 3)
+            for name, call in (("bandit_weights", bandit_weights), ("thompson_weights", thompson_weights)):
+                began = time.perf_counter()
+                call(arms)
+                samples[name].append(time.perf_counter() - began)
+        for name, values in samples.items():
+            timings[f"{name}_three_arms_{label}_requests_each_ms"] = round(median(values) * 1_000, 3)
     return timings
 
 
@@ -437,7 +462,7 @@ def _stationary(
 def _swap(seeds: int, sensitivity_seeds: int, sequence: np.random.SeedSequence, out: dict[str, Any]) -> None:
     """The swap: the deployed design against the same without discount and change detector, and the sensitivity."""
     design = BanditDesign()
-    stationary = design.model_copy(update={"discount": 1.0, "change_threshold": None})
+    stationary = design.model_copy(update={"information_share": 0.0, "discount": 1.0, "change_threshold": None})
     rngs = [np.random.default_rng(child) for child in sequence.spawn(6)]
     regrets: dict[str, Regret] = {}
     for policy, policy_design, environment_rng, rng in (

@@ -308,7 +308,7 @@ def _judge() -> list[str]:
 
 BANDIT_RESULTS = ROOT / "bench" / "results" / "bandit.json"
 _BANDIT_POLICIES = {
-    "deployed": "deployed: `rollouts.bandit` defaults (P(best) weights, growing batches)",
+    "deployed": "deployed: `rollouts.bandit` defaults (P(best) mixed with IDS, growing batches)",
     "thompson_per_request": "Thompson sampling per request",
     "aws_samples": "aws-samples pipeline (per-request draw, statistics frozen 60 s)",
     "ucb1": "UCB1 per request",
@@ -359,8 +359,8 @@ def _bandit() -> list[str]:
             if interval
             else ""
         )
-        + "; weights from `thompson_weights`, statistics carried by `update`, requests routed at random by the "
-        "weights.",
+        + f"; weights from `bandit_weights` (information share {design['information_share']:g}), statistics "
+        "carried by `update`, requests routed at random by the weights.",
         f"- aws_samples: {aws['request_rate_per_second']:g} requests per second assumed, so the "
         f"{aws['firehose_buffer_seconds']} s Firehose buffer freezes the statistics for "
         f"{aws['requests_per_frozen_batch']:,} requests; warm-up {aws['warmup']}.",
@@ -439,10 +439,12 @@ def _bandit() -> list[str]:
     check = meta["baseline_check"]
     lines += [
         "",
-        f"One `thompson_weights` call for 3 arms (median of {timing['repeats']} on this shared machine): "
-        f"{timing['three_arms_1000_requests_each_ms']:.2f} ms at 1,000 requests per arm, "
-        f"{timing['three_arms_100000_requests_each_ms']:.2f} ms at 100,000. The numpy UCB1 and epsilon-greedy rules "
-        f"chose as `rollouts.bandit.baselines` does on {check['agree']} of {check['cases']} random states.",
+        f"One weights call for 3 arms (median of {timing['repeats']}, the two calls alternating, on this shared "
+        f"machine): `bandit_weights` {timing['bandit_weights_three_arms_1000_requests_each_ms']:.2f} ms at 1,000 "
+        f"requests per arm and {timing['bandit_weights_three_arms_100000_requests_each_ms']:.2f} ms at 100,000; "
+        f"`thompson_weights` (P(best) alone) {timing['thompson_weights_three_arms_1000_requests_each_ms']:.2f} ms and "
+        f"{timing['thompson_weights_three_arms_100000_requests_each_ms']:.2f} ms. The numpy UCB1 and epsilon-greedy "
+        f"rules chose as `rollouts.bandit.baselines` does on {check['agree']} of {check['cases']} random states.",
         "",
     ]
     return lines

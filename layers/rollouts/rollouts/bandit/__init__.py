@@ -1,16 +1,20 @@
 """The multi-armed bandit: posteriors, P(best) weights, floors and caps, drift, schedules and stopping; pure code.
 
-A bandit rollout sets the variants' weights to P(variant is best | rewards so far) after every batch of requests
-(Thompson sampling as probability matching), resets an arm whose latest batch contradicts its history, and stops when
-one variant has led with P(best) >= 0.95 for 3 updates. Standard library and pydantic only: it runs in a Lambda,
+A bandit rollout sets the variants' weights after every batch of requests to half P(variant is best | rewards so
+far) (Thompson sampling as probability matching) and half the allocation of information-directed sampling, resets an
+arm whose latest batch contradicts its history, and stops when one variant has led with P(best) >= 0.95 for 3
+updates. Standard library and pydantic only: it runs in a Lambda,
 where numpy's import would cost more than the computation.
 
-Modules: `posterior` (Beta and normal posteriors, P(best) by quadrature), `weights` (floors and caps, the summary a
-"Bandit Reweighted" decision carries), `drift` (discount and change detector), `schedule` (batch sizes and the
+Modules: `posterior` (Beta and normal posteriors, P(best) and the best arm's moments by quadrature), `weights`
+(P(best) mixed with information-directed sampling, floors and caps, the summary a "Bandit Reweighted" decision
+carries), `drift` (discount and change detector), `schedule` (batch sizes and the
 stopping rule), `baselines` (UCB1 and epsilon-greedy, for comparison).
 
 The defaults of `BanditDesign`, and why:
 
+- information share 0.5: information-directed sampling explores where a request teaches the most, and half of the
+  weights at P(best) keep every arm that may be best explored (`rollouts.bandit.weights` says why not all IDS).
 - floor 0: a floor is a regret of floor x gap on every request, forever, and performance-anchors 1.4 found that it
   does not help after a change; set one when a variant must keep serving for another reason.
 - discount 1 (none) and the change detector on at |z| >= 4: forgetting costs regret on stationary rewards at every
@@ -37,20 +41,29 @@ from rollouts.bandit.models import (
     Update,
 )
 from rollouts.bandit.posterior import (
+    BestArmMoments,
     BetaPosterior,
     NormalPosterior,
+    best_arm_moments,
     credible_interval,
     posterior,
     probability_best,
     probability_best_of,
 )
 from rollouts.bandit.schedule import advance_streak, batch_schedule, batch_size, winner
-from rollouts.bandit.weights import constrain_weights, summarize, thompson_weights
+from rollouts.bandit.weights import (
+    bandit_weights,
+    constrain_weights,
+    information_directed_weights,
+    summarize,
+    thompson_weights,
+)
 
 __all__ = [
     "ArmPosterior",
     "ArmStatistics",
     "BanditDesign",
+    "BestArmMoments",
     "BetaPosterior",
     "ChangeTest",
     "NormalPosterior",
@@ -59,8 +72,10 @@ __all__ = [
     "Streak",
     "Update",
     "advance_streak",
+    "bandit_weights",
     "batch_schedule",
     "batch_size",
+    "best_arm_moments",
     "change_test",
     "combine",
     "constrain_weights",
@@ -68,6 +83,7 @@ __all__ = [
     "discount",
     "epsilon_greedy_choice",
     "epsilon_greedy_weights",
+    "information_directed_weights",
     "posterior",
     "probability_best",
     "probability_best_of",

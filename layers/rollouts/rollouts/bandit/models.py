@@ -54,6 +54,12 @@ class BanditDesign(BaseModel):
     change_threshold: float | None = Field(
         default=4.0, gt=0, description="|z| of the latest batch against the posterior that resets an arm; None: off"
     )
+    information_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the weights set by information-directed sampling; the rest is P(best); 0: Thompson only",
+    )
     credible_level: float = Field(default=0.95, gt=0, lt=1)
     initial_batch: int = Field(default=100, ge=1, description="Requests in the first batch")
     batch_growth: float = Field(default=2.0, ge=1, description="Each batch is this many times the previous one")
@@ -90,7 +96,7 @@ class ArmPosterior(BaseModel):
     lower: float | None = Field(description="Lower end of the equal-tailed credible interval of the mean")
     upper: float | None = Field(description="Upper end of the equal-tailed credible interval of the mean")
     probability_best: float = Field(ge=0, le=1, description="P(this arm has the highest mean | data)")
-    weight: float = Field(ge=0, le=1, description="P(best) after floors and caps: the traffic share to set")
+    weight: float = Field(ge=0, le=1, description="The traffic share to set (`rollouts.bandit.weights`)")
 
 
 class PosteriorSummary(BaseModel):

@@ -1,9 +1,26 @@
-"""Thompson sampling as probability matching: traffic weights = P(arm is best), within per-arm floors and caps.
+"""Traffic weights: P(arm is best) mixed with information-directed sampling, within per-arm floors and caps.
+
+The weights are (1 - s) P(best) + s IDS, with s = `BanditDesign.information_share` (0.5 by default; 0 is Thompson
+sampling alone). Both parts are below.
 
 Setting each variant's weight to P(best | data) and routing requests at random by the weights gives every request
 the same arm distribution as one Thompson draw per request (the argmax of one posterior draw per arm is arm i with
 probability P(i is best)); the weights are refreshed once per batch instead of per request
 (docs: performance-anchors 1.3 and 1.4 measure no loss at batches of 100 to 1,000 requests).
+
+Information-directed sampling (IDS; Russo and Van Roy, "Learning to Optimize via Information-Directed Sampling",
+Operations Research 2018, the variance-based form of their section 6). For each arm k, its expected regret
+Delta_k = E[max_j mu_j] - E[mu_k] and its information v_k = sum_m P(A* = m) (E[mu_k | A* = m] - E[mu_k])², how much
+learning which arm is best would move k's mean; IDS routes by the allocation pi that minimises
+(sum pi_k Delta_k)² / (sum pi_k v_k), which is found on at most two arms, with the mixing share in closed form.
+Thompson sampling explores every arm in proportion to its chance of being best, also where a request would teach
+little; IDS spends its exploration where it buys the most information per unit of regret. On its own, IDS lets an
+arm that looks bad after an unlucky start starve: its information is small because P(A* = k) is, and it is barely
+explored again (on the three-arm instance of `make bench-bandit`, some runs stayed on a 5 % arm for most of 100,000
+requests). Keeping half of the weights at P(best) keeps Thompson sampling's exploration of every arm that may be
+best, at half its rate; docs/benchmarks.md section 5 compares the shares 0, 0.5 and 1.
+The moments come from `rollouts.bandit.posterior.best_arm_moments`, by the same quadrature as P(best). Arms whose
+posteriors are all the same (no data yet, or the same data) get equal weights.
 
 Floors and caps. The weights w are the probabilities p rescaled, w_i = clip(c p_i, floor_i, cap_i), with the one
 c >= 0 for which they sum to 1: arms clipped to a floor or a cap are held there and the others share the rest in the
@@ -22,10 +39,19 @@ serving for other reasons (its own monitoring, warm capacity, finding out if a l
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from itertools import combinations
 
 from rollouts.bandit.models import ArmPosterior, ArmStatistics, BanditDesign, PosteriorSummary, RewardKind
-from rollouts.bandit.posterior import MINIMUM_REAL_COUNT, credible_interval, posterior, probability_best
+from rollouts.bandit.posterior import (
+    MINIMUM_REAL_COUNT,
+    BestArmMoments,
+    best_arm_moments,
+    credible_interval,
+    posterior,
+    probability_best,
+)
 
 _TOLERANCE = 1e-12
 _NEGLIGIBLE = 1e-15
@@ -71,17 +97,75 @@ def constrain_weights(weights: Sequence[float], floors: Sequence[float], caps: S
 
 
 def thompson_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
-    """The traffic weights of the arms, in order: P(best) within the design's floors and caps."""
+    """P(best) within the design's floors and caps: Thompson sampling alone, whatever the design's share of IDS."""
     design = design or BanditDesign()
     return _constrain(probability_best(arms, design.reward_kind), arms, design)
+
+
+def bandit_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
+    """The traffic weights of the arms, in order: P(best) mixed with IDS (module docstring), within floors and caps."""
+    design = design or BanditDesign()
+    return _constrain(_mixed(arms, design)[1], arms, design)
+
+
+def information_directed_weights(moments: BestArmMoments) -> list[float]:
+    """The allocation that minimises the information ratio (sum pi Delta)² / (sum pi v) (module docstring)."""
+    chance, deviations, means = moments.probabilities, moments.deviations, moments.means
+    count = len(chance)
+    best_mean = sum(deviations[m][m] + means[m] * chance[m] for m in range(count))  # E[max_k mu_k]
+    regrets = [max(0.0, best_mean - mean) for mean in means]
+    gains = [sum(d * d / p for d, p in zip(row, chance, strict=True) if p > _NEGLIGIBLE) for row in deviations]
+    best_ratio, best = math.inf, list(chance)
+    for i, j in combinations(range(count), 2):
+        for share in _shares(regrets[i] - regrets[j], gains[i] - gains[j], regrets[j], gains[j]):
+            ratio = _information_ratio(
+                share * regrets[i] + (1 - share) * regrets[j], share * gains[i] + (1 - share) * gains[j]
+            )
+            if ratio < best_ratio:
+                best_ratio = ratio
+                best = [0.0] * count
+                best[i], best[j] = share, 1 - share
+    return best
+
+
+def _shares(regret_slope: float, gain_slope: float, regret: float, gain: float) -> list[float]:
+    """Candidate shares q of arm i against arm j: both ends, and where d/dq of (D(q)² / V(q)) is 0 inside."""
+    shares = [1.0, 0.0]
+    if regret_slope and gain_slope:
+        inside = (regret * gain_slope - 2 * regret_slope * gain) / (regret_slope * gain_slope)
+        if 0 < inside < 1:
+            shares.append(inside)
+    return shares
+
+
+def _information_ratio(regret: float, gain: float) -> float:
+    if regret <= 0:
+        return 0.0
+    return regret * regret / gain if gain > 0 else math.inf
+
+
+def _mixed(arms: Sequence[ArmStatistics], design: BanditDesign) -> tuple[list[float], list[float]]:
+    """P(best) of each arm, and the weights before floors and caps: (1 - share) P(best) + share IDS."""
+    kind, share = design.reward_kind, design.information_share
+    warm_up = kind is RewardKind.REAL and any(arm.count < MINIMUM_REAL_COUNT for arm in arms)
+    if share == 0 or len(arms) < 2 or warm_up:
+        probabilities = probability_best(arms, kind)
+        return probabilities, probabilities
+    posteriors = [posterior(arm, kind) for arm in arms]
+    moments = best_arm_moments(posteriors)
+    probabilities = moments.probabilities
+    if all(dist == posteriors[0] for dist in posteriors):
+        return probabilities, probabilities  # nothing tells the arms apart: IDS would pick one at random
+    directed = information_directed_weights(moments)
+    return probabilities, [(1 - share) * p + share * d for p, d in zip(probabilities, directed, strict=True)]
 
 
 def summarize(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> PosteriorSummary:
     """Everything a "Bandit Reweighted" decision carries: per arm the posterior, P(best) and the weight to set."""
     design = design or BanditDesign()
     kind = design.reward_kind
-    probabilities = probability_best(arms, kind)
-    weights = _constrain(probabilities, arms, design)
+    probabilities, mixed = _mixed(arms, design)
+    weights = _constrain(mixed, arms, design)
     warm_up = kind is RewardKind.REAL and len(arms) > 1 and any(arm.count < MINIMUM_REAL_COUNT for arm in arms)
     posteriors = []
     for arm, probability, weight in zip(arms, probabilities, weights, strict=True):

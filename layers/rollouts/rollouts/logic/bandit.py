@@ -33,6 +33,7 @@ def _strategy(rollout: Rollout) -> BanditStrategy:
 def design_of(strategy: BanditStrategy) -> BanditDesign:
     return BanditDesign(
         reward_kind=RewardKind(strategy.reward),
+        information_share=strategy.information_share,
         stop_probability=strategy.stop_probability,
         stop_updates=strategy.stop_after_updates,
     )

@@ -86,7 +86,10 @@ class CanaryStrategy(Strict):
 
 
 class BanditStrategy(Strict):
-    """Traffic follows P(variant is best | feedback so far), reweighted as feedback arrives (`rollouts.bandit`).
+    """Traffic follows the feedback so far, reweighted as feedback arrives (`rollouts.bandit`).
+
+    The weights are half P(variant is best) (Thompson sampling) and half the allocation of information-directed
+    sampling, which explores where a request teaches the most; `information_share: 0` is Thompson sampling alone.
 
     The baseline, the candidate and each of `more_candidates` are the arms. Every `update_every` the weights are set
     from the rewards reported since the start (`POST /feedback`, the feedback queue, EventBridge); a batch of
@@ -107,6 +110,12 @@ class BanditStrategy(Strict):
     min_update_interval: Seconds = Field(
         default=30.0,
         description="The shortest time between two reweightings, however fast feedback comes: '30s'",
+    )
+    information_share: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of the weights set by information-directed sampling, the rest by P(best); 0: Thompson only",
     )
     stop_probability: float = Field(default=0.95, ge=0.5, lt=1)
     stop_after_updates: int = Field(default=3, ge=1, le=100)

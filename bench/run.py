@@ -407,6 +407,19 @@ def _bandit() -> list[str]:
     for key in ("deployed_over_thompson_per_request", "deployed_over_aws_samples"):
         ratios = [meta["paired_ratios"][name][checkpoint][key] for name, checkpoint in columns]
         lines.append(_row(key.replace("_over_", " / "), *(f"{r['ratio']:.3f} ± {r['stderr']:.3f}" for r in ratios)))
+    spread = meta.get("spread_at_horizon")
+    if spread:
+        lines += [
+            "",
+            f"Spread over the seeds at {meta['horizon']:,} requests (median / 95th percentile / worst seed):",
+            "",
+            _row("policy", "conv3", "two_arm"),
+            _row("---", "---:", "---:"),
+        ]
+        for policy, label in _BANDIT_POLICIES.items():
+            if policy in spread["conv3"]:
+                cells = (spread[name][policy] for name in ("conv3", "two_arm"))
+                lines.append(_row(label, *(f"{c['median']:.1f} / {c['p95']:.1f} / {c['worst']:.1f}" for c in cells)))
     sensitivity = meta["sensitivity"]
     if sensitivity["designs"]:
         lines += [
@@ -416,8 +429,8 @@ def _bandit() -> list[str]:
             "Each changes one default; conv3 and two_arm on the first seeds' reward streams (ratio to per-request "
             "Thompson sampling on the same seeds), swap on a run of its own.",
             "",
-            _row("design", "conv3", "ratio", "two_arm", "ratio", "swap"),
-            _row("---", "---:", "---:", "---:", "---:", "---:"),
+            _row("design", "conv3", "ratio", "worst seed", "two_arm", "ratio", "worst seed", "swap"),
+            _row("---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"),
         ]
         for label, entry in sensitivity["designs"].items():
             swap_cell = entry.get("swap")
@@ -430,6 +443,7 @@ def _bandit() -> list[str]:
                         for value in (
                             f"{entry[name]['mean']:.1f} ± {entry[name]['stderr']:.1f}",
                             f"{entry[name]['over_thompson_per_request']['ratio']:.3f}",
+                            f"{entry[name]['worst']:.1f}" if "worst" in entry[name] else "",
                         )
                     ),
                     "see above" if swap_cell is None else f"{swap_cell['mean']:.1f} ± {swap_cell['stderr']:.1f}",

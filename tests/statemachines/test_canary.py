@@ -12,6 +12,7 @@ from rollouts.aws import store, workflows
 from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+from sandbox.scenarios import create_endpoint
 
 pytestmark = pytest.mark.statemachine
 
@@ -378,30 +379,46 @@ def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, en
     assert (judged - bake_started).total_seconds() < 1.0
 
 
-def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(cloud, endpoint, canary_spec):
-    started = start(cloud, canary_spec)
+@pytest.fixture
+def paced_cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """As `cloud` with its endpoint, at the pace `request.param` sets: (time scale, seconds of an endpoint update)."""
+    time_scale, update_seconds = request.param
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    with LocalCloud(time_scale=time_scale, endpoint_update_seconds=update_seconds) as local:
+        create_endpoint(local)
+        yield local
 
-    cloud.wait_for_execution(started["execution_arn"])
+
+# A wait's 900 s timeout lasts 3.6 s instead of 0.9 s: a stall of a busy machine between the endpoint's update
+# (0.48 s) and its event cannot pass for a lost event.
+@pytest.mark.parametrize("paced_cloud", [(0.004, 120)], indirect=True)
+def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(paced_cloud, canary_spec):
+    started = start(paced_cloud, canary_spec)
+
+    paced_cloud.wait_for_execution(started["execution_arn"])
 
     # Each endpoint update is awaited once: the event ends the wait, no timeout loop runs.
-    entered = cloud.states_entered(started["execution_arn"])
-    assert entered.count("Await Endpoint") == 1
-    assert entered.count("Await Promotion") == 1
-    assert "Endpoint Still Updating" not in entered
+    entered = paced_cloud.states_entered(started["execution_arn"])
+    assert "Endpoint Still Updating" not in entered, entered
+    assert entered.count("Await Endpoint") == 1, entered
+    assert entered.count("Await Promotion") == 1, entered
 
 
-def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(cloud, endpoint, canary_spec):
+# Each update (3 s) outlasts a wait's timeout (0.9 s) even when the wait's task starts late on a busy machine: with no
+# event, only a timeout can end the wait.
+@pytest.mark.parametrize("paced_cloud", [(0.001, 3000)], indirect=True)
+def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(paced_cloud, canary_spec):
     # Given SageMaker's state-change events do not arrive
     patches.REGISTRY.emit_endpoint_events = False
-    started = start(cloud, canary_spec)
+    started = start(paced_cloud, canary_spec)
 
-    execution = cloud.wait_for_execution(started["execution_arn"])
+    execution = paced_cloud.wait_for_execution(started["execution_arn"])
 
     # Then each wait looks again after its timeout and the rollout still completes
     assert execution["status"] == "SUCCEEDED"
-    entered = cloud.states_entered(started["execution_arn"])
-    assert "Endpoint Still Updating" in entered
-    assert view(cloud, started["rollout_id"])["status"] == "Promoted"
+    entered = paced_cloud.states_entered(started["execution_arn"])
+    assert "Endpoint Still Updating" in entered, entered
+    assert view(paced_cloud, started["rollout_id"])["status"] == "Promoted"
 
 
 def test_decisions_that_matter_outside_are_published_on_the_bus(cloud, endpoint, canary_spec):

@@ -19,10 +19,7 @@ from rollouts.bandit import (
     probability_best,
     update,
 )
-
-
-def arm(variant: str, count: float, successes: float) -> ArmStatistics:
-    return ArmStatistics(variant=variant, count=count, reward_sum=successes)
+from tests.unit.bandit_arms import arm
 
 
 def real(variant: str, rewards: list[float]) -> ArmStatistics:

@@ -9,7 +9,6 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from rollouts.bandit import (
     ArmStatistics,
@@ -27,12 +26,9 @@ from rollouts.bandit import (
     thompson_weights,
 )
 from rollouts.models.spec import BanditStrategy
+from tests.unit.bandit_arms import arm, conversion_arms
 
 NORMAL = NormalDist()
-
-
-def arm(variant: str, count: float, successes: float) -> ArmStatistics:
-    return ArmStatistics(variant=variant, count=count, reward_sum=successes)
 
 
 def midpoint_moments(params: list[tuple[float, float]], top: float, steps: int = 200_000) -> BestArmMoments:
@@ -96,20 +92,6 @@ def test_two_normal_arms_match_the_closed_forms(m1: float, s1: float, m2: float,
     assert moments.probabilities == pytest.approx([NORMAL.cdf(z), NORMAL.cdf(-z)], abs=1e-7)
     assert moments.deviations[0] == pytest.approx([first_best, -first_best], abs=1e-7 * s1)
     assert moments.deviations[1] == pytest.approx([-second_best, second_best], abs=1e-7 * s2)
-
-
-counts = st.integers(min_value=0, max_value=200_000)
-
-
-@st.composite
-def conversion_arms(draw: st.DrawFn) -> list[ArmStatistics]:
-    size = draw(st.integers(min_value=2, max_value=4))
-    result = []
-    for i in range(size):
-        count = draw(counts)
-        rate = draw(st.floats(min_value=0.0, max_value=1.0))
-        result.append(arm(f"v{i}", count, round(count * rate)))
-    return result
 
 
 @settings(max_examples=100, deadline=None)

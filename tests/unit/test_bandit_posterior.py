@@ -20,6 +20,7 @@ from rollouts.bandit import (
     probability_best,
     probability_best_of,
 )
+from tests.unit.bandit_arms import arm, conversion_arms
 
 NORMAL = NormalDist()
 
@@ -34,10 +35,6 @@ def beta_beats_beta(a1: int, b1: int, a2: int, b2: int) -> float:
         math.exp(_log_beta(a1 + i, b1 + b2) - math.log(b2 + i) - _log_beta(1 + i, b2) - _log_beta(a1, b1))
         for i in range(a2)
     )
-
-
-def arm(variant: str, count: float, successes: float) -> ArmStatistics:
-    return ArmStatistics(variant=variant, count=count, reward_sum=successes)
 
 
 @pytest.mark.parametrize(
@@ -190,20 +187,6 @@ def test_credible_interval_of_real_rewards_is_the_normal_one() -> None:
     stats = ArmStatistics(variant="v", count=4, reward_sum=10, reward_sum_of_squares=30)
     half = 1.959964 * math.sqrt(5 / 3 / 4)
     assert credible_interval(stats, RewardKind.REAL) == pytest.approx((2.5 - half, 2.5 + half), abs=1e-6)
-
-
-counts = st.integers(min_value=0, max_value=200_000)
-
-
-@st.composite
-def conversion_arms(draw: st.DrawFn) -> list[ArmStatistics]:
-    size = draw(st.integers(min_value=2, max_value=4))
-    result = []
-    for i in range(size):
-        count = draw(counts)
-        rate = draw(st.floats(min_value=0.0, max_value=1.0))
-        result.append(arm(f"v{i}", count, round(count * rate)))
-    return result
 
 
 @settings(max_examples=150, deadline=None)

@@ -17,10 +17,7 @@ from rollouts.bandit import (
     summarize,
     thompson_weights,
 )
-
-
-def arm(variant: str, count: float, successes: float) -> ArmStatistics:
-    return ArmStatistics(variant=variant, count=count, reward_sum=successes)
+from tests.unit.bandit_arms import arm
 
 
 def test_floors_lift_the_losers_and_the_winner_pays() -> None:

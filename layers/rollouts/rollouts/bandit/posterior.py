@@ -259,48 +259,11 @@ def probability_best_of(posteriors: Sequence[Posterior]) -> list[float]:
 
 def _integrate(tables: Sequence[_Table], grid: list[float], stride: int) -> list[float]:
     """Integral of g_i = f_i prod_{j != i} F_j for each arm i, on the nodes grid[::stride]."""
-    totals: list[float] = []
-    for table in tables:
-        others = [  # each other arm's density and distribution function
-            (other.density, other.cdf if stride == 1 else other.coarse_cdf) for other in tables if other is not table
-        ]
-        density, left, right = table.density, table.left, table.right
-        nodes = range(table.first, table.last + 1, stride)  # the arm's own window: its density is 0 elsewhere
-        products, spreads = _products_excluding(others, nodes)
-        total = 0.0
-        previous_x = previous_g = previous_slope = 0.0
-        for k, product, spread in zip(nodes, products, spreads, strict=True):
-            f, x = density[k], grid[k]
-            g = f * product
-            if k != table.first:
-                h = x - previous_x
-                total += h * (0.5 * (previous_g + g) + h * (previous_slope - left[k] * product - f * spread) / 12)
-            previous_x, previous_g, previous_slope = x, g, right[k] * product + f * spread
-        # On every other node each density is normalised by its own integral on those nodes, as on the fine grid.
-        totals.append(total if stride == 1 else total * table.coarse_scale)
-    return totals
-
-
-def _products_excluding(
-    others: Sequence[tuple[list[float], list[float]]], nodes: range
-) -> tuple[list[float], list[float]]:
-    """prod_j F_j over the other arms at each node, and its derivative sum_j f_j prod_{m != j} F_m."""
-    if len(others) == 1:
-        (density, cdf) = others[0]
-        return [cdf[k] for k in nodes], [density[k] for k in nodes]
-    if len(others) == 2:
-        (f1, c1), (f2, c2) = others
-        return [c1[k] * c2[k] for k in nodes], [f1[k] * c2[k] + f2[k] * c1[k] for k in nodes]
-    products, spreads = [], []
-    for k in nodes:
-        product, spread = 1.0, 0.0
-        for density, cdf in others:
-            big_f = cdf[k]
-            spread = spread * big_f + product * density[k]
-            product *= big_f
-        products.append(product)
-        spreads.append(spread)
-    return products, spreads
+    cdfs = [_Factor(table.cdf, table.coarse_cdf, table.density) for table in tables]
+    return [
+        _integral(table, [cdf for other, cdf in zip(tables, cdfs, strict=True) if other is not table], grid, stride)
+        for table in tables
+    ]
 
 
 def _fine(coarse: list[float]) -> list[float]:
@@ -489,7 +452,11 @@ def _tail(table: _Table, mean: float) -> _Factor:
 
 
 def _integral(table: _Table, factors: Sequence[_Factor], grid: list[float], stride: int) -> float:
-    """Integral of the density times the factors, on grid[::stride] over the table's window (as `_integrate`)."""
+    """Integral of the density times the factors on grid[::stride], over the table's window (the density is 0 outside).
+
+    The corrected trapezoid rule of the module's docstring, with the product's derivative by the product rule; on the
+    coarse grid (stride 2) the density is normalised by its own integral on those nodes, as on the fine grid.
+    """
     density, left, right = table.density, table.left, table.right
     total = 0.0
     previous_x = previous_g = previous_slope = 0.0

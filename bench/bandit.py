@@ -77,7 +77,7 @@ COMMAND = "make bench-bandit"
 SEEDS_ENV = "BENCH_BANDIT_SEEDS"
 DEFAULT_SEEDS = 200
 SENSITIVITY_SEEDS_ENV = "BENCH_BANDIT_SENSITIVITY_SEEDS"
-DEFAULT_SENSITIVITY_SEEDS = 50
+DEFAULT_SENSITIVITY_SEEDS = 200
 # Other settings of BanditDesign, each measured on the first seeds of the same reward streams (and a swap of its own),
 # to show what the defaults were chosen against.
 POLICIES = ("deployed", "thompson_per_request", "ucb1", "epsilon_greedy", "aws_samples")

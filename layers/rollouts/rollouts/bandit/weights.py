@@ -157,7 +157,7 @@ def _mixed(arms: Sequence[ArmStatistics], design: BanditDesign) -> tuple[list[fl
     moments = best_arm_moments(posteriors)
     probabilities = moments.probabilities
     if all(dist == posteriors[0] for dist in posteriors):
-        return probabilities, probabilities  # nothing tells the arms apart: IDS would pick one at random
+        return probabilities, probabilities  # nothing tells the arms apart: IDS would send all to the first
     directed = information_directed_weights(moments)
     return probabilities, [(1 - share) * p + share * d for p, d in zip(probabilities, directed, strict=True)]
 

@@ -455,24 +455,25 @@ def _stationary(
             out["seconds"],
             partial(deployed, part, rngs[6], BanditDesign(**changes)),
         )
-        mean, error = _mean_se(regret[:, -1])
-        out["sensitivity"].setdefault(label, {"settings": changes})[name] = {
-            "mean": mean,
-            "stderr": error,
-            "worst": float(regret[:, -1].max()),
-            "over_thompson_per_request": _ratio(regret[:, -1], reference),
-        }
-    mean, error = _mean_se(regrets["deployed"][: part.seeds, -1])
-    out["sensitivity"].setdefault("default", {"settings": {}})[name] = {
+        out["sensitivity"].setdefault(label, {"settings": changes})[name] = _design_cell(regret[:, -1], reference)
+    default = regrets["deployed"][: part.seeds, -1]
+    out["sensitivity"].setdefault("default", {"settings": {}})[name] = _design_cell(default, reference)
+
+
+def _design_cell(regret: Any, reference: Any) -> dict[str, Any]:
+    """One design's regret on the sensitivity seeds: mean, standard error, worst seed, paired ratio to `reference`."""
+    mean, error = _mean_se(regret)
+    return {
         "mean": mean,
         "stderr": error,
-        "worst": float(regrets["deployed"][: part.seeds, -1].max()),
-        "over_thompson_per_request": _ratio(regrets["deployed"][: part.seeds, -1], reference),
+        "worst": float(regret.max()),
+        "over_thompson_per_request": _ratio(regret, reference),
     }
 
 
 def _swap(seeds: int, sensitivity_seeds: int, sequence: np.random.SeedSequence, out: dict[str, Any]) -> None:
-    """The swap: the deployed design against the same without discount and change detector, and the sensitivity."""
+    """The swap: the deployed design against Thompson sampling alone without discount or change detector, and the
+    sensitivity designs."""
     design = BanditDesign()
     stationary = design.model_copy(update={"information_share": 0.0, "discount": 1.0, "change_threshold": None})
     rngs = [np.random.default_rng(child) for child in sequence.spawn(6)]

@@ -244,26 +244,29 @@ def probability_best(arms: Sequence[ArmStatistics], kind: RewardKind = RewardKin
 
 def probability_best_of(posteriors: Sequence[Posterior]) -> list[float]:
     """P(each posterior's draw is the largest), by the quadrature of the module's docstring."""
+    grid, tables = _tables(posteriors)
+    return _probabilities(tables, grid)
+
+
+def _tables(posteriors: Sequence[Posterior]) -> tuple[list[float], list[_Table]]:
+    """The fine grid of the posteriors' windows, and each posterior's table on it."""
     windows = [dist.window() for dist in posteriors]
     grid = _fine(_nodes(posteriors, windows))
     # log x and log(1 - x) once for every Beta arm on the shared grid: the bulk of the cost otherwise.
     logs = _logs(grid) if any(isinstance(dist, BetaPosterior) for dist in posteriors) else None
-    tables = [_Table(dist, window, grid, logs) for dist, window in zip(posteriors, windows, strict=True)]
-    fine = _integrate(tables, grid, 1)
-    rough = _integrate(tables, grid, 2)
-    # Richardson: halving every interval divides the rule's O(h^4) error by 16.
-    extrapolated = [max(0.0, p + (p - q) / 15) for p, q in zip(fine, rough, strict=True)]
-    whole = sum(extrapolated)
-    return [value / whole for value in extrapolated]
+    return grid, [_Table(dist, window, grid, logs) for dist, window in zip(posteriors, windows, strict=True)]
 
 
-def _integrate(tables: Sequence[_Table], grid: list[float], stride: int) -> list[float]:
-    """Integral of g_i = f_i prod_{j != i} F_j for each arm i, on the nodes grid[::stride]."""
-    cdfs = [_Factor(table.cdf, table.coarse_cdf, table.density) for table in tables]
-    return [
-        _integral(table, [cdf for other, cdf in zip(tables, cdfs, strict=True) if other is not table], grid, stride)
-        for table in tables
-    ]
+def _probabilities(tables: Sequence[_Table], grid: list[float]) -> list[float]:
+    """Integral of f_i prod_{j != i} F_j for each arm i, normalised to sum to 1."""
+    values = [max(0.0, _extrapolated(table, _other_cdfs(tables, table), grid)) for table in tables]
+    whole = sum(values)
+    return [value / whole for value in values]
+
+
+def _other_cdfs(tables: Sequence[_Table], table: _Table, also: _Table | None = None) -> list[_Factor]:
+    """The distribution functions of every arm but `table` (and `also`), as factors of an integrand."""
+    return [other.cdf_factor for other in tables if other is not table and other is not also]
 
 
 def _fine(coarse: list[float]) -> list[float]:
@@ -337,6 +340,11 @@ class _Table:
         self.coarse_cdf = [value * coarse_scale for value in coarse]
         self.coarse_scale = total / coarse[-1]
 
+    @property
+    def cdf_factor(self) -> _Factor:
+        """F as a factor of an integrand: its values on the fine and the coarse grid, and its derivative f."""
+        return _Factor(self.cdf, self.coarse_cdf, self.density)
+
     def _running(self, density: list[float], stride: int) -> list[float]:
         """The running integral of the density on grid[::stride] (other nodes: the value at the node before)."""
         grid, left, right = self.grid, self.left, self.right
@@ -404,30 +412,19 @@ def best_arm_moments(posteriors: Sequence[Posterior]) -> BestArmMoments:
     which is -x (1 - x) f_k(x) / (a + b) for a Beta(a, b) and -sd² f_k(x) for a normal: closed forms, so that no
     difference of nearly equal integrals loses the digits that a concentrated posterior's deviations need.
     """
-    windows = [dist.window() for dist in posteriors]
-    grid = _fine(_nodes(posteriors, windows))
-    logs = _logs(grid) if any(isinstance(dist, BetaPosterior) for dist in posteriors) else None
-    tables = [_Table(dist, window, grid, logs) for dist, window in zip(posteriors, windows, strict=True)]
+    grid, tables = _tables(posteriors)
     means = [dist.mean for dist in posteriors]
-    cdfs = [_Factor(table.cdf, table.coarse_cdf, table.density) for table in tables]
     tails = [_tail(table, mean) for table, mean in zip(tables, means, strict=True)]
     count = len(posteriors)
-
-    def integral(m: int, factors: list[_Factor]) -> float:
-        fine, rough = _integral(tables[m], factors, grid, 1), _integral(tables[m], factors, grid, 2)
-        return fine + (fine - rough) / 15
-
-    probabilities, deviations = [], [[0.0] * count for _ in range(count)]
-    for m in range(count):
-        others = [cdfs[j] for j in range(count) if j != m]
-        probabilities.append(max(0.0, integral(m, others)))
+    deviations = [[0.0] * count for _ in range(count)]
+    for m, table in enumerate(tables):
         centred = [value - means[m] for value in grid]
-        deviations[m][m] = integral(m, [_Factor(centred, centred, [1.0] * len(grid)), *others])
-        for k in range(count):
-            if k != m:
-                deviations[k][m] = integral(m, [tails[k], *(cdfs[j] for j in range(count) if j not in (k, m))])
-    whole = sum(probabilities)
-    return BestArmMoments([value / whole for value in probabilities], deviations, means)
+        own = _Factor(centred, centred, [1.0] * len(grid))
+        deviations[m][m] = _extrapolated(table, [own, *_other_cdfs(tables, table)], grid)
+        for k, other in enumerate(tables):
+            if other is not table:
+                deviations[k][m] = _extrapolated(table, [tails[k], *_other_cdfs(tables, table, other)], grid)
+    return BestArmMoments(_probabilities(tables, grid), deviations, means)
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +446,12 @@ def _tail(table: _Table, mean: float) -> _Factor:
         variance = dist.sd * dist.sd
         values = [-variance * f for f in density]
     return _Factor(values, values, [(x - mean) * f for x, f in zip(grid, density, strict=True)])
+
+
+def _extrapolated(table: _Table, factors: Sequence[_Factor], grid: list[float]) -> float:
+    """The integral on the fine grid, refined by Richardson: halving every interval divides the O(h^4) error by 16."""
+    fine, rough = _integral(table, factors, grid, 1), _integral(table, factors, grid, 2)
+    return fine + (fine - rough) / 15
 
 
 def _integral(table: _Table, factors: Sequence[_Factor], grid: list[float], stride: int) -> float:

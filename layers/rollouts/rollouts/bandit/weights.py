@@ -149,8 +149,7 @@ def _information_ratio(regret: float, gain: float) -> float:
 def _mixed(arms: Sequence[ArmStatistics], design: BanditDesign) -> tuple[list[float], list[float]]:
     """P(best) of each arm, and the weights before floors and caps: (1 - share) P(best) + share IDS."""
     kind, share = design.reward_kind, design.information_share
-    warm_up = kind is RewardKind.REAL and any(arm.count < MINIMUM_REAL_COUNT for arm in arms)
-    if share == 0 or len(arms) < 2 or warm_up:
+    if share == 0 or len(arms) < 2 or _warm_up(arms, kind):
         probabilities = probability_best(arms, kind)
         return probabilities, probabilities
     posteriors = [posterior(arm, kind) for arm in arms]
@@ -162,13 +161,18 @@ def _mixed(arms: Sequence[ArmStatistics], design: BanditDesign) -> tuple[list[fl
     return probabilities, [(1 - share) * p + share * d for p, d in zip(probabilities, directed, strict=True)]
 
 
+def _warm_up(arms: Sequence[ArmStatistics], kind: RewardKind) -> bool:
+    """Real rewards with an arm below the count a normal posterior needs: every arm gets the same weight."""
+    return kind is RewardKind.REAL and any(arm.count < MINIMUM_REAL_COUNT for arm in arms)
+
+
 def summarize(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> PosteriorSummary:
     """Everything a "Bandit Reweighted" decision carries: per arm the posterior, P(best) and the weight to set."""
     design = design or BanditDesign()
     kind = design.reward_kind
     probabilities, mixed = _mixed(arms, design)
     weights = _constrain(mixed, arms, design)
-    warm_up = kind is RewardKind.REAL and len(arms) > 1 and any(arm.count < MINIMUM_REAL_COUNT for arm in arms)
+    warm_up = len(arms) > 1 and _warm_up(arms, kind)
     posteriors = []
     for arm, probability, weight in zip(arms, probabilities, weights, strict=True):
         mean = lower = upper = None

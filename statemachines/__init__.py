@@ -1,0 +1,1 @@
+"""The state machines: their sources in src/ and the build that composes them into <strategy>.asl.json."""

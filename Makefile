@@ -17,11 +17,12 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo test lint typecheck template build unit pytest bench bench-judge bench-bandit clean
+.PHONY: help demo test lint typecheck template asl build unit pytest bench bench-judge bench-bandit clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
+	@echo "make asl                        statemachines/*.asl.json built again from statemachines/src"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
@@ -46,12 +47,18 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox tests $(wildcard bench)
+	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests $(wildcard bench)
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
+	$(PY) -m statemachines.build --check
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json
+
+# The deployed state machines are built from statemachines/src (see its README); the build needs only the standard
+# library, so it runs without the venv.
+asl:
+	$(PYTHON) -m statemachines.build
 
 # Lambda's file system is read-only, so Python compiles every module that ships without bytecode again at each
 # cold start; sam build copies no bytecode. The build is compiled by the interpreter it targets, hash-based and

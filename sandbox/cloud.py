@@ -9,6 +9,7 @@ functions' Api events.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib
 import io
 import json
@@ -18,8 +19,9 @@ import re
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 
@@ -27,6 +29,8 @@ from sandbox import patches
 from sandbox.template import ROOT, load
 
 STACK = "rollouts"
+WEEK = 7 * 24 * 3600.0
+T = TypeVar("T")
 ARTIFACTS = "local-cloud-artifacts"
 MANAGED_POLICIES = {
     name: f"arn:aws:iam::aws:policy/{path}"
@@ -87,10 +91,17 @@ def _replace_refs(node: Any, literals: dict[str, Any]) -> Any:
     return node
 
 
+@functools.cache
+def _session() -> boto3.session.Session:
+    """One session for the clients of every local cloud: a new session reads botocore's service models again. The
+    local cloud's credentials are the same fixed values each time."""
+    return boto3.session.Session(region_name=patches.REGION)
+
+
 class LocalCloud:
     """Start with `with LocalCloud() as cloud:`; everything the template declares is then live in moto."""
 
-    def __init__(self, time_scale: float = 0.001, endpoint_update_seconds: float = 120.0) -> None:
+    def __init__(self, time_scale: float | None = None, endpoint_update_seconds: float = 120.0) -> None:
         self.time_scale = time_scale
         self.endpoint_update_seconds = endpoint_update_seconds
         self.physical: dict[str, str] = {}
@@ -128,12 +139,13 @@ class LocalCloud:
         self._mock.start()
         patches.install()
         patches.REGISTRY.__init__()  # type: ignore[misc]
-        patches.REGISTRY.set_time_scale(self.time_scale)
+        patches.REGISTRY.start_clock(self.time_scale)
         patches.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
         self._reset_caches()
 
     def stop(self) -> None:
         patches.REGISTRY.retire()
+        patches.REGISTRY.stop_clock()
         patches.REGISTRY.handlers.clear()
         self._lambda = None
         if self._mock is not None:
@@ -156,7 +168,7 @@ class LocalCloud:
         get_settings.cache_clear()
 
     def client(self, service: str) -> Any:
-        return boto3.session.Session(region_name=patches.REGION).client(service)
+        return _session().client(service)
 
     # -- deploying template.yaml --------------------------------------------------------------------------------
 
@@ -347,16 +359,26 @@ class LocalCloud:
         with patches.REGISTRY.lock:
             patches.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
 
-    def wait_for_execution(self, execution_arn: str, timeout: float = 60.0) -> dict[str, Any]:
+    def wait_until(self, predicate: Callable[[], T], timeout: float = WEEK) -> T | None:
+        """The predicate's first true value, looked at whenever the cloud is idle; None after `timeout` simulated
+        seconds."""
+        clock = patches.REGISTRY.clock
+        assert clock is not None, "the local cloud is not running"
+        result: T | None = clock.wait_until(predicate, timeout)
+        return result
+
+    def wait_for_execution(self, execution_arn: str, timeout: float = WEEK) -> dict[str, Any]:
+        """The execution once it has ended; TimeoutError if it still runs after `timeout` simulated seconds."""
         sfn = self.client("stepfunctions")
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def ended() -> dict[str, Any] | None:
             execution = sfn.describe_execution(executionArn=execution_arn)
-            if execution["status"] != "RUNNING":
-                return dict(execution)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{execution_arn} still running after {timeout} s")
-            time.sleep(0.02)
+            return dict(execution) if execution["status"] != "RUNNING" else None
+
+        execution = self.wait_until(ended, timeout)
+        if execution is None:
+            raise TimeoutError(f"{execution_arn} still running after {timeout} simulated seconds")
+        return execution
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")

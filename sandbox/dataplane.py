@@ -110,7 +110,7 @@ class DataPlane:
         endpoint_name: str,
         behaviours: dict[str, ModelBehaviour],
         requests_per_second: float = 50.0,
-        tick_seconds: float = 0.1,
+        tick_seconds: float = 10.0,
         seed: int = 7,
         listener: Listener | None = None,
         on_request: RequestHook | None = None,
@@ -159,17 +159,13 @@ class DataPlane:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        # The virtual clock stands still while a step runs: each step serves one tick of simulated traffic.
         while not self._stop.is_set():
-            begun = time.monotonic()
             try:
                 self.step()
             except Exception as error:  # the simulation must not die silently mid-demo
                 self.listener("data plane", f"error: {error!r}")
-            spent = time.monotonic() - begun
-            # Rest at least as long as the step took. The handlers run on threads of this process: a data plane that
-            # held the interpreter all the time would starve them (each of their system calls waits for the lock
-            # again), and the control plane would fall minutes of simulated time behind the traffic it judges.
-            self._stop.wait(max(self.tick - spent, spent))
+            self._stop.wait(self.tick)
 
     def now(self) -> datetime:
         return self.started + timedelta(seconds=self.sim_time)
@@ -206,7 +202,7 @@ class DataPlane:
             target = (patches.REGISTRY.sim_now() - self.started).total_seconds()
             if target <= begun:
                 return
-            longest = MAX_TICKS_PER_STEP * self.tick / patches.REGISTRY.time_scale
+            longest = MAX_TICKS_PER_STEP * self.tick
             begun = max(begun, target - longest)
             sim_seconds = target - begun
         self.sim_time = begun + sim_seconds

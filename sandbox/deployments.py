@@ -64,7 +64,6 @@ DEPLOYMENT_EVENT = "SageMaker Endpoint Deployment State Change"
 POLL_SECONDS = 10.0
 # Simulated seconds a rollback takes to terminate the green fleet once traffic is back on blue.
 ROLLBACK_SECONDS = 60.0
-_SHORTEST_SLEEP = 0.001  # real seconds: a scaled poll interval can round to nothing
 
 
 class _RollBack(Exception):
@@ -93,7 +92,7 @@ class Deployment:
     wait_interval: float
     termination_wait: float
     alarms: list[str]
-    deadline: float | None  # time.monotonic() after which the deployment rolls back
+    deadline: float | None  # the simulated second (REGISTRY.now) after which the deployment rolls back
     fault: dict[str, Any] | None
     green_models: dict[str, str]
     green_counts: dict[str, int]
@@ -170,7 +169,7 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
         wait_interval=float(routing.get("WaitIntervalInSeconds", 0)),
         termination_wait=float(policy.get("TerminationWaitInSeconds", 0)),
         alarms=alarms,
-        deadline=None if timeout is None else time.monotonic() + patches.REGISTRY.scaled(timeout),
+        deadline=None if timeout is None else patches.REGISTRY.now() + timeout,
         fault=fault,
         green_models={v["VariantName"]: v["ModelName"] for v in config.production_variants},
         green_counts=green_counts,
@@ -317,18 +316,18 @@ def _firing(alarms: list[str]) -> list[str]:
 
 def _wait(deployment: Deployment, seconds: float, watch_alarms: bool) -> None:
     """Let `seconds` of simulated time pass, rolling back on a passed deadline or (in a bake) an alarm."""
-    end = time.monotonic() + patches.REGISTRY.scaled(seconds)
+    end = patches.REGISTRY.now() + seconds
     while True:
         if not _alive(deployment):
             raise _Gone
-        if deployment.deadline is not None and time.monotonic() >= deployment.deadline:
+        if deployment.deadline is not None and patches.REGISTRY.now() >= deployment.deadline:
             raise _RollBack(None)
         if watch_alarms and _firing(deployment.alarms):
             raise _RollBack(None)
-        remaining = end - time.monotonic()
+        remaining = end - patches.REGISTRY.now()
         if remaining <= 0:
             return
-        time.sleep(min(remaining, max(patches.REGISTRY.scaled(POLL_SECONDS), _SHORTEST_SLEEP)))
+        time.sleep(min(remaining, POLL_SECONDS))
 
 
 def _capacity(deployment: Deployment, name: str) -> str:
@@ -373,7 +372,7 @@ def _roll_back(deployment: Deployment, reason: str | None) -> None:
         )
     patches._endpoint_event(endpoint)
     _deployment_event(endpoint)
-    time.sleep(patches.REGISTRY.scaled(ROLLBACK_SECONDS))
+    time.sleep(ROLLBACK_SECONDS)
     if _alive(deployment):
         _end(deployment, failure_reason=reason)
     else:

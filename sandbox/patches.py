@@ -17,7 +17,6 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -28,6 +27,7 @@ import botocore.session
 from botocore.validate import ParamValidator
 
 from sandbox import callbacks
+from sandbox.virtual_time import VirtualClock
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -43,7 +43,8 @@ class Registry:
     """What the patches read: handlers by function name, the time scale, injected faults, a log of calls."""
 
     handlers: dict[str, Handler] = field(default_factory=dict)
-    time_scale: float = 1.0
+    time_scale: float | None = None  # real seconds a simulated second lasts at least; None: no pace
+    clock: VirtualClock | None = None
     endpoint_update_seconds: float = 120.0
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
@@ -51,7 +52,7 @@ class Registry:
     monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     emit_endpoint_events: bool = True
     lock: threading.RLock = field(default_factory=threading.RLock)
-    clock_origin: tuple[datetime, float] = field(default_factory=lambda: (datetime.now(UTC), time.monotonic()))
+    clock_origin: tuple[datetime, float] = field(default_factory=lambda: (datetime.now(UTC), 0.0))
     # Which local cloud this is: work queued by one (a delivery, a retry) must not run in the next one.
     generation: int = field(default_factory=lambda: next(_GENERATIONS))
 
@@ -60,17 +61,27 @@ class Registry:
         self.generation = next(_GENERATIONS)
 
     def scaled(self, seconds: float) -> float:
-        return max(0.0, float(seconds) * self.time_scale)
+        """Simulated seconds are the virtual clock's own: a wait of 600 s is a wait of 600 s of its time."""
+        return max(0.0, float(seconds))
 
-    def set_time_scale(self, time_scale: float) -> None:
-        """Scale waits by `time_scale`; the simulated clock starts again from the wall clock's now."""
+    def now(self) -> float:
+        """Simulated seconds since the local cloud started."""
+        return self.clock.now() if self.clock is not None else 0.0
+
+    def start_clock(self, time_scale: float | None) -> None:
+        """Run the local cloud on virtual time, paced to `time_scale` real seconds per simulated one if given."""
         self.time_scale = time_scale
-        self.clock_origin = (datetime.now(UTC), time.monotonic())
+        self.clock = VirtualClock(pace=time_scale).start()
+        self.clock_origin = (datetime.now(UTC), self.clock.now())
+
+    def stop_clock(self) -> None:
+        if self.clock is not None:
+            self.clock.stop()
 
     def sim_now(self) -> datetime:
-        """The simulated wall clock: it runs 1 / time_scale times faster than the real one."""
-        wall, monotonic = self.clock_origin
-        return wall + timedelta(seconds=(time.monotonic() - monotonic) / self.time_scale)
+        """The simulated wall clock: the wall clock when the cloud started, plus the virtual clock's seconds."""
+        wall, origin = self.clock_origin
+        return wall + timedelta(seconds=self.now() - origin)
 
     def take_fault(self, operation: str) -> dict[str, Any] | None:
         with self.lock:
@@ -79,11 +90,10 @@ class Registry:
 
     def log_call(self, operation: str, **details: Any) -> None:
         with self.lock:
-            self.calls.append({"operation": operation, "at": time.monotonic(), **details})
+            self.calls.append({"operation": operation, "at": self.now(), **details})
 
 
 REGISTRY = Registry()
-_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-cloud")
 _log = logging.getLogger("sandbox")
 
 
@@ -96,12 +106,14 @@ def _submit(work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         if REGISTRY.generation == generation:
             work(*args, **kwargs)
 
-    def done(future: Any) -> None:
-        error = future.exception()
-        if error is not None:
+    def run() -> None:
+        try:
+            deliver()
+        except Exception as error:
             _log.warning("An EventBridge delivery failed: %s: %s", type(error).__name__, error)
 
-    _pool.submit(deliver).add_done_callback(done)
+    # A thread per delivery: a pool's idle workers block where the virtual clock cannot see them.
+    threading.Thread(target=run, name="local-cloud-delivery", daemon=True).start()
 
 
 def _submit_later(seconds: float, work: Callable[..., Any], *args: Any) -> None:
@@ -125,6 +137,9 @@ def install() -> None:
     _install_alarm_events()
     _install_task_failure_cause()
     _install_time_scale()
+    _install_asl_parse_cache()
+    _install_stable_names()
+    _install_json_templates()
     _install_sim_clock()
     _install_sqs_event_source()
     _install_dynamodb()
@@ -378,6 +393,69 @@ def _install_time_scale() -> None:
     Timeout._eval_body = timeout_eval_body  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
     retrier.time = _ScaledTime  # type: ignore[method-assign,assignment,attr-defined]  # deliberate monkeypatch of moto
+
+
+def _install_asl_parse_cache() -> None:
+    """Parse each definition once per process: moto parses it with ANTLR at every CreateStateMachine and every
+    StartExecution (about a second for each of the project's definitions). The parse tree is kept; the evaluation
+    components, which hold an execution's state, are still built afresh from it each time."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = AmazonStateLanguageParser.parse
+    trees: dict[str, Any] = {}
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = trees.get(definition)
+        if tree is None:
+            program, trees[definition] = original(definition)
+            return program, trees[definition]
+        return Preprocessor().visit(tree), tree
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]  # deliberate monkeypatch of moto
+
+
+def _install_stable_names() -> None:
+    """CloudFormation names a resource with a random suffix; here the suffix comes from the stack and the logical id,
+    so that every local cloud gets the same names and the same state machine definitions (whose parse is cached)."""
+    import hashlib
+
+    from moto.cloudformation import parsing
+
+    original = parsing.generate_resource_name
+
+    def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
+        digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:12].upper()
+        saved = parsing.random_suffix
+        parsing.random_suffix = lambda: digest
+        try:
+            return str(original(resource_type, stack_name, logical_id))
+        finally:
+            parsing.random_suffix = saved
+
+    parsing.generate_resource_name = generate_resource_name  # deliberate monkeypatch of moto
+
+
+def _install_json_templates() -> None:
+    """moto reads every template body with the pure-Python YAML parser first (seconds for the translated template);
+    a JSON body, as the local cloud sends, is read as JSON."""
+    from moto.cloudformation.models import Stack
+
+    original = Stack.parse_template
+
+    def parse_template(template: str) -> dict[str, Any]:
+        if template.lstrip().startswith("{"):
+            try:
+                document = json.loads(template)
+            except ValueError:
+                pass
+            else:
+                if isinstance(document, dict):
+                    return document
+        result: dict[str, Any] = original(template)
+        return result
+
+    Stack.parse_template = staticmethod(parse_template)  # type: ignore[method-assign]  # deliberate monkeypatch of moto
 
 
 def percentile(values: list[float], statistic: str) -> float:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # libyaml's when built
     pass
 
 
@@ -32,6 +34,12 @@ _Loader.add_multi_constructor("!", _intrinsic)  # type: ignore[no-untyped-call]
 
 
 def load(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as a new dict each time (callers change it); the file is read again only when it changed."""
+    return copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed(path: Path, mtime_ns: int) -> dict[str, Any]:
     with path.open() as handle:
         document = yaml.load(handle, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     assert isinstance(document, dict)

@@ -198,18 +198,26 @@ def _drop_disabled_metrics() -> None:
 # --- EventBridge: rules reach Lambda and Step Functions targets ------------------------------------------------
 
 
-_local = threading.local()
+_clients: dict[tuple[int, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(region_name=REGION)
 
 
 def _client(service: str) -> Any:
-    # One client per thread, service and local cloud: building a client costs more than the call it makes, and a
-    # client built between two local clouds would have found no credentials, and kept failing in the next one.
-    if getattr(_local, "generation", None) != REGISTRY.generation:
-        _local.generation, _local.clients = REGISTRY.generation, {}
-    clients: dict[str, Any] = _local.clients
-    if service not in clients:
-        clients[service] = boto3.session.Session(region_name=REGION).client(service)
-    return clients[service]
+    # One client per service and local cloud, shared by the delivery threads (botocore clients are thread-safe):
+    # building a client costs more than the call it makes, and a client built between two local clouds would have
+    # found no credentials, and kept failing in the next one.
+    key = (REGISTRY.generation, service)
+    with _clients_lock:
+        if key not in _clients:
+            for stale in [k for k in _clients if k[0] != key[0]]:
+                del _clients[stale]
+            _clients[key] = _session().client(service)
+        return _clients[key]
 
 
 # Lambda retries a failed asynchronous invocation twice, after about 1 and then 2 minutes.
@@ -426,12 +434,12 @@ def _install_stable_names() -> None:
 
     def generate_resource_name(resource_type: str, stack_name: str, logical_id: str) -> str:
         digest = hashlib.sha256(f"{stack_name}/{logical_id}".encode()).hexdigest()[:12].upper()
-        saved = parsing.random_suffix
-        parsing.random_suffix = lambda: digest
+        saved = vars(parsing)["random_suffix"]
+        setattr(parsing, "random_suffix", lambda: digest)  # noqa: B010 - a name moto does not export
         try:
             return str(original(resource_type, stack_name, logical_id))
         finally:
-            parsing.random_suffix = saved
+            setattr(parsing, "random_suffix", saved)  # noqa: B010
 
     parsing.generate_resource_name = generate_resource_name  # deliberate monkeypatch of moto
 

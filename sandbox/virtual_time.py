@@ -28,6 +28,7 @@ clock; every other thread gets the standard library's own behaviour.
 from __future__ import annotations
 
 import _thread
+import contextlib
 import functools
 import heapq
 import itertools
@@ -246,10 +247,8 @@ class VirtualClock:
             return
         waiter.fired = True
         if waiter.condition is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 waiter.condition._waiters.remove(waiter.lock)  # type: ignore[attr-defined]
-            except ValueError:
-                pass
         if not waiter.watch:
             self._activity += 1
         if waiter.thread in self._participants:
@@ -387,10 +386,8 @@ def _wait(self: threading.Condition, timeout: float | None = None) -> bool:
         clock._unblock(waiter)
         self._acquire_restore(saved)  # type: ignore[attr-defined]
         if not notified:
-            try:
+            with contextlib.suppress(ValueError):
                 self._waiters.remove(lock)  # type: ignore[attr-defined]
-            except ValueError:
-                pass
 
 
 def _notify(self: threading.Condition, n: int = 1) -> None:

@@ -20,7 +20,7 @@ def until(predicate: Callable[[], T], message: str, timeout: float = DAY) -> T:
     """
     clock = virtual_time.current()
     assert clock is not None, "no local cloud is running"
-    value = clock.wait_until(predicate, timeout)
+    value: T | None = clock.wait_until(predicate, timeout)
     if not value:
         raise AssertionError(f"{message} (within {timeout:g} simulated seconds)")
     return value

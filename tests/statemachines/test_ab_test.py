@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from tests.statemachines.test_canary import (
     view,
     wait_until_guarded,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
@@ -40,15 +40,14 @@ def ab_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
     return canary_spec
 
 
-def wait_until_split(rollout_id: str, timeout: float = 10.0) -> None:
+def wait_until_split(rollout_id: str) -> None:
     """Until the traffic is split and the first look is awaited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def split() -> bool:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and "started_at" in rollout.ab_test:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"rollout {rollout_id} never split its traffic")
+        return bool(rollout.task_token) and "started_at" in rollout.ab_test
+
+    until(split, f"rollout {rollout_id} never split its traffic")
 
 
 def looks(rollout: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,9 +184,7 @@ def test_an_alarm_while_the_candidate_only_config_is_applied_still_rolls_back(cl
     report(cloud, BASELINE, 2000, 200, "base")
     report(cloud, CANDIDATE, 2000, 300, "cand")
     patches.REGISTRY.endpoint_update_seconds = 3000
-    deadline = time.monotonic() + 30
-    while not store.get_rollout(rollout_id).endpoint_token and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: store.get_rollout(rollout_id).endpoint_token, "the winner's config was never applied")
     assert store.get_rollout(rollout_id).winner == CANDIDATE
 
     # When a guardrail alarm fires while the endpoint applies it

@@ -3,7 +3,6 @@ own blue/green deployment (sandbox/deployments.py): the deployment lands, or Sag
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from tests.statemachines.test_canary import (
     start,
     view,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
@@ -51,26 +51,19 @@ def serving(cloud: LocalCloud) -> tuple[str, list[tuple[str, str]]]:
     return config, [(v["VariantName"], v["ModelName"]) for v in variants]
 
 
-def wait_until_baking(cloud: LocalCloud, timeout: float = 20.0) -> None:
+def wait_until_baking(cloud: LocalCloud) -> None:
     """Until SageMaker's deployment bakes with green taking traffic."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def baking() -> bool:
         pending = endpoint_facts(cloud).get("PendingDeploymentSummary") or {}
         statuses = [s["Status"] for v in pending.get("ProductionVariants", []) for s in v.get("VariantStatus", [])]
-        if "Baking" in statuses:
-            return
-        time.sleep(0.01)
-    raise AssertionError("the deployment never baked")
+        return "Baking" in statuses
+
+    until(baking, "the deployment never baked")
 
 
-def wait_until_watching(rollout_id: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rollout = store.get_rollout(rollout_id)
-        if rollout.task_token:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"rollout {rollout_id} never watched after promotion")
+def wait_until_watching(rollout_id: str) -> None:
+    until(lambda: store.get_rollout(rollout_id).task_token, f"rollout {rollout_id} never watched after promotion")
 
 
 def test_the_deployment_lands_through_sagemakers_guardrails_and_is_watched(cloud, endpoint, canary_spec):

@@ -13,6 +13,7 @@ from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
 from sandbox.scenarios import create_endpoint
+from tests.waiting import now, until
 
 pytestmark = pytest.mark.statemachine
 
@@ -27,14 +28,12 @@ def start(cloud: LocalCloud, spec: dict[str, Any]) -> dict[str, Any]:
     return dict(response.body)
 
 
-def wait_until_baking(rollout_id: str, step: int = 0, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until_baking(rollout_id: str, step: int = 0) -> None:
+    def baking() -> bool:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and rollout.step_index == step:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"rollout {rollout_id} never baked step {step}")
+        return bool(rollout.task_token) and rollout.step_index == step
+
+    until(baking, f"rollout {rollout_id} never baked step {step}")
 
 
 def assert_failed_before_any_change(cloud: LocalCloud, rollout: dict[str, Any], cause: str) -> None:
@@ -58,13 +57,9 @@ def fire_alarm(cloud: LocalCloud, rollout_id: str, reason: str, rule: str = "5xx
     )
 
 
-def wait_until_guarded(rollout_id: str, timeout: float = 10.0) -> None:
+def wait_until_guarded(rollout_id: str) -> None:
     """Until the rollout has created its alarms (Prepare Variants), whatever the endpoint is doing."""
-    deadline = time.monotonic() + timeout
-    while not store.get_rollout(rollout_id).alarm_names:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"rollout {rollout_id} never created its alarms")
-        time.sleep(0.01)
+    until(lambda: store.get_rollout(rollout_id).alarm_names, f"rollout {rollout_id} never created its alarms")
 
 
 def view(cloud: LocalCloud, rollout_id: str) -> dict[str, Any]:
@@ -138,13 +133,13 @@ def test_healthy_canary_is_promoted_and_the_endpoint_serves_the_candidate_alone(
 
 
 def test_canary_rolls_back_when_alarm_fires_during_bake_before_the_bake_ends(cloud, endpoint, canary_spec):
-    # Given a step that bakes for an hour (3.6 s at this time scale)
+    # Given a step that bakes for an hour
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
 
     # When the candidate's 5XX alarm fires
-    fired = time.monotonic()
+    fired = now()
     cloud.client("cloudwatch").set_alarm_state(
         AlarmName=f"rollouts-{started['rollout_id']}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
     )
@@ -156,9 +151,9 @@ def test_canary_rolls_back_when_alarm_fires_during_bake_before_the_bake_ends(clo
         for call in patches.REGISTRY.calls
         if call["operation"] == "UpdateEndpointWeightsAndCapacities" and call["weights"].get(BASELINE) == 1.0
     )
-    # The bake would have lasted 3.6 s; the reaction time itself (target < 1 s) is measured by `make bench`,
-    # not in a test that shares the machine with everything else.
-    assert restored - fired < 3.0
+    # The bake would have lasted an hour; the control plane's reaction costs no simulated time at all (its real
+    # duration is measured by `make bench`).
+    assert restored - fired < 60
     assert execution["status"] == "FAILED"
     assert execution["error"] == "RolloutRolledBack"
     rollout = view(cloud, started["rollout_id"])
@@ -209,7 +204,8 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
     patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
     patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
     execution = cloud.wait_for_execution(started["execution_arn"])
-    time.sleep(0.2)  # let the second delivery finish
+    until(lambda: kinds(view(cloud, started["rollout_id"])).count("Guardrail Breached") >= 1, "no breach recorded")
+    time.sleep(60)  # the second delivery is over by then: deliveries take no simulated time
 
     # Then there is one breach and one rollback
     rollout = view(cloud, started["rollout_id"])
@@ -351,14 +347,14 @@ def test_second_rollout_on_a_locked_endpoint_gets_409(cloud, endpoint, canary_sp
 
 
 def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, endpoint, canary_spec):
-    # Given a rollout still waiting for SageMaker to add the candidate (a 3-second update here)
+    # Given a rollout still waiting for SageMaker to add the candidate (a 50-minute update here)
     patches.REGISTRY.endpoint_update_seconds = 3000
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
     started = start(cloud, canary_spec)
 
     # When an operator asks to promote before any bake has begun
     response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
-    execution = cloud.wait_for_execution(started["execution_arn"], timeout=30)
+    execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then the command waits on the rollout and the first bake ends as soon as it starts
     assert response.body["outcome"] == "deferred"
@@ -366,32 +362,25 @@ def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, en
     rollout = view(cloud, started["rollout_id"])
     assert rollout["status"] == "Promoted"
     assert kinds(rollout).count("Traffic Shifted") == 2
-    bake_started = next(
-        e["timestamp"]
-        for e in cloud.history(started["execution_arn"])
-        if e.get("stateEnteredEventDetails", {}).get("name") == "Bake"
-    )
-    judged = next(
-        e["timestamp"]
-        for e in cloud.history(started["execution_arn"])
-        if e.get("stateEnteredEventDetails", {}).get("name") == "Judge Step"
-    )
-    assert (judged - bake_started).total_seconds() < 1.0
+    # The bake ended by the command, not by its hour running out
+    history = cloud.history(started["execution_arn"])
+    names = [e.get("stateEnteredEventDetails", {}).get("name") for e in history]
+    bake = history[names.index("Bake") : names.index("Judge Step")]
+    assert bake
+    assert not [e for e in bake if e["type"] == "TaskTimedOut"]
 
 
 @pytest.fixture
 def paced_cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """As `cloud` with its endpoint, at the pace `request.param` sets: (time scale, seconds of an endpoint update)."""
-    time_scale, update_seconds = request.param
+    """As `cloud` with its endpoint, whose updates take `request.param` simulated seconds."""
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with LocalCloud(time_scale=time_scale, endpoint_update_seconds=update_seconds) as local:
+    with LocalCloud(endpoint_update_seconds=request.param) as local:
         create_endpoint(local)
         yield local
 
 
-# A wait's 900 s timeout lasts 3.6 s instead of 0.9 s: a stall of a busy machine between the endpoint's update
-# (0.48 s) and its event cannot pass for a lost event.
-@pytest.mark.parametrize("paced_cloud", [(0.004, 120)], indirect=True)
+# Each update (120 s) ends well within a wait's 900 s timeout.
+@pytest.mark.parametrize("paced_cloud", [120], indirect=True)
 def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(paced_cloud, canary_spec):
     started = start(paced_cloud, canary_spec)
 
@@ -404,9 +393,8 @@ def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(paced_cloud
     assert entered.count("Await Promotion") == 1, entered
 
 
-# Each update (3 s) outlasts a wait's timeout (0.9 s) even when the wait's task starts late on a busy machine: with no
-# event, only a timeout can end the wait.
-@pytest.mark.parametrize("paced_cloud", [(0.001, 3000)], indirect=True)
+# Each update (3,000 s) outlasts a wait's timeout (900 s): with no event, only a timeout can end the wait.
+@pytest.mark.parametrize("paced_cloud", [3000], indirect=True)
 def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(paced_cloud, canary_spec):
     # Given SageMaker's state-change events do not arrive
     patches.REGISTRY.emit_endpoint_events = False
@@ -450,22 +438,19 @@ def test_decisions_that_matter_outside_are_published_on_the_bus(cloud, endpoint,
 
 
 def test_breach_while_the_final_config_is_applied_still_rolls_back(cloud, endpoint, canary_spec):
-    # Given a rollout promoting: the candidate has all the traffic and its final config takes 3 s to apply
+    # Given a rollout promoting: the candidate has all the traffic and its final config takes 50 minutes to apply
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
     patches.REGISTRY.endpoint_update_seconds = 3000
     cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
-    deadline = time.monotonic() + 10
-    while not store.get_rollout(started["rollout_id"]).final_config:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    until(lambda: store.get_rollout(started["rollout_id"]).final_config, "the final config was never applied")
 
     # When the candidate's alarm fires before the promotion is final
     cloud.client("cloudwatch").set_alarm_state(
         AlarmName=f"rollouts-{started['rollout_id']}-5xx-rate", StateValue="ALARM", StateReason="5XX rate 8 %"
     )
-    execution = cloud.wait_for_execution(started["execution_arn"], timeout=30)
+    execution = cloud.wait_for_execution(started["execution_arn"])
 
     # Then the candidate does not stay: the baseline is back on its original config
     assert execution["status"] == "FAILED"
@@ -553,10 +538,7 @@ def test_a_step_with_too_few_requests_bakes_again_then_is_judged(cloud, endpoint
     # When the first bake ends with too few candidate requests
     first_token = store.get_rollout(rollout_id).task_token
     end_bake(cloud, rollout_id)
-    deadline = time.monotonic() + 10
-    while store.get_rollout(rollout_id).task_token in (None, first_token):
-        assert time.monotonic() < deadline, "the step was not baked again"
-        time.sleep(0.01)
+    until(lambda: store.get_rollout(rollout_id).task_token not in (None, first_token), "the step was not baked again")
     publish_counts(cloud, CANDIDATE, requests=1_000, errors=10)
     end_bake(cloud, rollout_id)
     cloud.wait_for_execution(started["execution_arn"])
@@ -571,14 +553,13 @@ def test_a_step_with_too_few_requests_bakes_again_then_is_judged(cloud, endpoint
     assert cloud.states_entered(started["execution_arn"]).count("Bake") == 2
 
 
-def wait_until_paused(cloud: LocalCloud, rollout_id: str, timeout: float = 10.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until_paused(cloud: LocalCloud, rollout_id: str) -> dict[str, Any]:
+    def paused() -> bool:
         rollout = store.get_rollout(rollout_id)
-        if rollout.status == "Paused" and rollout.task_token:
-            return view(cloud, rollout_id)
-        time.sleep(0.01)
-    raise AssertionError(f"rollout {rollout_id} never paused")
+        return rollout.status == "Paused" and bool(rollout.task_token)
+
+    until(paused, f"rollout {rollout_id} never paused")
+    return view(cloud, rollout_id)
 
 
 def rate_judged(

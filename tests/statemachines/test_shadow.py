@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +26,7 @@ from tests.statemachines.test_canary import (
     view,
     wait_until_guarded,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
@@ -44,14 +46,15 @@ def shadow_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
     return canary_spec
 
 
-def wait_until_shadowing(rollout_id: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until_shadowing(rollout_id: str) -> None:
+    def shadowing() -> bool:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and rollout.canary_started_at is not None:
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"rollout {rollout_id} never started shadowing")
+        return bool(rollout.task_token) and rollout.canary_started_at is not None
+
+    until(shadowing, f"rollout {rollout_id} never started shadowing")
+
+
+_served_until = [datetime.now(UTC)]
 
 
 def serve(cloud: LocalCloud, challenger: ModelBehaviour, minutes: int = 10) -> DataPlane:
@@ -60,12 +63,13 @@ def serve(cloud: LocalCloud, challenger: ModelBehaviour, minutes: int = 10) -> D
     for _ in range(minutes):
         plane.step(60)
     plane.flush_capture()
+    _served_until[0] = plane.now()
     return plane
 
 
 def end_shadowing(cloud: LocalCloud, rollout_id: str) -> None:
     """Let the simulated clock pass the data's last minute, then end the wait as its timeout would."""
-    time.sleep(0.2)
+    time.sleep(max(0.0, (_served_until[0] - patches.REGISTRY.sim_now()).total_seconds()) + 60)
     token = store.get_rollout(rollout_id).task_token
     assert token
     store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
@@ -250,9 +254,7 @@ def test_an_endpoint_with_two_production_variants_cannot_take_a_shadow(cloud, en
         EndpointConfigName="churn-predictor-two", ProductionVariants=[config["ProductionVariants"][0], second]
     )
     sagemaker.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="churn-predictor-two")
-    deadline = time.monotonic() + 10
-    while described(cloud)["EndpointStatus"] != "InService" and time.monotonic() < deadline:
-        time.sleep(0.02)
+    until(lambda: described(cloud)["EndpointStatus"] == "InService", "the endpoint never took its new config")
     spec["baseline_variant"] = BASELINE
 
     response = cloud.api("POST", "/rollouts", spec)

@@ -14,10 +14,16 @@ _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeou
 
 
 @functools.cache
+def _session() -> boto3.session.Session:
+    # One session: each new session loads botocore's data files again when it makes its first client.
+    return boto3.session.Session()
+
+
+@functools.cache
 def client(service: str) -> Any:
-    # boto3's default session is not thread-safe while it creates clients; the local cloud runs handlers on threads.
+    # A session is not thread-safe while it creates clients; the local cloud runs handlers on threads.
     with _lock:
-        return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+        return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset() -> None:

@@ -23,9 +23,10 @@ def load_event(relative: str) -> dict[str, Any]:
 
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
-    """template.yaml deployed into moto; a simulated minute lasts 60 ms, an endpoint update 0.12 s."""
+    """template.yaml deployed into moto, on virtual time run as fast as it goes; an endpoint update takes 120
+    simulated seconds."""
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with LocalCloud(time_scale=0.001, endpoint_update_seconds=120) as local:
+    with LocalCloud(endpoint_update_seconds=120) as local:
         yield local
 
 

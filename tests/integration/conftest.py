@@ -12,7 +12,7 @@ from sandbox.cloud import LocalCloud
 @pytest.fixture
 def bare_cloud() -> Iterator[LocalCloud]:
     """The local cloud without template.yaml, for tests of SageMaker, CloudWatch and S3 as it models them."""
-    local = LocalCloud(time_scale=0.001, endpoint_update_seconds=120)
+    local = LocalCloud(endpoint_update_seconds=120)
     try:
         local.start()
         yield local

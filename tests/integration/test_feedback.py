@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
+from tests.waiting import until
 
 ENDPOINT = "churn-predictor"
 
@@ -105,9 +105,8 @@ def test_feedback_published_on_eventbridge_reaches_the_queue_and_counts(cloud):
         Entries=[{"Source": "shop.checkout", "DetailType": "Rollout Feedback", "Detail": json.dumps(detail)}]
     )
 
-    deadline = time.monotonic() + 5
-    while endpoint_totals(cloud, "v1") is None and time.monotonic() < deadline:
-        time.sleep(0.01)
+    # EventBridge delivers within seconds; the queue's consumer counts the batch as it arrives
+    until(lambda: endpoint_totals(cloud, "v1"), "the feedback did not reach the totals", timeout=60)
     assert endpoint_totals(cloud, "v1") == {"count": 2, "reward_sum": 1.0}
 
 
@@ -134,10 +133,8 @@ def test_feedback_for_a_variant_a_rollout_manages_is_counted_for_the_rollout_too
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
     started = cloud.api("POST", "/rollouts", canary_spec).body
     rollout_id = started["rollout_id"]
-    deadline = time.monotonic() + 10
-    while not store.get_rollout(rollout_id).task_token:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    # (the candidate's fleet starts in 120 simulated seconds, then the bake begins)
+    until(lambda: store.get_rollout(rollout_id).task_token, "the rollout did not begin its bake", timeout=600)
 
     # When feedback arrives for its candidate, its baseline, and a variant it does not manage
     events = [reward("r-1", "churn-xgb-v2"), reward("r-2", "churn-xgb-v2", 0.0), reward("r-3"), reward("r-4", "other")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from sandbox import deployments, patches
 from sandbox.cloud import LocalCloud
+from tests.waiting import until
 
 ENDPOINT = "churn-predictor"
 OLD_CONFIG = "churn-predictor-v1"
@@ -108,11 +108,13 @@ def variant_statuses(events: list[dict[str, Any]]) -> list[str | None]:
     return result
 
 
-def watch(sm: Any, on_share: Any = None, timeout: float = 20.0) -> Watched:
-    """Follow the endpoint until it is InService again, noting each new status and green share as they come."""
+def watch(sm: Any, on_share: Any = None, timeout: float = 2 * 3600.0) -> Watched:
+    """Follow the endpoint until it is InService again, noting each new status and green share as they come (looked
+    at whenever the local cloud is idle, so no phase goes by unseen). The deployments here take at most 45 simulated
+    minutes: `timeout` (simulated seconds) is well past that."""
     seen = Watched()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ended() -> bool:
         endpoint = sm.describe_endpoint(EndpointName=ENDPOINT)
         green = deployments.green_share(ENDPOINT, "v1")
         if not seen.statuses or seen.statuses[-1] != endpoint["EndpointStatus"]:
@@ -123,16 +125,20 @@ def watch(sm: Any, on_share: Any = None, timeout: float = 20.0) -> Watched:
                 on_share(green[1])
         if endpoint["EndpointStatus"] == "InService" and len(seen.statuses) > 1:
             seen.final = endpoint
-            return seen
-        time.sleep(0.002)
-    raise AssertionError(f"the deployment did not end in {timeout} s: {seen}")
+            return True
+        return False
+
+    try:
+        until(ended, "the deployment did not end", timeout)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {seen}") from None
+    return seen
 
 
 @pytest.fixture
 def sm(cloud: LocalCloud, endpoint: str) -> Any:
     """A SageMaker client made before the test begins (making one takes a while), and a green fleet that takes
-    1,500 simulated seconds (1.5 s) to start, so that a watcher sees each phase even on a busy machine (with 0.4 s, a
-    stall between the call and the watcher's first look once hid the phase before the canary)."""
+    1,500 simulated seconds to start, so that the phase before the canary lasts as a real one does."""
     patches.REGISTRY.endpoint_update_seconds = 1500
     return cloud.client("sagemaker")
 
@@ -158,10 +164,12 @@ def test_pending_deployment_is_described_with_the_green_fleet_and_its_status(clo
         EndpointName=ENDPOINT, EndpointConfigName=new_config(cloud), DeploymentConfig=blue_green(routing)
     )
 
-    deadline = time.monotonic() + 10
-    while (deployments.green_share(ENDPOINT, "v1") or ("", 0.0))[1] == 0.0:
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    # The green fleet starts in 1,500 simulated seconds, then takes its canary share
+    until(
+        lambda: (deployments.green_share(ENDPOINT, "v1") or ("", 0.0))[1] > 0.0,
+        "green took no traffic",
+        timeout=3600,
+    )
     described = sm.describe_endpoint(EndpointName=ENDPOINT)
 
     assert described["EndpointStatus"] == "Updating"
@@ -238,10 +246,11 @@ def test_green_share_splits_the_variant_traffic_between_the_two_models(cloud, sm
     rng = random.Random(3)
     assert deployments.serving_model(ENDPOINT, "v1", "churn-xgb-v1", rng) == "churn-xgb-v1"  # green not serving yet
 
-    deadline = time.monotonic() + 10
-    while deployments.green_share(ENDPOINT, "v1") != ("churn-xgb-v2", 0.2):
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    until(
+        lambda: deployments.green_share(ENDPOINT, "v1") == ("churn-xgb-v2", 0.2),
+        "green did not take its canary share",
+        timeout=3600,
+    )
     served = [deployments.serving_model(ENDPOINT, "v1", "churn-xgb-v1", rng) for _ in range(2000)]
 
     assert 0.16 < served.count("churn-xgb-v2") / len(served) < 0.24

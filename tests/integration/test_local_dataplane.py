@@ -1,4 +1,4 @@
-"""The simulated data plane: it leaves the interpreter to the handlers' threads, and captures as SageMaker does."""
+"""The simulated data plane: it leaves simulated time to the handlers' threads, and captures as SageMaker does."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import BASELINE_MODEL, ENDPOINT, create_endpoint
+from tests.waiting import now
 
 
 class Rests(threading.Event):
@@ -27,29 +28,40 @@ class Rests(threading.Event):
         return self.is_set()
 
 
-def test_a_step_longer_than_a_tick_is_followed_by_a_rest_as_long(bare_cloud):
-    # Given a data plane whose steps take 50 ms, five times its 10 ms tick (a slow machine, a fast time scale)
+def test_a_step_that_takes_long_costs_no_simulated_time_and_is_followed_by_a_whole_tick(bare_cloud):
+    # Given a data plane whose steps take 50 ms of real time, five times its 10 ms tick (a slow machine)
     plane = DataPlane(bare_cloud, ENDPOINT, {}, tick_seconds=0.01)
-    plane.step = lambda sim_seconds=None: time.sleep(0.05)  # type: ignore[method-assign]
+    clock_during_steps: list[tuple[float, float]] = []
+
+    def slow_step(sim_seconds: float | None = None) -> None:
+        began = now()
+        busy_until = time.monotonic() + 0.05
+        while time.monotonic() < busy_until:
+            pass
+        clock_during_steps.append((began, now()))
+
+    plane.step = slow_step  # type: ignore[method-assign]
     plane._stop = rests = Rests(steps=3)
 
     # When it runs
     plane._run()
 
-    # Then it rests at least as long as each step took: the handlers' threads get half the time or more. (Resting
-    # for the rest of the tick only, it would never rest, and a scenario's first API call took 29 s.)
-    assert len(rests.rests) == 3
-    assert all(rest >= 0.05 for rest in rests.rests)
+    # Then the simulated clock stood still while each step ran, and each step is followed by a whole tick: however
+    # slow the machine, the handlers' threads get the simulated time between two steps of traffic. (Under a scaled
+    # real clock, a step that held the interpreter left them none, and a scenario's first API call took 29 s.)
+    assert len(clock_during_steps) == 3
+    assert all(began == ended for began, ended in clock_during_steps)
+    assert rests.rests == [0.01] * 3
 
 
-def test_a_quick_step_rests_for_the_rest_of_its_tick(bare_cloud):
+def test_a_quick_step_rests_for_a_whole_tick(bare_cloud):
     plane = DataPlane(bare_cloud, ENDPOINT, {}, tick_seconds=1.0)
     plane.step = lambda sim_seconds=None: None  # type: ignore[method-assign]
     plane._stop = rests = Rests(steps=2)
 
     plane._run()
 
-    assert all(0.9 < rest <= 1.0 for rest in rests.rests)
+    assert rests.rests == [1.0, 1.0]
 
 
 def test_capture_records_have_their_own_uuids_and_their_requests_second(bare_cloud):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL, ENDPOINT
+from tests.waiting import until
 
 PRODUCTION, SHADOW = "v1", "challenger"  # v1: the endpoint fixture's variant
 SHADOW_CONFIG = "churn-predictor-shadow"
@@ -70,15 +70,21 @@ def shadow_config(cloud: LocalCloud, weight: float, production_weight: float = 1
     return SHADOW_CONFIG
 
 
-def in_service(sm: Any, config: str, timeout: float = 10.0) -> dict[str, Any]:
-    """DescribeEndpoint once the endpoint serves `config`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        described: dict[str, Any] = sm.describe_endpoint(EndpointName=ENDPOINT)
-        if described["EndpointStatus"] == "InService" and described["EndpointConfigName"] == config:
-            return described
-        assert time.monotonic() < deadline, f"the endpoint is not InService on {config}: {described}"
-        time.sleep(0.01)
+def in_service(sm: Any, config: str, timeout: float = 1200.0) -> dict[str, Any]:
+    """DescribeEndpoint once the endpoint serves `config`; an update takes minutes, `timeout` simulated seconds
+    allows for a few of them."""
+    last: dict[str, Any] = {}
+
+    def serving() -> dict[str, Any] | None:
+        last.clear()
+        last.update(sm.describe_endpoint(EndpointName=ENDPOINT))
+        on_config = last["EndpointStatus"] == "InService" and last["EndpointConfigName"] == config
+        return dict(last) if on_config else None
+
+    try:
+        return until(serving, f"the endpoint is not InService on {config}", timeout)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {last}") from None
 
 
 def apply(cloud: LocalCloud, config: str) -> dict[str, Any]:
@@ -120,7 +126,7 @@ def captured(cloud: LocalCloud, variant_name: str) -> tuple[list[str], dict[str,
 
 def test_endpoint_lists_its_shadow_once_updated_and_drops_it_with_a_config_without_one(cloud, endpoint):
     sm = cloud.client("sagemaker")
-    patches.REGISTRY.endpoint_update_seconds = 400  # 0.4 s Updating, so that the phase is seen on a busy machine
+    patches.REGISTRY.endpoint_update_seconds = 400  # simulated seconds Updating
     config = shadow_config(cloud, weight=0.5)
 
     assert sm.describe_endpoint_config(EndpointConfigName=config)["ShadowProductionVariants"] == [

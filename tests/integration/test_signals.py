@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +11,7 @@ from functions.on_signal import app as on_signal
 from rollouts.aws import store
 from sandbox import patches
 from sandbox.cloud import LocalCloud
+from tests.waiting import until
 
 CONTEXT = SimpleNamespace(
     function_name="on-signal",
@@ -42,10 +42,8 @@ def outcomes(response: dict[str, Any]) -> list[str]:
 def baking_rollout(cloud: LocalCloud, spec: dict[str, Any]) -> str:
     spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
     rollout_id = str(cloud.api("POST", "/rollouts", spec).body["rollout_id"])
-    deadline = time.monotonic() + 10
-    while not store.get_rollout(rollout_id).task_token:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    # The candidate's fleet starts in 120 simulated seconds, then the bake begins
+    until(lambda: store.get_rollout(rollout_id).task_token, "the rollout did not begin its bake", timeout=600)
     return rollout_id
 
 

@@ -34,8 +34,8 @@ def _invalid(error: ValidationError) -> Response:
 
 @app.exception_handler(InvalidRolloutError)
 def _invalid_rollout(error: InvalidRolloutError) -> Response:
-    field, _, reason = str(error).partition(": ")
-    return error_response(400, "InvalidRollout", str(error), [{"field": field, "reason": reason}], style=_STYLE)
+    details = [{"field": error.field, "reason": error.reason}] if error.field else []
+    return error_response(400, "InvalidRollout", str(error), details, style=_STYLE)
 
 
 @app.exception_handler(RolloutNotFoundError)

@@ -16,7 +16,7 @@ requests, pseudo-regret sum_t (p*(t) - p_{a_t}(t)) read at 10,000 and 100,000 re
   detector off.
 - thompson_per_request: one posterior draw per arm per request from Beta(1 + successes, 1 + failures), argmax.
 - ucb1, epsilon_greedy: per request, each arm pulled once first; UCB1's index mean + sqrt(2 ln t / n);
-  epsilon 0.1 uniform, else the best observed mean (the same rules as `rollouts.bandit.baselines`, checked below).
+  epsilon 0.1 uniform, else the best observed mean (the same rules as `bench.bandit_baselines`, checked below).
 - aws_samples: the faithful re-implementation of the aws-samples pipeline (performance-anchors 1.3): per request,
   `betavariate(1 + reward_sum, 1 + invocation_count - reward_sum)` per variant and the argmax, on statistics that
   Kinesis Firehose's 60 s buffer freezes: at an assumed 10 requests per second, batches of 600 requests decided on the
@@ -59,17 +59,9 @@ from typing import Any
 
 import numpy as np
 
+from bench.bandit_baselines import epsilon_greedy_weights, ucb1_choice
 from bench.common import ROOT, machine, runs_from_env
-from rollouts.bandit import (
-    ArmStatistics,
-    BanditDesign,
-    bandit_weights,
-    batch_size,
-    epsilon_greedy_weights,
-    thompson_weights,
-    ucb1_choice,
-    update,
-)
+from rollouts.bandit import ArmStatistics, BanditDesign, batch_size, probabilities_and_weights, update
 from rollouts.models.spec import BanditStrategy
 
 RESULTS = ROOT / "bench" / "results" / "bandit.json"
@@ -249,16 +241,32 @@ def aws_samples(env: Environment, rng: np.random.Generator, batch: int = AWS_BAT
     return np.stack(recorded, axis=1)
 
 
-def deployed_schedule(design: BanditDesign, horizon: int = HORIZON) -> list[int]:
-    """The batches a rollout reweights on at REQUEST_RATE: the schedule's, each at least one minimum interval long."""
-    floor = round(REQUEST_RATE * MIN_UPDATE_INTERVAL)
+def batch_schedule(total_requests: int, design: BanditDesign | None = None, minimum: int = 1) -> list[int]:
+    """The sizes of `batch_size`'s batches, each at least `minimum`, that cover `total_requests`; the last is cut."""
+    if total_requests < 0:
+        raise ValueError(f"requests are at least 0, got {total_requests}")
     sizes: list[int] = []
     covered = 0
-    while covered < horizon:
-        size = min(max(batch_size(len(sizes), design), floor), horizon - covered)
+    while covered < total_requests:
+        size = min(max(batch_size(len(sizes), design), minimum), total_requests - covered)
         sizes.append(size)
         covered += size
     return sizes
+
+
+def deployed_schedule(design: BanditDesign, horizon: int = HORIZON) -> list[int]:
+    """The batches a rollout reweights on at REQUEST_RATE: the schedule's, each at least one minimum interval long."""
+    return batch_schedule(horizon, design, round(REQUEST_RATE * MIN_UPDATE_INTERVAL))
+
+
+def bandit_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
+    """The deployed bandit's traffic weights: those `rollouts.bandit.summarize` sets, without the summary."""
+    return probabilities_and_weights(arms, design)[1]
+
+
+def thompson_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
+    """P(best) alone within the design's floors and caps: the deployed weights at an information share of 0."""
+    return bandit_weights(arms, (design or BanditDesign()).model_copy(update={"information_share": 0.0}))
 
 
 @cache
@@ -365,7 +373,7 @@ def _ratio(numerator: Any, denominator: Any) -> dict[str, float]:
 
 
 def _check_baselines(rng: np.random.Generator) -> dict[str, Any]:
-    """The numpy UCB1 and epsilon-greedy rules choose as `rollouts.bandit.baselines` does, on random statistics."""
+    """The numpy UCB1 and epsilon-greedy rules choose as `bench.bandit_baselines` does, on random statistics."""
     agree = 0
     cases = 500
     for _ in range(cases):

@@ -28,14 +28,13 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT, machine, runs_from_env
+from bench.judge_design import fixed_horizon_sample_size, normal_theory_inflation
 from rollouts.judge import (
     NORMAL_APPROXIMATION_ABOVE,
     GroupSequentialDesign,
     Outcome,
     RateStatistic,
-    drift_for_power,
     exact_conditional,
-    fixed_horizon_sample_size,
     judge_sequential,
     log_likelihood_ratio,
 )
@@ -91,11 +90,6 @@ def _plan(
         "looks_candidate": candidate,
         "looks_baseline": [round(baseline_per_candidate * n) for n in candidate],
     }
-
-
-def _normal_theory_inflation(design: GroupSequentialDesign) -> tuple[float, float]:
-    drift = drift_for_power(design.boundaries, design.fractions, POWER)
-    return (drift / (NORMAL.inv_cdf(1 - ALPHA) + NORMAL.inv_cdf(POWER))) ** 2, drift
 
 
 class _Traffic:
@@ -385,7 +379,7 @@ def run(replications: int | None = None) -> dict[str, Any]:
     began = time.monotonic()
     rng = np.random.default_rng(SEED)
     designs = {statistic: _design(statistic) for statistic in STATISTICS}
-    normal_inflation, drift = _normal_theory_inflation(designs[DEFAULT_STATISTIC])
+    normal_inflation, drift = normal_theory_inflation(designs[DEFAULT_STATISTIC], POWER)
     scenarios: dict[str, Any] = {}
     for name, ratio in SCENARIOS.items():
         pooled_plan = _plan(ratio, designs[RateStatistic.POOLED_Z], normal_inflation, "normal theory")
@@ -754,7 +748,7 @@ def render(results: dict[str, Any]) -> str:
         "the figure in performance-anchors.md 2.3). The pooled z's maximum is that figure times the design's "
         f"normal-theory inflation factor {results['normal_theory_inflation_factor']:.4f} = (drift / (z_{{1-a}} + "
         f"z_{{power}}))², drift {results['drift_for_power']:.4f} the mean of the last look's z at which the design "
-        "crosses with probability 0.8 (`rollouts.judge.drift_for_power`).",
+        "crosses with probability 0.8 (`bench.judge_design.drift_for_power`).",
         "",
         "The exact conditional statistic's maximum is searched: inflation factors from the normal-theory one upward "
         f"in steps of {SEARCH_STEP:g} of the fixed horizon, each simulated under 1 % -> 2 % with the exact statistic "

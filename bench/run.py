@@ -458,7 +458,7 @@ def _bandit() -> list[str]:
         f"requests per arm and {timing['bandit_weights_three_arms_100000_requests_each_ms']:.2f} ms at 100,000; "
         f"`thompson_weights` (P(best) alone) {timing['thompson_weights_three_arms_1000_requests_each_ms']:.2f} ms and "
         f"{timing['thompson_weights_three_arms_100000_requests_each_ms']:.2f} ms. The numpy UCB1 and epsilon-greedy "
-        f"rules chose as `rollouts.bandit.baselines` does on {check['agree']} of {check['cases']} random states.",
+        f"rules chose as `bench.bandit_baselines` does on {check['agree']} of {check['cases']} random states.",
         "",
     ]
     return lines

@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 from rollouts.assignment import shares
 from rollouts.aws.invoke import endpoint_weights, invoke, runtime_client
 from rollouts.errors import field_errors
-from rollouts.http import HTTPError, Response, Router, invalid_request
+from rollouts.http import HTTPError, Response, Router, error_response, invalid_request
 from rollouts.models.names import NAME_PATTERN
 from rollouts.observability import logger, metrics
 
@@ -77,7 +77,7 @@ class ModelFailedError(HTTPError):
 
 @app.exception_handler(ValidationError)
 def _invalid_body(error: ValidationError) -> Response:
-    return invalid_request(field_errors(error))
+    return invalid_request(field_errors(error), style="spaced")
 
 
 @app.exception_handler(ClientError)
@@ -86,8 +86,7 @@ def _sagemaker_refused(error: ClientError) -> Response:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
     if code == "ValidationError":
-        body = {"error": "InvalidRequest", "message": f"SageMaker: {message}", "details": []}
-        return Response(400, json.dumps(body))
+        return error_response(400, "InvalidRequest", f"SageMaker: {message}", style="spaced")
     if code == "ModelError":
         original = {
             "status": error.response.get("OriginalStatusCode"),
@@ -97,7 +96,7 @@ def _sagemaker_refused(error: ClientError) -> Response:
     raise error  # throttling and SageMaker's own failures: Lambda reports them, API Gateway answers 502
 
 
-@app.post("/invoke/<endpoint_name>")
+@app.post("/invoke/{endpoint_name}")
 def invoke_endpoint(endpoint_name: str) -> Response:
     request = InvokeRequest.model_validate_json(app.current_event.body or "")
     weights = request.weights if request.weights is not None else endpoint_weights(endpoint_name)

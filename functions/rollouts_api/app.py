@@ -14,54 +14,49 @@ from rollouts.errors import (
     RolloutNotPausedError,
     field_errors,
 )
-from rollouts.http import Response, Router
+from rollouts.http import ErrorStyle, Response, Router, error_response, invalid_request
 from rollouts.logic.queries import describe_rollout
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import start_rollout
-from rollouts.models.api import CommandResponse, ErrorResponse
+from rollouts.models.api import CommandResponse
 from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
 
 app = Router()
-
-
-def _error(status: int, error: str, message: str, details: list[dict[str, Any]] | None = None) -> Response:
-    body = ErrorResponse(error=error, message=message, details=details or [])
-    return Response(status, body.model_dump_json())
+_STYLE: ErrorStyle = "utf-8"  # the error bodies are pydantic's JSON, as they have always been
 
 
 @app.exception_handler(ValidationError)
 def _invalid(error: ValidationError) -> Response:
-    details = field_errors(error)
-    summary = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-    return _error(400, "InvalidRequest", summary, details)
+    return invalid_request(field_errors(error), style=_STYLE)
 
 
 @app.exception_handler(InvalidRolloutError)
 def _invalid_rollout(error: InvalidRolloutError) -> Response:
-    field, _, reason = str(error).partition(": ")
-    return _error(400, "InvalidRollout", str(error), [{"field": field, "reason": reason}])
+    details = [{"field": error.field, "reason": error.reason}] if error.field else []
+    return error_response(400, "InvalidRollout", str(error), details, style=_STYLE)
 
 
 @app.exception_handler(RolloutNotFoundError)
 def _not_found(error: RolloutNotFoundError) -> Response:
-    return _error(404, "RolloutNotFound", str(error))
+    return error_response(404, "RolloutNotFound", str(error), style=_STYLE)
 
 
 @app.exception_handler(EndpointLockedError)
 def _locked(error: EndpointLockedError) -> Response:
-    return _error(409, "EndpointLocked", str(error), [{"active_rollout_id": error.active_rollout_id}])
+    details = [{"active_rollout_id": error.active_rollout_id}]
+    return error_response(409, "EndpointLocked", str(error), details, style=_STYLE)
 
 
 @app.exception_handler(RolloutFinishedError)
 def _finished(error: RolloutFinishedError) -> Response:
-    return _error(409, "RolloutFinished", str(error))
+    return error_response(409, "RolloutFinished", str(error), style=_STYLE)
 
 
 @app.exception_handler(RolloutNotPausedError)
 def _not_paused(error: RolloutNotPausedError) -> Response:
-    return _error(409, "RolloutNotPaused", str(error))
+    return error_response(409, "RolloutNotPaused", str(error), style=_STYLE)
 
 
 @app.post("/rollouts")
@@ -72,7 +67,7 @@ def start() -> Response:
     return Response(201, response.model_dump_json())
 
 
-@app.get("/rollouts/<rollout_id>")
+@app.get("/rollouts/{rollout_id}")
 def get(rollout_id: str) -> dict[str, Any]:
     return describe_rollout(rollout_id).model_dump(mode="json")
 
@@ -87,17 +82,17 @@ def _command(rollout_id: str, command: OperatorCommand) -> Response:
     return Response(202, payload.model_dump_json())
 
 
-@app.post("/rollouts/<rollout_id>/abort")
+@app.post("/rollouts/{rollout_id}/abort")
 def abort(rollout_id: str) -> Response:
     return _command(rollout_id, OperatorCommand.ABORT)
 
 
-@app.post("/rollouts/<rollout_id>/promote")
+@app.post("/rollouts/{rollout_id}/promote")
 def promote(rollout_id: str) -> Response:
     return _command(rollout_id, OperatorCommand.PROMOTE)
 
 
-@app.post("/rollouts/<rollout_id>/resume")
+@app.post("/rollouts/{rollout_id}/resume")
 def resume(rollout_id: str) -> Response:
     return _command(rollout_id, OperatorCommand.RESUME)
 

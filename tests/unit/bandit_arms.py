@@ -1,14 +1,19 @@
-"""Arms for the bandit's tests: one from its counts, and a hypothesis strategy of 2 to 4 conversion arms."""
+"""Arms for the bandit's tests: one from its counts, a hypothesis strategy of 2 to 4 conversion arms; their weights."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from rollouts.bandit import ArmStatistics
+from rollouts.bandit import ArmStatistics, BanditDesign, probabilities_and_weights
 
 
 def arm(variant: str, count: float, successes: float) -> ArmStatistics:
     return ArmStatistics(variant=variant, count=count, reward_sum=successes)
+
+
+def traffic_weights(arms: list[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
+    """The weights the bandit sets on the arms' variants, in the arms' order."""
+    return probabilities_and_weights(arms, design)[1]
 
 
 @st.composite

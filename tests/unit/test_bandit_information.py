@@ -17,16 +17,14 @@ from rollouts.bandit import (
     BetaPosterior,
     NormalPosterior,
     RewardKind,
-    bandit_weights,
     best_arm_moments,
     information_directed_weights,
     posterior,
     probability_best,
     summarize,
-    thompson_weights,
 )
 from rollouts.models.spec import BanditStrategy
-from tests.unit.bandit_arms import arm, conversion_arms
+from tests.unit.bandit_arms import arm, conversion_arms, traffic_weights
 
 NORMAL = NormalDist()
 
@@ -157,21 +155,21 @@ def test_default_weights_are_half_probability_best_and_half_information_directed
     chance = probability_best(arms)
     directed = information_directed_weights(best_arm_moments([posterior(a) for a in arms]))
     expected = [0.5 * p + 0.5 * d for p, d in zip(chance, directed, strict=True)]
-    assert bandit_weights(arms) == pytest.approx(expected)
+    assert traffic_weights(arms) == pytest.approx(expected)
     assert summarize(arms).weights == pytest.approx(dict(zip("abc", expected, strict=True)))
     assert summarize(arms).probabilities_best == pytest.approx(dict(zip("abc", chance, strict=True)))
 
 
 def test_a_share_of_zero_is_thompson_sampling_and_one_is_information_directed_sampling() -> None:
     arms = [arm("a", 1_000, 50), arm("b", 1_000, 60), arm("c", 300, 13)]
-    assert bandit_weights(arms, BanditDesign(information_share=0.0)) == pytest.approx(thompson_weights(arms))
+    assert traffic_weights(arms, BanditDesign(information_share=0.0)) == pytest.approx(probability_best(arms))
     directed = information_directed_weights(best_arm_moments([posterior(a) for a in arms]))
-    assert bandit_weights(arms, BanditDesign(information_share=1.0)) == pytest.approx(directed)
+    assert traffic_weights(arms, BanditDesign(information_share=1.0)) == pytest.approx(directed)
 
 
 def test_arms_nothing_tells_apart_get_equal_weights() -> None:
     for count, successes in [(0, 0), (500, 30)]:
-        weights = bandit_weights([arm(f"v{i}", count, successes) for i in range(3)])
+        weights = traffic_weights([arm(f"v{i}", count, successes) for i in range(3)])
         assert weights == pytest.approx([1 / 3] * 3)
 
 
@@ -181,19 +179,19 @@ def test_real_rewards_are_weighted_equally_in_warm_up_and_by_both_parts_after() 
         ArmStatistics(variant="a", count=1, reward_sum=2.0, reward_sum_of_squares=4.0),
         ArmStatistics(variant="b", count=10, reward_sum=8.0, reward_sum_of_squares=7.0),
     ]
-    assert bandit_weights(young, design) == pytest.approx([0.5, 0.5])
+    assert traffic_weights(young, design) == pytest.approx([0.5, 0.5])
     grown = [
         ArmStatistics(variant="a", count=40, reward_sum=42.0, reward_sum_of_squares=60.0),
         ArmStatistics(variant="b", count=40, reward_sum=38.0, reward_sum_of_squares=50.0),
     ]
-    weights = bandit_weights(grown, design)
+    weights = traffic_weights(grown, design)
     assert sum(weights) == pytest.approx(1.0)
     assert weights[0] > probability_best(grown, RewardKind.REAL)[0]
 
 
 def test_floors_and_caps_apply_to_the_mixed_weights() -> None:
     arms = [arm("a", 5_000, 250), arm("b", 5_000, 320), arm("c", 5_000, 200)]
-    weights = bandit_weights(arms, BanditDesign(floor=0.05, caps={"b": 0.8}))
+    weights = traffic_weights(arms, BanditDesign(floor=0.05, caps={"b": 0.8}))
     assert min(weights) >= 0.05 - 1e-12
     assert weights[1] == pytest.approx(0.8)
     assert sum(weights) == pytest.approx(1.0)
@@ -204,7 +202,7 @@ def test_floors_and_caps_apply_to_the_mixed_weights() -> None:
 def test_every_arm_keeps_at_least_half_its_probability_best(arms: list[ArmStatistics]) -> None:
     # The P(best) half is what keeps an unlucky arm explored: IDS alone may give it nothing.
     chance = probability_best(arms)
-    weights = bandit_weights(arms)
+    weights = traffic_weights(arms)
     assert sum(weights) == pytest.approx(1.0)
     for p, w in zip(chance, weights, strict=True):
         assert w >= 0.5 * p - 1e-9

@@ -1,32 +1,15 @@
-"""The batch schedule, the stopping rule and the baseline policies."""
+"""The batch schedule and the stopping rule."""
 
 from __future__ import annotations
 
-import math
-import random
 from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollouts.bandit import (
-    ArmStatistics,
-    BanditDesign,
-    Streak,
-    advance_streak,
-    batch_schedule,
-    batch_size,
-    epsilon_greedy_choice,
-    epsilon_greedy_weights,
-    ucb1_choice,
-    ucb1_index,
-    winner,
-)
-
-
-def arm(variant: str, count: float, successes: float) -> ArmStatistics:
-    return ArmStatistics(variant=variant, count=count, reward_sum=successes)
+from bench.bandit import batch_schedule, deployed_schedule
+from rollouts.bandit import BanditDesign, Streak, advance_streak, batch_size, winner
 
 
 def test_batches_start_small_and_grow_geometrically_to_the_maximum() -> None:
@@ -39,6 +22,14 @@ def test_batches_start_small_and_grow_geometrically_to_the_maximum() -> None:
 def test_a_growth_of_one_keeps_batches_fixed() -> None:
     design = BanditDesign(initial_batch=600, batch_growth=1.0, maximum_batch=600)
     assert batch_schedule(2_000, design) == [600, 600, 600, 200]
+
+
+def test_the_benchmarks_rollout_schedule_holds_each_batch_to_one_minimum_update_interval() -> None:
+    """At 10 requests per second a 30 s interval is 300 requests: the first two batches of 100 and 200 grow to it."""
+    sizes = deployed_schedule(BanditDesign())
+
+    assert sizes[:5] == [300, 300, 400, 500, 500]
+    assert (sum(sizes), len(sizes)) == (100_000, 201)
 
 
 def test_a_negative_batch_index_is_rejected() -> None:
@@ -90,19 +81,3 @@ def test_the_threshold_and_length_come_from_the_design() -> None:
     design = BanditDesign(stop_probability=0.8, stop_updates=1)
     streak = advance_streak(Streak(), {"a": 0.85, "b": 0.15}, design.stop_probability)
     assert winner(streak, design) == "a"
-
-
-def test_ucb1_serves_an_arm_without_requests_first_then_the_largest_index() -> None:
-    assert ucb1_choice([arm("a", 10, 5), arm("b", 0, 0)]) == 1
-    arms = [arm("a", 100, 10), arm("b", 10, 1)]
-    assert ucb1_index(arms[0], 110) == pytest.approx(0.1 + math.sqrt(2 * math.log(110) / 100))
-    assert ucb1_choice(arms) == 1  # same mean, fewer requests: the larger bonus
-
-
-def test_epsilon_greedy_explores_uniformly_and_exploits_the_best_mean() -> None:
-    arms = [arm("a", 100, 5), arm("b", 100, 9), arm("c", 100, 7)]
-    assert epsilon_greedy_weights(arms, 0.3) == pytest.approx([0.1, 0.8, 0.1])
-    assert epsilon_greedy_weights([arm("a", 0, 0), arm("b", 10, 1)]) == [0.5, 0.5]
-    rng = random.Random(3)
-    choices = [epsilon_greedy_choice(arms, rng, 0.3) for _ in range(4_000)]
-    assert choices.count(1) / 4_000 == pytest.approx(0.8, abs=0.03)

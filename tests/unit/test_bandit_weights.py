@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
@@ -15,9 +16,8 @@ from rollouts.bandit import (
     constrain_weights,
     probability_best,
     summarize,
-    thompson_weights,
 )
-from tests.unit.bandit_arms import arm
+from tests.unit.bandit_arms import arm, traffic_weights
 
 
 def test_floors_lift_the_losers_and_the_winner_pays() -> None:
@@ -97,14 +97,21 @@ def test_arms_away_from_their_bounds_keep_their_proportions(
 
 def test_thompson_weights_are_probability_best_without_floors() -> None:
     arms = [arm("v1", 1_000, 50), arm("v2", 1_000, 65), arm("v3", 1_000, 45)]
-    assert thompson_weights(arms) == pytest.approx(probability_best(arms))
+    assert traffic_weights(arms, BanditDesign(information_share=0.0)) == pytest.approx(probability_best(arms))
 
 
-def test_design_floor_and_per_variant_overrides_apply() -> None:
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        ({"floor": 0.05}, [0.05, 0.95]),
+        ({"floors": {"baseline": 0.2}}, [0.2, 0.8]),
+        ({"caps": {"candidate": 0.7}}, [0.3, 0.7]),
+    ],
+)
+def test_design_floor_and_per_variant_overrides_apply(bounds: dict[str, Any], expected: list[float]) -> None:
     arms = [arm("baseline", 10_000, 500), arm("candidate", 10_000, 900)]
-    assert thompson_weights(arms, BanditDesign(floor=0.05)) == pytest.approx([0.05, 0.95])
-    assert thompson_weights(arms, BanditDesign(floors={"baseline": 0.2})) == pytest.approx([0.2, 0.8])
-    assert thompson_weights(arms, BanditDesign(caps={"candidate": 0.7})) == pytest.approx([0.3, 0.7])
+    design = BanditDesign.model_validate({"information_share": 0.0, **bounds})
+    assert traffic_weights(arms, design) == pytest.approx(expected)
 
 
 def test_summary_carries_counts_means_intervals_probabilities_and_weights() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from rollouts.models.spec import RolloutSpec
 from sandbox.scenarios import spec
+from sandbox.template import load
 from tests.conftest import EVENTS, load_event
 
 ALL = sorted(EVENTS.rglob("*.json"))
@@ -57,10 +58,19 @@ def test_eventbridge_sample_has_the_eventbridge_envelope(path: Path) -> None:
 
 @pytest.mark.parametrize("path", API, ids=name)
 def test_api_sample_is_an_api_gateway_rest_proxy_event(path: Path) -> None:
+    """The API functions route on `resource` and `httpMethod` and read `pathParameters`, as API Gateway sets them."""
     event = load_event(name(path))
+    api_events = [
+        trigger["Properties"]
+        for resource in load()["Resources"].values()
+        for trigger in resource.get("Properties", {}).get("Events", {}).values()
+        if trigger["Type"] == "Api"
+    ]
+    parameters = event["pathParameters"] or {}
 
-    assert event["httpMethod"] in ("GET", "POST")
-    assert event["path"].startswith(("/rollouts", "/feedback"))
+    assert (event["httpMethod"], event["resource"]) in {(e["Method"].upper(), e["Path"]) for e in api_events}
+    assert event["requestContext"]["resourcePath"] == event["resource"]
+    assert event["resource"].format_map(parameters) == event["path"]
     assert "body" in event
     assert event["body"] is None or isinstance(event["body"], str)
     assert event["requestContext"]["requestId"]

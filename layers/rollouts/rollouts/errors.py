@@ -13,7 +13,13 @@ class RolloutError(Exception):
 
 
 class InvalidRolloutError(RolloutError):
-    """The spec cannot be applied to the endpoint as it is (HTTP 400)."""
+    """The spec cannot be applied to the endpoint as it is (HTTP 400): `field` is the spec's field at fault, a
+    dotted path (`candidate.model_name`), or None when no field is; the message is `field: reason`."""
+
+    def __init__(self, *, field: str | None, reason: str) -> None:
+        super().__init__(f"{field}: {reason}" if field else reason)
+        self.field = field
+        self.reason = reason
 
 
 class RolloutNotFoundError(RolloutError):

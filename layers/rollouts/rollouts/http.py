@@ -1,5 +1,11 @@
 """A small router for API Gateway REST proxy events (payload format 1.0): routes, error handlers, JSON responses.
 
+API Gateway has already matched each request to one of the API's resources and methods before the function runs,
+and the event says which: `resource` is the template's path (`/rollouts/{rollout_id}`), `httpMethod` the method, and
+`pathParameters` the values of the path's `{names}`. The router looks that pair up among its routes, registered
+with the same paths as the template's Api events, and passes the path parameters to the route; it does not match
+the path again.
+
 The API functions need a handful of routes. Powertools' `event_handler` package would do it too, but importing it
 loads every resolver it has (AppSync with asyncio, all the event data classes, the OpenAPI models), which took the
 API function past its cold-import target (docs/architecture.md, "Where code lives").
@@ -8,7 +14,7 @@ Usage, in the style of Powertools' resolvers:
 
     app = Router()
 
-    @app.get("/rollouts/<rollout_id>")
+    @app.get("/rollouts/{rollout_id}")
     def get(rollout_id: str) -> dict[str, Any]: ...
 
     @app.exception_handler(RolloutNotFoundError)
@@ -16,20 +22,20 @@ Usage, in the style of Powertools' resolvers:
 
     def lambda_handler(event, context):
         return app.resolve(event, context)
+
+Every error is answered with an `ErrorResponse` body (`rollouts.models.api`), built by `error_response`.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, Literal, TypeAlias, TypeVar
 
 JSON_CONTENT_TYPE = "application/json"
 
-_PARAMETER = re.compile(r"<(\w+)>")
 _NO_BODY = object()
 
 
@@ -66,12 +72,46 @@ RouteResult: TypeAlias = Response | dict[str, Any] | list[Any]
 RouteFunction = TypeVar("RouteFunction", bound=Callable[..., RouteResult])
 Handled = TypeVar("Handled", bound=Exception)
 
+ErrorStyle: TypeAlias = Literal["compact", "spaced", "utf-8"]
+"""How an error body's JSON is written (`error_response`)."""
+
+
+def error_response(
+    status: int,
+    error: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    style: ErrorStyle = "compact",
+) -> Response:
+    """The answer to an error: its status and headers, and an `ErrorResponse` body `{"error", "message", "details"}`.
+
+    `style` is how the body is written; each kind of error keeps the one it has always been answered with, so that
+    bodies stay byte for byte what clients get: "compact" (the router's own errors and `HTTPError`: no spaces,
+    non-ASCII escaped), "spaced" (`json.dumps`' separators, non-ASCII escaped: the 400s of feedback_api and
+    ab_invoke), "utf-8" (pydantic's compact JSON, non-ASCII as is: rollouts_api's errors).
+    """
+    # Imported on the first error: the module loads the rollout models, which feedback_api and ab_invoke need for
+    # nothing else, and their cold start would pay for them.
+    from rollouts.models.api import ErrorResponse
+
+    body = ErrorResponse(error=error, message=message, details=details or [])
+    if style == "utf-8":
+        text = body.model_dump_json()
+    else:
+        text = json.dumps(body.model_dump(), separators=(",", ":") if style == "compact" else None)
+    return Response(status, text, headers or {})
+
+
+def invalid_request(details: list[dict[str, str]], *, style: ErrorStyle) -> Response:
+    """400 InvalidRequest with one {field, reason} per problem; the message lists them as `field: reason; ...`."""
+    message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
+    return error_response(400, "InvalidRequest", message, details, style=style)
+
 
 class HTTPError(Exception):
-    """An error with its own HTTP answer; the router sends it unless an exception handler for its class is set.
-
-    The body has the shape of the API's error responses: `{"error", "message", "details"}`.
-    """
+    """An error with its own HTTP answer; the router sends it unless an exception handler for its class is set."""
 
     status = 500
     error = "InternalError"
@@ -85,18 +125,7 @@ class HTTPError(Exception):
         self.headers = dict(headers or {})
 
     def response(self) -> Response:
-        body = {"error": self.error, "message": self.message, "details": self.details}
-        return Response.json(self.status, body, self.headers)
-
-
-def invalid_request(details: list[dict[str, str]]) -> Response:
-    """400 InvalidRequest with one {field, reason} per problem, the body every API error has."""
-    body = {
-        "error": "InvalidRequest",
-        "message": "; ".join(f"{d['field']}: {d['reason']}" for d in details),
-        "details": details,
-    }
-    return Response(400, json.dumps(body))
+        return error_response(self.status, self.error, self.message, self.details, self.headers)
 
 
 class BadRequestError(HTTPError):
@@ -107,14 +136,14 @@ class BadRequestError(HTTPError):
 
 
 class NotFoundError(HTTPError):
-    """No route has this path (404)."""
+    """No route has this resource (404)."""
 
     status = 404
     error = "NotFound"
 
 
 class MethodNotAllowedError(HTTPError):
-    """A route has this path but not this method (405); `Allow` lists the methods it has."""
+    """The resource has routes but not for this method (405); `Allow` lists the methods it has."""
 
     status = 405
     error = "MethodNotAllowed"
@@ -133,10 +162,9 @@ def _invalid_body(reason: str) -> BadRequestError:
 class Request:
     """The event being handled, read lazily: the body is decoded and parsed only when a route asks for it."""
 
-    def __init__(self, event: Mapping[str, Any], context: Any, path_parameters: dict[str, str]) -> None:
+    def __init__(self, event: Mapping[str, Any], context: Any) -> None:
         self.raw = event
         self.context = context
-        self.path_parameters = path_parameters
         self._json: Any = _NO_BODY
 
     @property
@@ -144,8 +172,18 @@ class Request:
         return str(self.raw.get("httpMethod") or "").upper()
 
     @property
+    def resource(self) -> str:
+        """The API's resource API Gateway matched, as the template spells it: `/rollouts/{rollout_id}`."""
+        return str(self.raw.get("resource") or "")
+
+    @property
     def path(self) -> str:
         return str(self.raw.get("path") or "/")
+
+    @property
+    def path_parameters(self) -> dict[str, str]:
+        """The values of the resource's `{names}` in the request's path, as API Gateway passed them."""
+        return dict(self.raw.get("pathParameters") or {})
 
     @property
     def headers(self) -> dict[str, str]:
@@ -185,37 +223,25 @@ class Request:
         return self._json
 
 
-@dataclass(frozen=True)
-class _Route:
-    method: str
-    template: str
-    pattern: re.Pattern[str]
-    function: Callable[..., RouteResult]
-
-
-def _compile(template: str) -> re.Pattern[str]:
-    """`/rollouts/<rollout_id>` as a regex: each `<name>` is one path segment; trailing slashes are ignored."""
-    if not template.startswith("/"):
-        raise ValueError(f"a route's path starts with '/': {template!r}")
-    parts = _PARAMETER.split(template.rstrip("/"))
-    # split() alternates literal text and parameter names: even indexes are literal.
-    regex = "".join(re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)" for index, part in enumerate(parts))
-    return re.compile(f"^{regex}/*$")
-
-
 class Router:
-    """Routes API Gateway REST proxy events by method and path template, and maps exceptions to responses.
+    """Routes API Gateway REST proxy events by the resource and method API Gateway matched; maps exceptions to answers.
 
-    Routes without parameters are tried before routes with them; otherwise the first registered match wins.
-    The exception handler of the most specific class of a raised exception answers it; an exception with no
-    handler propagates (Lambda reports it and API Gateway answers 502), as with Powertools.
+    A route is registered under a resource as the template's Api event spells it (`/rollouts/{rollout_id}`), and its
+    function takes the resource's path parameters as keyword arguments. An event for a resource without routes is
+    answered 404, one for a resource without a route for its method 405. The exception handler of the most specific
+    class of a raised exception answers it; an exception with no handler propagates (Lambda reports it and API
+    Gateway answers 502), as with Powertools.
     """
 
     def __init__(self) -> None:
-        self._static: list[_Route] = []
-        self._dynamic: list[_Route] = []
+        self._routes: dict[tuple[str, str], Callable[..., RouteResult]] = {}
         self._handlers: dict[type[Exception], Callable[[Any], Response]] = {}
         self._current: Request | None = None
+
+    @property
+    def routes(self) -> set[tuple[str, str]]:
+        """(method, resource) of every route."""
+        return set(self._routes)
 
     @property
     def current_event(self) -> Request:
@@ -224,28 +250,31 @@ class Router:
             raise RuntimeError("no request is being resolved")
         return self._current
 
-    def route(self, method: str, template: str) -> Callable[[RouteFunction], RouteFunction]:
-        """Register a route; the function takes the template's parameters as keyword arguments."""
-        pattern = _compile(template)
+    def route(self, method: str, resource: str) -> Callable[[RouteFunction], RouteFunction]:
+        """Register a route; the function takes the resource's path parameters as keyword arguments."""
+        if not resource.startswith("/"):
+            raise ValueError(f"a route's resource starts with '/': {resource!r}")
+        key = (method.upper(), resource)
+        if key in self._routes:
+            raise ValueError(f"{key[0]} {resource} has a route already")
 
         def register(function: RouteFunction) -> RouteFunction:
-            entry = _Route(method.upper(), template, pattern, function)
-            (self._dynamic if pattern.groupindex else self._static).append(entry)
+            self._routes[key] = function
             return function
 
         return register
 
-    def get(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
-        return self.route("GET", template)
+    def get(self, resource: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("GET", resource)
 
-    def post(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
-        return self.route("POST", template)
+    def post(self, resource: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("POST", resource)
 
-    def put(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
-        return self.route("PUT", template)
+    def put(self, resource: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("PUT", resource)
 
-    def delete(self, template: str) -> Callable[[RouteFunction], RouteFunction]:
-        return self.route("DELETE", template)
+    def delete(self, resource: str) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route("DELETE", resource)
 
     def exception_handler(
         self, kind: type[Handled]
@@ -260,7 +289,7 @@ class Router:
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Answer one API Gateway REST proxy event with the proxy response dict."""
-        request = Request(event, context, {})
+        request = Request(event, context)
         self._current = request
         try:
             return self._answer(request).to_proxy()
@@ -269,9 +298,10 @@ class Router:
 
     def _answer(self, request: Request) -> Response:
         try:
-            route, parameters = self._match(request.method, request.path)
-            request.path_parameters = parameters
-            result = route.function(**parameters)
+            route = self._routes.get((request.method, request.resource))
+            if route is None:
+                raise self._no_route(request)
+            result = route(**request.path_parameters)
             return result if isinstance(result, Response) else Response.json(200, result)
         except Exception as error:
             handler = self._handler_for(error)
@@ -281,18 +311,11 @@ class Router:
                 return error.response()
             raise
 
-    def _match(self, method: str, path: str) -> tuple[_Route, dict[str, str]]:
-        allowed: set[str] = set()
-        for route in (*self._static, *self._dynamic):
-            found = route.pattern.match(path)
-            if found is None:
-                continue
-            if route.method == method:
-                return route, found.groupdict()
-            allowed.add(route.method)
+    def _no_route(self, request: Request) -> HTTPError:
+        allowed = sorted(method for method, resource in self._routes if resource == request.resource)
         if allowed:
-            raise MethodNotAllowedError(method, path, sorted(allowed))
-        raise NotFoundError(f"no route for {method} {path}")
+            return MethodNotAllowedError(request.method, request.path, allowed)
+        return NotFoundError(f"no route for {request.method} {request.path}")
 
     def _handler_for(self, error: Exception) -> Callable[[Any], Response] | None:
         for kind in type(error).__mro__:

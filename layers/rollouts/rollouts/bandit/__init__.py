@@ -8,8 +8,7 @@ where numpy's import would cost more than the computation.
 
 Modules: `posterior` (Beta and normal posteriors, P(best) and the best arm's moments by quadrature), `weights`
 (P(best) mixed with information-directed sampling, floors and caps, the summary a "Bandit Reweighted" decision
-carries), `drift` (discount and change detector), `schedule` (batch sizes and the
-stopping rule), `baselines` (UCB1 and epsilon-greedy, for comparison).
+carries), `drift` (discount and change detector), `schedule` (batch sizes and the stopping rule).
 
 The defaults of `BanditDesign`, and why:
 
@@ -25,10 +24,10 @@ The defaults of `BanditDesign`, and why:
   (50 s at 10 requests per second) a little faster than the aws-samples pipeline's 60 s.
 
 `make bench-bandit` (bench/bandit.py) measures these defaults against per-request Thompson sampling, UCB1,
-epsilon-greedy and the aws-samples pipeline, and each default against one alternative; docs/benchmarks.md.
+epsilon-greedy (bench/bandit_baselines.py) and the aws-samples pipeline, and each default against one alternative;
+docs/benchmarks.md.
 """
 
-from rollouts.bandit.baselines import epsilon_greedy_choice, epsilon_greedy_weights, ucb1_choice, ucb1_index
 from rollouts.bandit.drift import change_test, combine, discount, update
 from rollouts.bandit.models import (
     ArmPosterior,
@@ -50,13 +49,12 @@ from rollouts.bandit.posterior import (
     probability_best,
     probability_best_of,
 )
-from rollouts.bandit.schedule import advance_streak, batch_schedule, batch_size, winner
+from rollouts.bandit.schedule import advance_streak, batch_size, winner
 from rollouts.bandit.weights import (
-    bandit_weights,
     constrain_weights,
     information_directed_weights,
+    probabilities_and_weights,
     summarize,
-    thompson_weights,
 )
 
 __all__ = [
@@ -72,8 +70,6 @@ __all__ = [
     "Streak",
     "Update",
     "advance_streak",
-    "bandit_weights",
-    "batch_schedule",
     "batch_size",
     "best_arm_moments",
     "change_test",
@@ -81,16 +77,12 @@ __all__ = [
     "constrain_weights",
     "credible_interval",
     "discount",
-    "epsilon_greedy_choice",
-    "epsilon_greedy_weights",
     "information_directed_weights",
     "posterior",
+    "probabilities_and_weights",
     "probability_best",
     "probability_best_of",
     "summarize",
-    "thompson_weights",
-    "ucb1_choice",
-    "ucb1_index",
     "update",
     "winner",
 ]

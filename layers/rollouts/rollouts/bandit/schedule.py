@@ -40,19 +40,6 @@ def batch_size(index: int, design: BanditDesign | None = None) -> int:
     return min(maximum, round(initial * growth**index))
 
 
-def batch_schedule(total_requests: int, design: BanditDesign | None = None) -> list[int]:
-    """The batch sizes that cover `total_requests`, the last one cut to fit."""
-    if total_requests < 0:
-        raise ValueError(f"requests are at least 0, got {total_requests}")
-    sizes: list[int] = []
-    covered = 0
-    while covered < total_requests:
-        size = min(batch_size(len(sizes), design), total_requests - covered)
-        sizes.append(size)
-        covered += size
-    return sizes
-
-
 def advance_streak(streak: Streak, probabilities_best: Mapping[str, float], threshold: float = 0.95) -> Streak:
     """The streak after one more update: the leader's run grows if it holds P(best) >= threshold, else it restarts.
 

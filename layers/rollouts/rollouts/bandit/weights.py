@@ -98,16 +98,16 @@ def constrain_weights(weights: Sequence[float], floors: Sequence[float], caps: S
     return [w + missing * r / sum(room) for w, r in zip(result, room, strict=True)]
 
 
-def thompson_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
-    """P(best) within the design's floors and caps: Thompson sampling alone, whatever the design's share of IDS."""
-    design = design or BanditDesign()
-    return _constrain(probability_best(arms, design.reward_kind), arms, design)
+def probabilities_and_weights(
+    arms: Sequence[ArmStatistics], design: BanditDesign | None = None
+) -> tuple[list[float], list[float]]:
+    """P(best) of each arm, and its traffic weight: P(best) mixed with IDS (module docstring), within floors and caps.
 
-
-def bandit_weights(arms: Sequence[ArmStatistics], design: BanditDesign | None = None) -> list[float]:
-    """The traffic weights of the arms, in order: P(best) mixed with IDS (module docstring), within floors and caps."""
+    In the arms' order. With an information share of 0 the weights are P(best) alone (Thompson sampling).
+    """
     design = design or BanditDesign()
-    return _constrain(_mixed(arms, design)[1], arms, design)
+    probabilities, mixed = _mixed(arms, design)
+    return probabilities, _constrain(mixed, arms, design)
 
 
 def information_directed_weights(moments: BestArmMoments) -> list[float]:
@@ -170,8 +170,7 @@ def summarize(arms: Sequence[ArmStatistics], design: BanditDesign | None = None)
     """Everything a "Bandit Reweighted" decision carries: per arm the posterior, P(best) and the weight to set."""
     design = design or BanditDesign()
     kind = design.reward_kind
-    probabilities, mixed = _mixed(arms, design)
-    weights = _constrain(mixed, arms, design)
+    probabilities, weights = probabilities_and_weights(arms, design)
     warm_up = len(arms) > 1 and _warm_up(arms, kind)
     posteriors = []
     for arm, probability, weight in zip(arms, probabilities, weights, strict=True):

@@ -51,8 +51,9 @@ The statistic at a look, computed on cumulative counts, is one of two (`GroupSeq
   0.0596 for alpha 0.05 with the pooled z and 0.0449 with this statistic; 0.0498 and 0.0479 at a 50/50 split
   (400,000 replications, docs/benchmarks-judge.md). The price is power where the pooled z was liberal: at the
   pooled z's normal-theory maximum the 10 % canary's power is 0.775 instead of 0.80, and the maximum sample must
-  grow by 8.7 % (1,026 candidate requests instead of 944) for 0.80; at 50/50 it needs no growth. `inflation_factor`
-  is the normal-theory factor; the benchmark sizes the exact statistic's maximum by simulation.
+  grow by 8.7 % (1,026 candidate requests instead of 944) for 0.80; at 50/50 it needs no growth. The benchmark
+  sizes the exact statistic's maximum by simulation (bench/judge.py; the normal-theory factor is in
+  bench/judge_design.py).
 
   The binomial conditional treats the error-free requests as unlimited: with frequent errors (a pooled rate p̄) its
   variance is too large by 1 / (1 - p̄), which is conservative (fewer false alarms, and about a share p̄ of the
@@ -247,28 +248,6 @@ def boundaries(
         bounds.append(bound)
         process.advance(bound, fraction)
     return tuple(bounds)
-
-
-def crossing_probabilities(bounds: Sequence[float], fractions: Sequence[float], drift: float = 0.0) -> list[float]:
-    """P(first crossing at look k) for each look, when E[Z_k] = drift * sqrt(t_k) (drift 0: the null)."""
-    _check_fractions(fractions)
-    process = _Process(drift)
-    probabilities: list[float] = []
-    for bound, fraction in zip(bounds, fractions, strict=True):
-        probabilities.append(process.exit_probability(bound, fraction))
-        process.advance(bound, fraction)
-    return probabilities
-
-
-def drift_for_power(bounds: Sequence[float], fractions: Sequence[float], power: float) -> float:
-    """The drift (E[Z] at the last look) at which the design crosses with probability `power`."""
-    # The power grows with the drift; bisection wants a decreasing function, so solve in x = -drift.
-    return -_solve_decreasing(lambda x: sum(crossing_probabilities(bounds, fractions, -x)), power, -20.0, 0.0)
-
-
-def equal_fractions(looks: int) -> tuple[float, ...]:
-    """Equally spaced information fractions: 0.2, 0.4, ..., 1.0 for five looks."""
-    return tuple(k / looks for k in range(1, looks + 1))
 
 
 def _check_counts(baseline_errors: int, baseline_requests: int, candidate_errors: int, candidate_requests: int) -> None:
@@ -480,25 +459,6 @@ def exact_conditional(
     )
 
 
-def fixed_horizon_sample_size(
-    baseline_rate: float, candidate_rate: float, alpha: float, power: float, baseline_per_candidate: float = 1.0
-) -> tuple[int, int]:
-    """Requests (candidate, baseline) for a one-sided fixed-horizon pooled z test to detect `candidate_rate`.
-
-    The closed form n_c = (z_{1-alpha} sqrt(p̄ q̄ (1 + 1/k)) + z_power sqrt(p1 q1 + p0 q0 / k))² / (p1 - p0)², with
-    k baseline requests per candidate request and p̄ = (p1 + k p0) / (1 + k); at k = 1 it is the textbook
-    (z_a sqrt(2 p̄ q̄) + z_b sqrt(p0 q0 + p1 q1))² / Δ².
-    """
-    k = baseline_per_candidate
-    pooled = (candidate_rate + k * baseline_rate) / (1 + k)
-    z_alpha, z_power = _STANDARD_NORMAL.inv_cdf(1 - alpha), _STANDARD_NORMAL.inv_cdf(power)
-    spread = z_alpha * math.sqrt(pooled * (1 - pooled) * (1 + 1 / k)) + z_power * math.sqrt(
-        candidate_rate * (1 - candidate_rate) + baseline_rate * (1 - baseline_rate) / k
-    )
-    candidate = spread**2 / (candidate_rate - baseline_rate) ** 2
-    return math.ceil(candidate), math.ceil(k * candidate)
-
-
 class GroupSequentialDesign(BaseModel):
     """A one-sided group-sequential comparison of error rates, higher is worse."""
 
@@ -531,15 +491,6 @@ class GroupSequentialDesign(BaseModel):
     @property
     def boundaries(self) -> tuple[float, ...]:
         return boundaries(self.alpha, self.fractions, self.spending)
-
-    def inflation_factor(self, power: float) -> float:
-        """Maximum sample of this design over the fixed-horizon sample for the same alpha and power.
-
-        Normal theory: right for the pooled z with many errors. With few errors the exact conditional statistic
-        needs more (bench/judge.py sizes the maximum by simulation and reports the factor it found).
-        """
-        z_sum = _STANDARD_NORMAL.inv_cdf(1 - self.alpha) + _STANDARD_NORMAL.inv_cdf(power)
-        return (drift_for_power(self.boundaries, self.fractions, power) / z_sum) ** 2
 
 
 def look_verdict(

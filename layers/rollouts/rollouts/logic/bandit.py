@@ -26,7 +26,7 @@ from rollouts.observability import logger
 
 def _strategy(rollout: Rollout) -> BanditStrategy:
     if not isinstance(rollout.spec.strategy, BanditStrategy):
-        raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a bandit")
+        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout.rollout_id} is not a bandit")
     return rollout.spec.strategy
 
 

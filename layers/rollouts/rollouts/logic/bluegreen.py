@@ -36,7 +36,9 @@ def _strategy(rollout: Rollout) -> BlueGreenStrategy:
     if isinstance(strategy, ShadowStrategy):
         return strategy.promotion
     if not isinstance(strategy, BlueGreenStrategy):
-        raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a blue/green deployment")
+        raise InvalidRolloutError(
+            field="strategy", reason=f"rollout {rollout.rollout_id} is not a blue/green deployment"
+        )
     return strategy
 
 
@@ -56,31 +58,37 @@ def check_blue_green(
     the field that causes it."""
     if candidate_instance_type.startswith(INF1_PREFIX):
         raise InvalidRolloutError(
-            f"candidate.instance_type: SageMaker's deployment guardrails do not support Inf1 instances "
-            f"('{candidate_instance_type}'); the update would fall back to all at once with no baking"
+            field="candidate.instance_type",
+            reason=f"SageMaker's deployment guardrails do not support Inf1 instances ('{candidate_instance_type}'); "
+            "the update would fall back to all at once with no baking",
         )
     inf1 = [kind for kind in endpoint_instance_types if kind.startswith(INF1_PREFIX)]
     if inf1:
         raise InvalidRolloutError(
-            f"endpoint_name: the endpoint uses Inf1 instances ({inf1[0]}), which SageMaker's deployment guardrails do "
-            "not support; the update would fall back to all at once with no baking"
+            field="endpoint_name",
+            reason=f"the endpoint uses Inf1 instances ({inf1[0]}), which SageMaker's deployment guardrails do not "
+            "support; the update would fall back to all at once with no baking",
         )
     containers = [model.get("PrimaryContainer") or {}, *(model.get("Containers") or [])]
     marketplace = [c["ModelPackageName"] for c in containers if ":aws-marketplace:" in str(c.get("ModelPackageName"))]
     if marketplace:
         raise InvalidRolloutError(
-            f"candidate.model_name: the model runs an AWS Marketplace package ({marketplace[0]}), which SageMaker's "
-            "deployment guardrails do not support; the update would fall back to all at once with no baking"
+            field="candidate.model_name",
+            reason=f"the model runs an AWS Marketplace package ({marketplace[0]}), which SageMaker's deployment "
+            "guardrails do not support; the update would fall back to all at once with no baking",
         )
     total = 1 + len(spec_alarms) + rules
     if total > MAX_AUTO_ROLLBACK_ALARMS:
         raise InvalidRolloutError(
-            f"guardrails.alarms: SageMaker's auto-rollback takes at most {MAX_AUTO_ROLLBACK_ALARMS} alarms; this "
-            f"rollout would give it {total} ({len(spec_alarms)} named, {rules} from alarm_rules, 1 abort switch)"
+            field="guardrails.alarms",
+            reason=f"SageMaker's auto-rollback takes at most {MAX_AUTO_ROLLBACK_ALARMS} alarms; this rollout would "
+            f"give it {total} ({len(spec_alarms)} named, {rules} from alarm_rules, 1 abort switch)",
         )
     missing = alarms.missing(spec_alarms)
     if missing:
-        raise InvalidRolloutError(f"guardrails.alarms: no alarm named {', '.join(repr(m) for m in missing)} exists")
+        raise InvalidRolloutError(
+            field="guardrails.alarms", reason=f"no alarm named {', '.join(repr(m) for m in missing)} exists"
+        )
 
 
 def deploy_green(rollout_id: str) -> dict[str, Any]:

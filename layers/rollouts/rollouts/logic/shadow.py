@@ -34,7 +34,7 @@ ERRORS, INVOCATIONS, LATENCY = "Invocation5XXErrors", "Invocations", "ModelLaten
 
 def _strategy(rollout: Rollout) -> ShadowStrategy:
     if not isinstance(rollout.spec.strategy, ShadowStrategy):
-        raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a shadow rollout")
+        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout.rollout_id} is not a shadow rollout")
     return rollout.spec.strategy
 
 
@@ -47,8 +47,9 @@ def prepare_shadow(rollout_id: str) -> dict[str, Any]:
     capture = data_capture(rollout, original)
     if capture is None:
         raise InvalidRolloutError(
-            "data_capture.destination_s3_uri: a shadow rollout compares predictions from data capture; give a "
-            "destination or deploy the stack with a data capture bucket"
+            field="data_capture.destination_s3_uri",
+            reason="a shadow rollout compares predictions from data capture; give a destination or deploy the stack "
+            "with a data capture bucket",
         )
     production = [
         {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}

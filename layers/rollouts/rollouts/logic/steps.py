@@ -119,7 +119,8 @@ def original_config_of(rollout: Rollout) -> dict[str, Any]:
     """The endpoint config the rollout started from, which every new config is built on."""
     original = endpoints.describe_endpoint_config(rollout.original_config or "")
     if original is None:
-        raise InvalidRolloutError(f"the endpoint's config '{rollout.original_config}' no longer exists")
+        reason = f"the endpoint's config '{rollout.original_config}' no longer exists"
+        raise InvalidRolloutError(field=None, reason=reason)
     return original
 
 
@@ -198,7 +199,7 @@ def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
     if not isinstance(rollout.spec.strategy, CanaryStrategy):
-        raise InvalidRolloutError(f"strategy: rollout {rollout_id} has no canary steps to shift to")
+        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout_id} has no canary steps to shift to")
     step = canary.step_at(rollout.spec.strategy, step_index)
     weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
     endpoints.set_weights(rollout.endpoint_name, weights)

@@ -13,32 +13,39 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
     """What the spec assumes about SageMaker, checked before anything changes. Returns the baseline facts."""
     endpoint = endpoints.describe_endpoint(spec.endpoint_name)
     if endpoint is None:
-        raise InvalidRolloutError(f"endpoint_name: no endpoint named '{spec.endpoint_name}' exists")
+        raise InvalidRolloutError(field="endpoint_name", reason=f"no endpoint named '{spec.endpoint_name}' exists")
     paths = ["candidate", *(f"strategy.more_candidates.{i}" for i in range(len(spec.candidates) - 1))]
     for path, candidate in zip(paths, spec.candidates, strict=True):
         if not endpoints.model_exists(candidate.model_name):
-            raise InvalidRolloutError(f"{path}.model_name: no model named '{candidate.model_name}' exists")
+            raise InvalidRolloutError(
+                field=f"{path}.model_name", reason=f"no model named '{candidate.model_name}' exists"
+            )
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:
         if spec.baseline_variant not in variants:
             raise InvalidRolloutError(
-                f"baseline_variant: '{spec.baseline_variant}' is not a variant of '{spec.endpoint_name}' ({variants})"
+                field="baseline_variant",
+                reason=f"'{spec.baseline_variant}' is not a variant of '{spec.endpoint_name}' ({variants})",
             )
         baseline = spec.baseline_variant
     elif len(variants) == 1:
         baseline = variants[0]
     else:
-        raise InvalidRolloutError(f"baseline_variant: the endpoint has variants {variants}; name the baseline")
+        raise InvalidRolloutError(
+            field="baseline_variant", reason=f"the endpoint has variants {variants}; name the baseline"
+        )
     blue_green = isinstance(spec.strategy, BlueGreenStrategy)
     for path, candidate in zip(paths, spec.candidates, strict=True):
         if not blue_green and candidate.resolved_variant_name in variants:
             raise InvalidRolloutError(
-                f"{path}.variant_name: '{candidate.resolved_variant_name}' is already a variant of the endpoint"
+                field=f"{path}.variant_name",
+                reason=f"'{candidate.resolved_variant_name}' is already a variant of the endpoint",
             )
     if config.get("ShadowProductionVariants"):
         raise InvalidRolloutError(
-            f"endpoint_name: a {spec.strategy.type} rollout cannot run on an endpoint with shadow variants"
+            field="endpoint_name",
+            reason=f"a {spec.strategy.type} rollout cannot run on an endpoint with shadow variants",
         )
     if isinstance(spec.strategy, ShadowStrategy):
         _check_shadow(spec, variants, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])])
@@ -53,8 +60,9 @@ def _check_blue_green(spec: RolloutSpec, baseline: str, instance_types: list[str
     """A blue/green deployment replaces the baseline's model under the baseline's own variant name."""
     if spec.candidate.variant_name not in (None, baseline):
         raise InvalidRolloutError(
-            f"candidate.variant_name: a blue/green deployment keeps the variant's name, as SageMaker requires; "
-            f"leave it out or set it to '{baseline}', not '{spec.candidate.variant_name}'"
+            field="candidate.variant_name",
+            reason=f"a blue/green deployment keeps the variant's name, as SageMaker requires; leave it out or set it "
+            f"to '{baseline}', not '{spec.candidate.variant_name}'",
         )
     # The checks of SageMaker's own exclusions and limits load only for a blue/green spec.
     from rollouts.logic.bluegreen import check_blue_green
@@ -70,8 +78,9 @@ def _check_shadow(spec: RolloutSpec, variants: list[str], instance_types: list[s
     through a blue/green deployment, whose exclusions are checked now rather than after the shadowing."""
     if len(variants) != 1:
         raise InvalidRolloutError(
-            f"endpoint_name: SageMaker allows a shadow variant only beside a single production variant; "
-            f"'{spec.endpoint_name}' has {len(variants)} ({variants})"
+            field="endpoint_name",
+            reason=f"SageMaker allows a shadow variant only beside a single production variant; "
+            f"'{spec.endpoint_name}' has {len(variants)} ({variants})",
         )
     if isinstance(spec.strategy, ShadowStrategy) and spec.strategy.on_success == "promote":
         from rollouts.logic.bluegreen import check_blue_green

@@ -1,11 +1,11 @@
-"""Baseline policies to compare the bandit with: UCB1 and epsilon-greedy, as aws-samples implements them.
+"""Baseline policies the bandit benchmark compares the bandit with: UCB1 and epsilon-greedy, as aws-samples has them.
 
-Both are from the aws-samples A/B testing pipeline (performance-anchors 1.3). UCB1 picks the arm with the largest
-mean + sqrt(2 ln N / n), N the total count (Auer, Cesa-Bianchi and Fischer 2002); an arm without requests first.
-Epsilon-greedy sends 1 - epsilon to the arm with the largest observed mean and epsilon uniformly. Neither is used to
-set weights: UCB1 is deterministic, so frozen for a batch it sends the whole batch to one arm (1.4: 150 instead of
-90 at 10,000 requests); epsilon-greedy explores at a constant rate forever, a regret linear in the requests.
-Ties go to the first arm.
+Both are from the aws-samples A/B testing pipeline (performance-anchors 1.3); bench/bandit.py runs them vectorised in
+numpy and checks that it chooses as these do. UCB1 picks the arm with the largest mean + sqrt(2 ln N / n), N the
+total count (Auer, Cesa-Bianchi and Fischer 2002); an arm without requests first. Epsilon-greedy sends 1 - epsilon to
+the arm with the largest observed mean and epsilon uniformly. Neither is used to set weights: UCB1 is deterministic,
+so frozen for a batch it sends the whole batch to one arm (1.4: 150 instead of 90 at 10,000 requests);
+epsilon-greedy explores at a constant rate forever, a regret linear in the requests. Ties go to the first arm.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
 import zipfile
 from collections.abc import Callable

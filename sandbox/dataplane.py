@@ -16,7 +16,6 @@ import json
 import math
 import random
 import threading
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable

@@ -15,7 +15,6 @@ import heapq
 import json
 import random
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any

@@ -75,11 +75,11 @@ def in_service(sm: Any, config: str, timeout: float = 1200.0) -> dict[str, Any]:
     allows for a few of them."""
     last: dict[str, Any] = {}
 
-    def serving() -> dict[str, Any] | None:
+    def serving() -> dict[str, Any]:
         last.clear()
         last.update(sm.describe_endpoint(EndpointName=ENDPOINT))
         on_config = last["EndpointStatus"] == "InService" and last["EndpointConfigName"] == config
-        return dict(last) if on_config else None
+        return dict(last) if on_config else {}
 
     try:
         return until(serving, f"the endpoint is not InService on {config}", timeout)

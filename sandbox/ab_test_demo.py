@@ -33,6 +33,8 @@ RATES = {BASELINE_MODEL: 0.10, CANDIDATE_MODEL: 0.13}
 REQUESTS_PER_SECOND = 8.0  # simulated
 MEAN_DELAY_SECONDS = 60.0  # simulated: from a request to its conversion being reported
 SEED = 31
+# Simulated seconds the test may take: it ends by its maximum duration (2 hours), or sooner.
+LIMIT = 3 * 3600.0
 
 
 def ab_spec() -> dict[str, Any]:
@@ -57,7 +59,7 @@ def ab_spec() -> dict[str, Any]:
     }
 
 
-def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
+def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
     """Run the A/B test on a fresh local cloud, printing every look."""
     del output_dir  # writes no files
     live = Timeline(out)
@@ -84,7 +86,7 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
         users.start(lambda: plane.sim_time)
         try:
             say(f"POST /rollouts → 201, rollout {rollout_id}: an A/B test, 50 % of the traffic for the candidate")
-            view = follow_decisions(cloud, rollout_id, say, began, AB_TEST)
+            view = follow_decisions(cloud, rollout_id, say, AB_TEST, LIMIT)
         finally:  # before the local cloud goes: the threads call it
             users.stop()
             plane.stop()

@@ -32,6 +32,7 @@ from sandbox.scenarios import (
     ScenarioResult,
     Timeline,
     create_endpoint,
+    until_ended,
 )
 from sandbox.template import ROOT
 from sandbox.users import Users
@@ -39,6 +40,8 @@ from sandbox.users import Users
 THIRD_MODEL = "churn-xgb-v3"
 BASELINE_VARIANT = "v1"  # create_endpoint's variant for the baseline model
 CHART_NAME = "bandit-weights.png"
+# Simulated seconds the race may take: the rollout ends by its maximum duration (RACE's 40 minutes) or sooner.
+LIMIT = 90 * 60.0
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,7 @@ def spec(race: Race = RACE) -> dict[str, Any]:
 
 
 def run(
-    out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path | None = None, race: Race = RACE
+    out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: Path | None = None, race: Race = RACE
 ) -> ScenarioResult:
     """Race the arms on a fresh local cloud; print every decision; write the weights chart into `output_dir`."""
     live = Timeline(out)
@@ -141,7 +144,7 @@ def run(
         users.start(lambda: plane.sim_time)
         try:
             say(f"POST /rollouts → 201, rollout {rollout_id}: a bandit of {len(race.arms)} arms")
-            view, decided_at = _follow(cloud, plane, rollout_id, say, began)
+            view, decided_at = _follow(cloud, plane, rollout_id, say, LIMIT)
         finally:  # before the local cloud goes: the threads call it
             users.stop()
             plane.stop()
@@ -167,12 +170,14 @@ def run(
 
 
 def _follow(
-    cloud: LocalCloud, plane: DataPlane, rollout_id: str, say: Out, began: float
+    cloud: LocalCloud, plane: DataPlane, rollout_id: str, say: Out, limit: float
 ) -> tuple[dict[str, Any], float | None]:
     """Print each new decision until the rollout ends; the last view and when (simulated) the bandit decided."""
     seen = 0
     decided_at: float | None = None
-    while True:
+
+    def look() -> dict[str, Any] | None:
+        nonlocal seen, decided_at
         view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
         for decision in view["decisions"][seen:]:
             if decision["kind"] == "Bandit Reweighted":
@@ -182,11 +187,9 @@ def _follow(
             if "winner" in decision.get("evidence", {}) and decided_at is None:
                 decided_at = plane.sim_time
         seen = len(view["decisions"])
-        if view["status"] in ("Promoted", "RolledBack"):
-            return view, decided_at
-        if time.monotonic() - began > 150:
-            raise TimeoutError(f"scenario {BANDIT} did not finish in 150 s")
-        time.sleep(0.1)
+        return view if view["status"] in ("Promoted", "RolledBack") else None
+
+    return until_ended(cloud, look, BANDIT, limit), decided_at
 
 
 def reweighted_line(decision: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sandbox import patches
 from sandbox.cloud import LocalCloud
@@ -16,9 +16,12 @@ ENDPOINT = "churn-predictor"
 BASELINE_MODEL = "churn-xgb-v1"
 CANDIDATE_MODEL = "churn-xgb-v2"
 SCHEDULE = "churn-predictor-data-quality"
-DEMO_TIME_SCALE = 1 / 60  # one real second is one simulated minute
+DEMO_TIME_SCALE = 1 / 60  # one real second is one simulated minute; None runs the local cloud as fast as it goes
+# Simulated seconds a canary scenario may take: the judged ones need about half an hour.
+SCENARIO_LIMIT = 90 * 60.0
 
 Out = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,8 @@ class ScenarioResult:
     reason: str
     summary: str
     rollout: dict[str, Any]
-    signal_to_restore_seconds: float | None = None
-    elapsed_seconds: float = 0.0
+    signal_to_restore_seconds: float | None = None  # simulated
+    elapsed_seconds: float = 0.0  # real: how long the run took
     timeline: list[str] = field(default_factory=list)
     chart: Path | None = None  # a PNG the scenario wrote (the bandit's weights over time)
     endpoint: dict[str, Any] = field(default_factory=dict)  # DescribeEndpoint at the end
@@ -193,29 +196,38 @@ def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), captur
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-v1")
 
 
+def until_ended(cloud: LocalCloud, look: Callable[[], T | None], name: str, limit: float) -> T:
+    """Call `look` whenever the local cloud is idle (after any of its threads ran) until it returns a value, and
+    return that; TimeoutError once `limit` simulated seconds have passed first."""
+    result = cloud.wait_until(look, limit)
+    if result is None:
+        raise TimeoutError(f"scenario {name} did not finish in {limit / 60:g} simulated minutes")
+    return result
+
+
 def follow_decisions(
     cloud: LocalCloud,
     rollout_id: str,
     say: Out,
-    began: float,
     name: str,
+    limit: float,
     each_look: Callable[[], None] | None = None,
-    timeout: float = 150.0,
 ) -> dict[str, Any]:
-    """Print each new decision until the rollout ends, running `each_look` at every look; the last view."""
+    """Print each new decision until the rollout ends, running `each_look` at every look; the last view. Fails
+    after `limit` simulated seconds."""
     seen = 0
-    while True:
+
+    def look() -> dict[str, Any] | None:
+        nonlocal seen
         view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
         for decision in view["decisions"][seen:]:
             say(f"{decision['kind']}: {decision['message']}")
         seen = len(view["decisions"])
         if each_look is not None:
             each_look()
-        if view["status"] in ("Promoted", "RolledBack"):
-            return view
-        if time.monotonic() - began > timeout:
-            raise TimeoutError(f"scenario {name} did not finish in {timeout:g} s")
-        time.sleep(0.1)
+        return view if view["status"] in ("Promoted", "RolledBack") else None
+
+    return until_ended(cloud, look, name, limit)
 
 
 def _weights(weights: dict[str, float]) -> str:
@@ -223,9 +235,10 @@ def _weights(weights: dict[str, float]) -> str:
 
 
 def run(
-    name: str, out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: Path | None = None
+    name: str, out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: Path | None = None
 ) -> ScenarioResult:
-    """Run one scenario on a fresh local cloud, printing its timeline; `output_dir` takes files it writes."""
+    """Run one scenario on a fresh local cloud, printing its timeline; `output_dir` takes files it writes.
+    `time_scale`: real seconds a simulated second lasts at least (the demo's watchable pace); None: no pace."""
     if name == BANDIT:
         from sandbox import bandit_race  # imports this module: loaded only when asked for
 
@@ -249,7 +262,7 @@ def run(
 
     def listener(kind: str, text: str) -> None:
         if (kind == "alarm" and "→ ALARM" in text) or (kind == "monitor" and "CompletedWithViolations" in text):
-            signals.append(time.monotonic())
+            signals.append(patches.REGISTRY.now())
         say(f"[{kind}] {text}")
 
     out(f"\n== {scenario.name}: {scenario.title}")
@@ -266,7 +279,7 @@ def run(
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
         say(f"POST /rollouts → 201, rollout {rollout_id}")
-        view = _follow(cloud, plane, monitor, scenario, rollout_id, say, began)
+        view = _follow(cloud, plane, monitor, scenario, rollout_id, say)
         plane.stop()
         restore = _restore_time(signals, BASELINE_MODEL, view)
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
@@ -284,15 +297,15 @@ def _follow(
     scenario: Scenario,
     rollout_id: str,
     say: Out,
-    began: float,
 ) -> dict[str, Any]:
     """Print each new decision until the rollout ends; run the monitor when the scenario asks for it."""
     seen = 0
     first_step_at: float | None = None
     monitored = False
-    view: dict[str, Any] = {}
-    while True:
-        view = cloud.api("GET", f"/rollouts/{rollout_id}").body
+
+    def look() -> dict[str, Any] | None:
+        nonlocal seen, first_step_at, monitored
+        view: dict[str, Any] = cloud.api("GET", f"/rollouts/{rollout_id}").body
         for decision in view["decisions"][seen:]:
             say(f"{decision['kind']}: {decision['message']}")
         seen = len(view["decisions"])
@@ -306,16 +319,13 @@ def _follow(
         ):
             monitored = True
             monitor.run()
-        if view["status"] in ("Promoted", "RolledBack"):
-            break
-        if time.monotonic() - began > 120:
-            raise TimeoutError(f"scenario {scenario.name} did not finish in 120 s")
-        time.sleep(0.05)
-    return view
+        return view if view["status"] in ("Promoted", "RolledBack") else None
+
+    return until_ended(cloud, look, scenario.name, SCENARIO_LIMIT)
 
 
 def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any]) -> float | None:
-    """Seconds from the first breach signal to the call that gave the baseline all the traffic."""
+    """Simulated seconds from the first breach signal to the call that gave the baseline all the traffic."""
     if not signals:
         return None
     baseline = view.get("baseline_variant")
@@ -368,7 +378,11 @@ def _summarise(
             reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(evidence['violated'])}"
         else:
             reason = (view.get("reason") or "unknown").split(":")[0]
-        timing = f" Traffic was back on the baseline {restore:.2f} s after the signal." if restore is not None else ""
+        timing = (
+            f" Traffic was back on the baseline {restore:.0f} simulated seconds after the signal."
+            if restore is not None
+            else ""
+        )
         how = (
             "The judge failed the step at the end of its bake; the control plane"
             if (breach or {}).get("kind") == "Step Judged"

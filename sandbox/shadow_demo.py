@@ -30,6 +30,8 @@ from sandbox.scenarios import (
     follow_decisions,
 )
 
+# Simulated seconds the rollout may take: about 40 minutes (15 of shadowing, the deployment, 5 of watching).
+LIMIT = 2 * 3600.0
 # The challenger is a little slower and moves scores by 0.02: about 1.5 % of the labels change.
 BEHAVIOURS = {
     BASELINE_MODEL: ModelBehaviour(error_rate=0.0005, latency_ms=40.0),
@@ -63,7 +65,7 @@ def shadow_spec() -> dict[str, Any]:
     }
 
 
-def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
+def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
     """Run the shadow rollout on a fresh local cloud, printing its timeline."""
     del output_dir  # writes no files
     live = Timeline(out)
@@ -82,7 +84,7 @@ def run(out: Out = print, time_scale: float = DEMO_TIME_SCALE, output_dir: objec
                 raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
             rollout_id = started.body["rollout_id"]
             say(f"POST /rollouts → 201, rollout {rollout_id}: the challenger shadows half of production's requests")
-            view = follow_decisions(cloud, rollout_id, say, began, SHADOW, _endpoint_watcher(cloud, say))
+            view = follow_decisions(cloud, rollout_id, say, SHADOW, LIMIT, _endpoint_watcher(cloud, say))
         finally:
             plane.stop()
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)

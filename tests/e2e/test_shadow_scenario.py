@@ -8,11 +8,9 @@ from sandbox.scenarios import run
 
 pytestmark = pytest.mark.e2e
 
-DEMO = 1 / 60  # one real second is one simulated minute, as in `make demo`
-
 
 def test_a_challenger_that_agrees_is_judged_on_production_copies_and_promoted() -> None:
-    result = run("shadow", out=lambda line: None, time_scale=DEMO)
+    result = run("shadow", out=lambda line: None, time_scale=None)  # unpaced: simulated time only
 
     assert result.result_line == "RESULT shadow promoted challenger-passed"
     verdict = next(d for d in result.rollout["decisions"] if d["message"].startswith("Challenger"))

@@ -33,6 +33,7 @@ import functools
 import heapq
 import itertools
 import logging
+import os
 import sys
 import threading
 import time
@@ -50,6 +51,7 @@ _real_start = threading.Thread.start
 _real_join = threading.Thread.join
 
 _ACTIVE: VirtualClock | None = None
+_TRACE = bool(os.environ.get("VIRTUAL_TIME_TRACE"))  # log each move of time with the stack of the wait it ends
 
 
 @dataclass(eq=False)
@@ -61,11 +63,12 @@ class _Waiter:
     condition: threading.Condition | None = None
     deadline: float | None = None
     watch: bool = False  # a wait_until: woken at the next idle moment after something ran
-    seen: int = 0  # the activity count when a watcher last looked
+    seen: int = 0  # the others' activity count when a watcher last looked
     fired: bool = False  # woken by the clock: its deadline came, or (a watcher) something ran
     claimed: bool = False  # woken by a notify
     done: bool = False
     seq: int = 0
+    stack: str = ""  # where it waits, kept when tracing
 
 
 @dataclass
@@ -89,7 +92,10 @@ class VirtualClock:
         self._watchers: list[_Waiter] = []
         self._by_lock: dict[Any, _Waiter] = {}
         self._seq = itertools.count()
-        self._activity = 0  # how many times a thread was woken or started: a watcher looks again when it moves
+        # How many times a thread was woken, started, went to wait or ended: a watcher looks again when the count
+        # moved by another thread than its own (`_own` counts each thread's waits).
+        self._activity = 0
+        self._own: dict[threading.Thread, int] = {}
         self._version = 0  # any change of state: the stall detector's measure of progress
         self._stall = _Stall()
         self._stopped = False
@@ -163,6 +169,8 @@ class VirtualClock:
         deadline = self._now + timeout
         real_deadline = time.monotonic() + real_timeout
         while True:
+            # What ran from here on counts as news, even if it all happens before this thread waits.
+            seen = self._others()
             value = predicate()
             if value:
                 return value
@@ -175,7 +183,7 @@ class VirtualClock:
                 continue
             lock = _thread.allocate_lock()
             lock.acquire()
-            waiter = self._block(lock, deadline=deadline, watch=True)
+            waiter = self._block(lock, deadline=deadline, watch=True, seen=seen)
             try:
                 lock.acquire()
             finally:
@@ -197,17 +205,23 @@ class VirtualClock:
         deadline: float | None,
         condition: threading.Condition | None = None,
         watch: bool = False,
+        seen: int | None = None,
     ) -> _Waiter:
         thread = threading.current_thread()
         waiter = _Waiter(thread, lock, condition, deadline, watch, seq=next(self._seq))
+        if _TRACE and deadline is not None:
+            waiter.stack = "".join(traceback.format_stack(limit=12)[:-2])
         with self._cv:
-            waiter.seen = self._activity
+            waiter.seen = self._others(thread) if seen is None else seen
             self._by_lock[lock] = waiter
             if deadline is not None:
                 heapq.heappush(self._timers, (deadline, waiter.seq, waiter))
             if watch:
                 self._watchers.append(waiter)
             self._running.discard(thread)
+            if not watch:
+                self._activity += 1
+                self._own[thread] = self._own.get(thread, 0) + 1
             if self._stopped:
                 self._fire(waiter)
             self._changed()
@@ -278,6 +292,8 @@ class VirtualClock:
         with self._cv:
             self._participants.discard(thread)
             self._running.discard(thread)
+            self._own.pop(thread, None)
+            self._activity += 1
             self._changed()
 
     # -- the driver -----------------------------------------------------------------------------------------------
@@ -290,10 +306,17 @@ class VirtualClock:
                     continue
                 self._advance()
 
+    def _others(self, thread: threading.Thread | None = None) -> int:
+        """The activity of every thread but `thread` (by default the calling one)."""
+        return self._activity - self._own.get(thread or threading.current_thread(), 0)
+
+    def _fresh(self, watcher: _Waiter) -> bool:
+        return self._others(watcher.thread) != watcher.seen
+
     def _timers_live(self) -> bool:
         while self._timers and (self._timers[0][2].done or self._timers[0][2].fired or self._timers[0][2].claimed):
             heapq.heappop(self._timers)
-        return bool(self._timers) or any(w.seen != self._activity for w in self._watchers)
+        return bool(self._timers) or any(self._fresh(w) for w in self._watchers)
 
     def _idle_or_stalled(self) -> None:
         waiting_on_work = bool(self._running) and bool(self._timers)
@@ -326,7 +349,7 @@ class VirtualClock:
         self._stall = _Stall()
 
     def _advance(self) -> None:
-        fresh = [w for w in self._watchers if w.seen != self._activity]
+        fresh = [w for w in self._watchers if self._fresh(w)]
         if fresh:
             for watcher in fresh:
                 self._fire(watcher)
@@ -338,6 +361,9 @@ class VirtualClock:
             if lag > 0:
                 _real_wait(self._cv, lag)
                 return  # look again: a stop may have come
+        if _TRACE:
+            waiter = self._timers[0][2]
+            _log.warning("virtual clock: %.3f -> %.3f for %s at\n%s", self._now, deadline, waiter.thread.name, waiter.stack)
         self._now = max(self._now, deadline)
         while self._timers and self._timers[0][0] <= self._now:
             _, _, waiter = heapq.heappop(self._timers)

@@ -311,9 +311,10 @@ def test_the_next_batch_of_feedback_starts_the_update_before_its_time(cloud, end
     started = start(cloud, spec)
     rollout_id = started["rollout_id"]
     wait_for_update(rollout_id, 1)
+    time.sleep(30)
     asked = now()
 
-    # When the feedback of the schedule's first batch (100 requests) arrives, and then more
+    # When, 30 s after that update, the feedback of the schedule's first batch (100 requests) arrives, and then more
     report(cloud, BASELINE, 60, 6, "a-base")
     report(cloud, CANDIDATE, 60, 18, "a-cand")
 

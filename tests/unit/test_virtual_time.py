@@ -163,3 +163,48 @@ def test_pace_keeps_simulated_time_from_running_ahead_of_real_time() -> None:
 def test_only_one_clock_at_a_time() -> None:
     with VirtualClock(), pytest.raises(RuntimeError, match="already running"):
         VirtualClock().start()
+
+
+def test_wait_until_sees_what_ran_between_its_look_and_its_wait() -> None:
+    # Given work that a thread finishes while the waiter is between evaluating its predicate and going to sleep
+    done = threading.Event()
+    looks = 0
+
+    def finished() -> bool:
+        nonlocal looks
+        looks += 1
+        if looks == 1:
+            worker = threading.Thread(target=done.set)
+            worker.start()
+            worker.join()  # all of it happens before the waiter waits
+            return False
+        return done.is_set()
+
+    with VirtualClock() as clock:
+        threading.Timer(3600, lambda: None).start()
+        # Then the waiter looks again before time jumps to the next deadline
+        assert clock.wait_until(finished, timeout=7200)
+        assert clock.now() == 0
+
+
+def test_wait_until_sees_work_of_a_thread_already_running_when_it_looked() -> None:
+    # Given a thread started before the waiter looks, which then works without waking anybody
+    go = threading.Event()
+    result: list[int] = []
+
+    def work() -> None:
+        go.wait()
+        end = time.monotonic() + 0.2
+        while time.monotonic() < end:
+            pass
+        result.append(1)
+
+    with VirtualClock() as clock:
+        threading.Timer(3600, lambda: None).start()
+        worker = threading.Thread(target=work)
+        worker.start()
+        go.set()
+        # Then the waiter looks again once the worker is done, before time moves on
+        assert clock.wait_until(lambda: result, timeout=7200)
+        assert clock.now() == 0
+        worker.join()

@@ -363,7 +363,8 @@ class VirtualClock:
                 return  # look again: a stop may have come
         if _TRACE:
             waiter = self._timers[0][2]
-            _log.warning("virtual clock: %.3f -> %.3f for %s at\n%s", self._now, deadline, waiter.thread.name, waiter.stack)
+            name, stack = waiter.thread.name, waiter.stack
+            _log.warning("virtual clock: %.3f -> %.3f for %s at\n%s", self._now, deadline, name, stack)
         self._now = max(self._now, deadline)
         while self._timers and self._timers[0][0] <= self._now:
             _, _, waiter = heapq.heappop(self._timers)

@@ -1,7 +1,8 @@
-"""The local cloud's virtual clock: time moves only when every thread of the cloud waits, whatever the machine's pace."""
+"""The local cloud's virtual clock: time moves only when every thread of the cloud waits, whatever the pace."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -123,7 +124,8 @@ def test_the_same_result_with_a_cpu_bound_thread_beside_it() -> None:
         for _ in range(3):
             seen: list[float] = []
             with VirtualClock() as clock:
-                timers = [threading.Timer(s, lambda: seen.append(clock.now())) for s in (3, 1, 2)]
+                record = functools.partial(lambda into, c: into.append(c.now()), seen, clock)
+                timers = [threading.Timer(s, record) for s in (3, 1, 2)]
                 for timer in timers:
                     timer.start()
                 for timer in timers:

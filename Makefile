@@ -75,7 +75,7 @@ endif
 	@echo "bytecode: $$(find .aws-sam/build -name '*.pyc' | wc -l) modules compiled into .aws-sam/build"
 
 pytest: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit

@@ -44,10 +44,10 @@ def _restore_call(endpoint: str, since: float) -> Callable[[], float | None]:
             if (
                 call["operation"] == WEIGHTS_CALL
                 and call.get("endpoint") == endpoint
-                and call["at"] >= since
+                and call["real_at"] >= since
                 and weights.get(BASELINE_VARIANT) == 1.0
             ):
-                return float(call["at"])
+                return float(call["real_at"])
         return None
 
     return probe

@@ -90,7 +90,8 @@ class Registry:
 
     def log_call(self, operation: str, **details: Any) -> None:
         with self.lock:
-            self.calls.append({"operation": operation, "at": self.now(), **details})
+            # `at` is simulated seconds; `real_at` is time.monotonic(), for benchmarks that time the reaction itself.
+            self.calls.append({"operation": operation, "at": self.now(), "real_at": time.monotonic(), **details})
 
 
 REGISTRY = Registry()

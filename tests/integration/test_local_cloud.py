@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
-from sandbox import patches
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import clock, core
 
 
 def on_every_pool_thread(work: object) -> list[object]:
     """Run `work` once on each of the pool's threads (all are held until each has run it once)."""
-    threads = patches._pool._max_workers
+    threads = core.POOL._max_workers
     barrier = threading.Barrier(threads)
 
     def held() -> object:
@@ -22,7 +22,7 @@ def on_every_pool_thread(work: object) -> list[object]:
         finally:
             barrier.wait(timeout=10)
 
-    futures = [patches._pool.submit(held) for _ in range(threads)]
+    futures = [core.POOL.submit(held) for _ in range(threads)]
     return [future.result(timeout=20) for future in futures]
 
 
@@ -31,25 +31,25 @@ def test_a_pool_thread_that_made_a_client_between_two_clouds_still_delivers_in_t
     first = LocalCloud(time_scale=0.001)
     first.start()
     first.stop()
-    on_every_pool_thread(lambda: patches._client("sts"))
+    on_every_pool_thread(lambda: core.client("sts"))
 
     # When the next local cloud runs
     second = LocalCloud(time_scale=0.001)
     second.start()
     try:
         # Then every delivery thread's client works in it (they used to fail with NoCredentialsError for good)
-        answers = on_every_pool_thread(lambda: patches._client("sts").get_caller_identity()["Account"])
+        answers = on_every_pool_thread(lambda: core.client("sts").get_caller_identity()["Account"])
     finally:
         second.stop()
-    assert answers == [patches.ACCOUNT] * len(answers)
+    assert answers == [core.ACCOUNT] * len(answers)
 
 
 def test_work_a_stopped_cloud_scheduled_does_not_run_in_the_next(bare_cloud):
     ran: list[str] = []
-    patches._submit_later(60, ran.append, "kept")  # 60 ms here
-    patches._submit_later(60, ran.append, "dropped")
-    patches.REGISTRY.retire()  # as LocalCloud.stop does, before the next cloud starts
-    patches._submit_later(60, ran.append, "after")
+    clock.submit_later(60, ran.append, "kept")  # 60 ms here
+    clock.submit_later(60, ran.append, "dropped")
+    core.REGISTRY.retire()  # as LocalCloud.stop does, before the next cloud starts
+    clock.submit_later(60, ran.append, "after")
 
     time.sleep(0.5)
 

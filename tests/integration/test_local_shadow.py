@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
+from sandbox.moto_ext import core
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL, ENDPOINT
 
 PRODUCTION, SHADOW = "v1", "challenger"  # v1: the endpoint fixture's variant
@@ -120,7 +120,7 @@ def captured(cloud: LocalCloud, variant_name: str) -> tuple[list[str], dict[str,
 
 def test_endpoint_lists_its_shadow_once_updated_and_drops_it_with_a_config_without_one(cloud, endpoint):
     sm = cloud.client("sagemaker")
-    patches.REGISTRY.endpoint_update_seconds = 400  # 0.4 s Updating, so that the phase is seen on a busy machine
+    core.REGISTRY.endpoint_update_seconds = 400  # 0.4 s Updating, so that the phase is seen on a busy machine
     config = shadow_config(cloud, weight=0.5)
 
     assert sm.describe_endpoint_config(EndpointConfigName=config)["ShadowProductionVariants"] == [

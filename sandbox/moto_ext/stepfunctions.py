@@ -1,4 +1,6 @@
-"""Step Functions callback tokens that close when their wait ends, as on AWS.
+"""Step Functions: SendTaskFailure keeps its cause, and callback tokens close when their wait ends, as on AWS.
+
+(Waits, task timeouts and retry intervals run on the local clock: `clock.install`.)
 
 moto keeps a task token's callback endpoint open after the wait is over: a SendTaskSuccess or SendTaskFailure for a
 wait that timed out or already got its answer is accepted and does nothing. On AWS it fails with TaskTimedOut ("the
@@ -16,10 +18,33 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_LOCK = threading.Lock()
+from sandbox.moto_ext import clock, core
 
 
 def install() -> None:
+    _install_task_failure_cause()
+    _install_callbacks()
+
+
+def _install_task_failure_cause() -> None:
+    # moto 5.2.5 drops SendTaskFailure's cause; Step Functions passes it to the Catch as "Cause".
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    core.replace(StepFunctionResponse, "send_task_failure", send_task_failure)
+
+
+# The end of a callback wait and a callback's delivery.
+_LOCK = threading.Lock()
+
+
+def _install_callbacks() -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
@@ -32,7 +57,7 @@ def install() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     def wait(self: Any, timeout: float | None = None) -> Any:
-        self._notify_event.wait(timeout=timeout)
+        clock.wait_real(self._notify_event, timeout)
         with _LOCK:
             if self.consumer_error is None:
                 self.consumer_error = CallbackConsumerTimeout()  # closed: later callbacks get TaskTimedOut
@@ -70,7 +95,7 @@ def install() -> None:
     def send_task_failure(self: Any, task_token: str, error: str | None = None, cause: str | None = None) -> None:
         deliver(self, task_token, CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause))
 
-    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
-    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
-    CallbackEndpoint.wait = wait  # type: ignore[method-assign]  # deliberate monkeypatch of moto
-    CallbackPoolManager.notify = notify  # type: ignore[method-assign]  # deliberate monkeypatch of moto
+    core.replace(StepFunctionsParserBackend, "send_task_success", send_task_success)
+    core.replace(StepFunctionsParserBackend, "send_task_failure", send_task_failure)
+    core.replace(CallbackEndpoint, "wait", wait)
+    core.replace(CallbackPoolManager, "notify", notify)

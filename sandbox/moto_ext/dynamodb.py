@@ -159,5 +159,6 @@ def _install_shortcuts() -> None:
             return parse(expression, names, values)
         return parse_text(expression, *key)
 
-    for module in (comparisons, dynamodb_models, table_module):
+    # Where moto calls it: the two modules that import it by name (`comparisons`, which defines it, never does).
+    for module in (dynamodb_models, table_module):
         core.replace(module, "get_filter_expression", get_filter_expression)

@@ -121,7 +121,6 @@ EXPECTED: dict[str, tuple[str, ...] | Module | str] = {
         "range_key_conditions",
         "filter_kwargs",
     ),
-    "moto.dynamodb.comparisons.get_filter_expression": ("expr", "names", "values"),
     "moto.dynamodb.models.get_filter_expression": ("expr", "names", "values"),
     "moto.dynamodb.models.table.get_filter_expression": ("expr", "names", "values"),
     # sagemaker

@@ -34,11 +34,11 @@ def _wait_for(condition: Callable[[], Any], timeout: float, what: str, interval:
 
 def _restore_call(endpoint: str, since: float) -> Callable[[], float | None]:
     """A probe for the first weights call after `since` that gives the baseline weight 1.0; reads the local log only."""
-    from sandbox import patches
+    from sandbox.moto_ext import core
 
     def probe() -> float | None:
-        with patches.REGISTRY.lock:
-            calls = list(patches.REGISTRY.calls)
+        with core.REGISTRY.lock:
+            calls = list(core.REGISTRY.calls)
         for call in calls:
             weights = call.get("weights") or {}
             if (
@@ -159,8 +159,8 @@ def run(runs: int | None = None, busy_runs: int | None = None) -> dict[str, Any]
     runs = runs or runs_from_env(RUNS_ENV, DEFAULT_RUNS)
     busy_runs = busy_runs if busy_runs is not None else runs_from_env(BUSY_RUNS_ENV, DEFAULT_BUSY_RUNS, minimum=0)
     quiet()
-    from sandbox import patches
     from sandbox.cloud import LocalCloud
+    from sandbox.moto_ext import core
     from sandbox.scenarios import create_endpoint
 
     samples: list[dict[str, Any]] = []
@@ -171,13 +171,13 @@ def run(runs: int | None = None, busy_runs: int | None = None) -> dict[str, Any]
         # Note when the signal handler starts, to split the reaction into event delivery and the control plane.
         on_signal_entered: list[float] = []
         on_signal = cloud.physical["OnSignalFunction"]
-        handler = patches.REGISTRY.handlers[on_signal]
+        handler = core.REGISTRY.handlers[on_signal]
 
         def timed(event: dict[str, Any], context: Any) -> Any:
             on_signal_entered.append(time.monotonic())
             return handler(event, context)
 
-        patches.REGISTRY.handlers[on_signal] = timed
+        core.REGISTRY.handlers[on_signal] = timed
         for index in range(runs + busy_runs):
             busy = index >= runs
             with GcPauses() as collector:

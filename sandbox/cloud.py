@@ -9,7 +9,6 @@ functions' Api events.
 from __future__ import annotations
 
 import copy
-import functools
 import importlib
 import io
 import json
@@ -22,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import boto3
-
-from sandbox import patches
+from sandbox import moto_ext
+from sandbox.moto_ext import clock, core
 from sandbox.template import ROOT, load
 
 STACK = "rollouts"
@@ -45,8 +43,8 @@ CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": patches.REGION,
-    "AWS_REGION": patches.REGION,
+    "AWS_DEFAULT_REGION": core.REGION,
+    "AWS_REGION": core.REGION,
 }
 
 
@@ -73,7 +71,7 @@ class _PolicyLoader:
 def _zip_stub() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("README", "code runs in process from the repository; see sandbox/patches.py")
+        archive.writestr("README", "code runs in process from the repository; see sandbox/moto_ext/lambda_.py")
     return buffer.getvalue()
 
 
@@ -88,13 +86,6 @@ def _replace_refs(node: Any, literals: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_replace_refs(value, literals) for value in node]
     return node
-
-
-@functools.cache
-def _session() -> boto3.session.Session:
-    """One session for the clients of every local cloud: a new session reads botocore's service models again. The
-    local cloud's credentials are the same fixed values each time."""
-    return boto3.session.Session(region_name=patches.REGION)
 
 
 class LocalCloud:
@@ -136,16 +127,16 @@ class LocalCloud:
             config={"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
         )
         self._mock.start()
-        patches.install()
-        patches.REGISTRY.__init__()  # type: ignore[misc]
-        patches.REGISTRY.start_clock(self.time_scale)
-        patches.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
+        moto_ext.install()
+        core.REGISTRY.__init__()  # type: ignore[misc]
+        clock.start(self.time_scale)
+        core.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
         self._reset_caches()
 
     def stop(self) -> None:
-        patches.REGISTRY.retire()
-        patches.REGISTRY.stop_clock()
-        patches.REGISTRY.handlers.clear()
+        core.REGISTRY.retire()
+        clock.stop()
+        core.REGISTRY.handlers.clear()
         self._lambda = None
         if self._mock is not None:
             self._mock.stop()
@@ -167,7 +158,7 @@ class LocalCloud:
         get_settings.cache_clear()
 
     def client(self, service: str) -> Any:
-        return _session().client(service)
+        return core.session().client(service)
 
     # -- deploying template.yaml --------------------------------------------------------------------------------
 
@@ -235,10 +226,10 @@ class LocalCloud:
 
     @staticmethod
     def _state_machine_arn(name: str) -> str:
-        return f"arn:aws:states:{patches.REGION}:{patches.ACCOUNT}:stateMachine:{name}"
+        return f"arn:aws:states:{core.REGION}:{core.ACCOUNT}:stateMachine:{name}"
 
     def function_arn(self, logical: str) -> str:
-        return f"arn:aws:lambda:{patches.REGION}:{patches.ACCOUNT}:function:{self.physical[logical]}"
+        return f"arn:aws:lambda:{core.REGION}:{core.ACCOUNT}:function:{self.physical[logical]}"
 
     def _register_functions(self, sam: dict[str, Any]) -> None:
         lam = self.client("lambda")
@@ -249,7 +240,7 @@ class LocalCloud:
             folder = resource["Properties"]["CodeUri"].strip("/").split("/")[-1]
             module = importlib.import_module(f"functions.{folder}.app")
             name = self.physical[logical]
-            patches.REGISTRY.handlers[name] = module.lambda_handler
+            core.REGISTRY.handlers[name] = module.lambda_handler
             variables = lam.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
             for key, value in variables.items():
                 if environment.get(key, value) != value:
@@ -331,8 +322,8 @@ class LocalCloud:
                 "path": f"/v1{path}",
                 "stage": "v1",
                 "requestId": str(uuid.uuid4()),
-                "accountId": patches.ACCOUNT,
-                "identity": {"userArn": f"arn:aws:iam::{patches.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
+                "accountId": core.ACCOUNT,
+                "identity": {"userArn": f"arn:aws:iam::{core.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
             },
         }
         if self._lambda is None:  # a client takes longer to make than a call takes to serve; clients are thread-safe
@@ -355,15 +346,13 @@ class LocalCloud:
         the new fleet never starts; "baking": a blue/green deployment fails once green serves, and rolls back).
         Operations: UpdateEndpoint, UpdateEndpointWeightsAndCapacities, CreateEndpointConfig, DescribeEndpoint,
         DescribeEndpointConfig, PutMetricAlarm and SetAlarmState (the CloudWatch calls fail with LimitExceeded)."""
-        with patches.REGISTRY.lock:
-            patches.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
+        with core.REGISTRY.lock:
+            core.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
 
     def wait_until(self, predicate: Callable[[], T], timeout: float = WEEK) -> T | None:
         """The predicate's first true value, looked at whenever the cloud is idle; None after `timeout` simulated
         seconds."""
-        clock = patches.REGISTRY.clock
-        assert clock is not None, "the local cloud is not running"
-        result: T | None = clock.wait_until(predicate, timeout)
+        result: T | None = clock.virtual().wait_until(predicate, timeout)
         return result
 
     def wait_for_execution(self, execution_arn: str, timeout: float = WEEK) -> dict[str, Any]:

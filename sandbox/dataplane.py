@@ -3,9 +3,10 @@ and Model Monitor executions that write real result files.
 
 Behaviour belongs to a model (a candidate's error rate, latency, input shift and predictions), so it follows the
 model from variant to variant. A shadow variant gets a copy of its share of the requests the production variant
-serves (see `patches` on the share): it publishes its own metrics and captures its own predictions, with the same
-`eventMetadata.inferenceId` as the production variant's record of the request, and answers nobody. Time is simulated:
-one real second is `1 / time_scale` simulated seconds.
+serves (see `sandbox.moto_ext.sagemaker` on the share): it publishes its own metrics and captures its own
+predictions, with the same `eventMetadata.inferenceId` as the production variant's record of the request, and answers
+nobody. Time is simulated (`sandbox.moto_ext.clock`): each step serves one tick of simulated traffic while the
+virtual clock stands still.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from urllib.parse import urlparse
 
 from rollouts.judge.threshold import breaches
 from rollouts.models.spec import Comparison
-from sandbox import deployments, patches
+from sandbox import deployments
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import clock, cloudwatch, core, events
 
 FEATURES = ("age", "income", "tenure_months")
 # PutMetricData takes at most 150 values in one metric datum.
@@ -143,7 +145,7 @@ class DataPlane:
         self._cw = cloud.client("cloudwatch")
         self._s3 = cloud.client("s3")
         # Simulated time: the local cloud's clock, which the control plane's metric windows read too.
-        self.started = patches.REGISTRY.sim_now()
+        self.started = clock.now()
 
     # -- running -------------------------------------------------------------------------------------------------
 
@@ -198,7 +200,7 @@ class DataPlane:
         """
         begun = self.sim_time
         if sim_seconds is None:
-            target = (patches.REGISTRY.sim_now() - self.started).total_seconds()
+            target = (clock.now() - self.started).total_seconds()
             if target <= begun:
                 return
             longest = MAX_TICKS_PER_STEP * self.tick
@@ -218,7 +220,7 @@ class DataPlane:
             weights = [weight for _, weight, _ in variants]
             models = {name: model for name, _, model in variants}
             moments = sorted(begun + self.rng.random() * sim_seconds for _ in range(count))
-            # SageMaker allows a shadow only beside a single production variant (see `patches`).
+            # SageMaker allows a shadow only beside a single production variant (see `sandbox.moto_ext.sagemaker`).
             shadow, share, shadow_model = shadows[0] if shadows else ("", 0.0, "")
             share = min(1.0, share / weights[0]) if share > 0 else 0.0
             for at, name in zip(moments, self.rng.choices(names, weights=weights, k=count), strict=True):
@@ -335,7 +337,7 @@ class DataPlane:
             return min(values)
         if statistic == "Maximum":
             return max(values)
-        return patches.percentile(values, statistic)
+        return cloudwatch.percentile(values, statistic)
 
     def _evaluate_alarms(self) -> None:
         """CloudWatch evaluates an alarm when a period ends, on the periods that ended."""
@@ -477,7 +479,7 @@ class DataQualityMonitor:
                     "MonitoringAppSpecification": {
                         "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
                     },
-                    "RoleArn": f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor",
+                    "RoleArn": f"arn:aws:iam::{core.ACCOUNT}:role/model-monitor",
                 },
             },
         )
@@ -525,7 +527,7 @@ class DataQualityMonitor:
             Body=json.dumps({"violations": violations}, indent=2).encode(),
         )
         s3.put_object(Bucket=MONITOR_BUCKET, Key=f"{key}/statistics.json", Body=json.dumps(statistics).encode())
-        backend = sagemaker_backends[patches.ACCOUNT][patches.REGION]
+        backend = sagemaker_backends[core.ACCOUNT][core.REGION]
         job = backend.create_processing_job(
             app_specification={
                 "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
@@ -546,14 +548,14 @@ class DataQualityMonitor:
                     }
                 ]
             },
-            role_arn=f"arn:aws:iam::{patches.ACCOUNT}:role/model-monitor",
+            role_arn=f"arn:aws:iam::{core.ACCOUNT}:role/model-monitor",
             tags=[],
             stopping_condition={"MaxRuntimeInSeconds": 3600},
         )
         status = "CompletedWithViolations" if violations else "Completed"
-        schedule = patches.REGISTRY.monitoring_schedules[self.schedule_name]
-        with patches.REGISTRY.lock:
-            patches.REGISTRY.monitoring_executions[self.schedule_name].append(
+        schedule = core.REGISTRY.monitoring_schedules[self.schedule_name]
+        with core.REGISTRY.lock:
+            core.REGISTRY.monitoring_executions[self.schedule_name].append(
                 {
                     "MonitoringScheduleName": self.schedule_name,
                     "ScheduledTime": now,
@@ -570,7 +572,7 @@ class DataQualityMonitor:
             if violations
             else "Completed: Job completed successfully with no violations."
         )
-        patches.put_event(
+        events.put_event(
             "aws.sagemaker",
             "SageMaker Processing Job State Change",
             {

@@ -3,7 +3,7 @@
 What it models, as SageMaker documents it (developer guide: deployment-guardrails-blue-green*, -configuration,
 -exclusions; API reference: UpdateEndpoint, BlueGreenUpdatePolicy, TrafficRoutingConfig, DescribeEndpoint):
 
-- The endpoint goes `Updating`; a green fleet is provisioned (`REGISTRY.endpoint_update_seconds`, the same delay as
+- The endpoint goes `Updating`; a green fleet is provisioned (`core.REGISTRY.endpoint_update_seconds`, the same delay as
   an update without guardrails); then traffic moves from blue to green in steps: ALL_AT_ONCE one step of 100 %,
   CANARY `CanarySize` then the rest, LINEAR `LinearStepSize` at a time. `WaitIntervalInSeconds` is a bake *between*
   two steps (the API reference: "the waiting time between incremental steps"), and `TerminationWaitInSeconds` is the
@@ -51,13 +51,12 @@ from __future__ import annotations
 import math
 import random
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox import patches
+from sandbox.moto_ext import clock, core, events, sagemaker
 
 DEPLOYMENT_EVENT = "SageMaker Endpoint Deployment State Change"
 # Simulated seconds between two reads of the rollback alarms during a bake (SageMaker does not say how often).
@@ -92,12 +91,12 @@ class Deployment:
     wait_interval: float
     termination_wait: float
     alarms: list[str]
-    deadline: float | None  # the simulated second (REGISTRY.now) after which the deployment rolls back
+    deadline: float | None  # the simulated second (clock.monotonic) after which the deployment rolls back
     fault: dict[str, Any] | None
     green_models: dict[str, str]
     green_counts: dict[str, int]
     shares: dict[str, float] = field(default_factory=dict)
-    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started: datetime = field(default_factory=lambda: clock.wall_now())
 
 
 _ACTIVE: dict[str, Deployment] = {}
@@ -109,7 +108,7 @@ _ACTIVE: dict[str, Deployment] = {}
 def green_share(endpoint_name: str, variant_name: str) -> tuple[str, float] | None:
     """The green fleet's model and its share of the variant's traffic (0.0 until traffic moves), or None when no
     blue/green deployment is pending on the endpoint."""
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         deployment = _ACTIVE.get(endpoint_name)
         if deployment is None or not _alive(deployment) or variant_name not in deployment.green_models:
             return None
@@ -155,10 +154,10 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
     steps = _steps(routing, green_counts)
     _check_alarms(alarms)
 
-    fault = patches.REGISTRY.take_fault("UpdateEndpoint")
+    fault = core.REGISTRY.take_fault("UpdateEndpoint")
     if fault and fault.get("when", "call") == "call":
         raise AWSValidationException(fault.get("message", "injected failure of UpdateEndpoint"))
-    patches.REGISTRY.log_call(
+    core.REGISTRY.log_call(
         "UpdateEndpoint", endpoint=endpoint.endpoint_name, config=config.endpoint_config_name, routing=routing["Type"]
     )
     timeout = policy.get("MaximumExecutionTimeoutInSeconds")
@@ -169,19 +168,19 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
         wait_interval=float(routing.get("WaitIntervalInSeconds", 0)),
         termination_wait=float(policy.get("TerminationWaitInSeconds", 0)),
         alarms=alarms,
-        deadline=None if timeout is None else patches.REGISTRY.now() + timeout,
+        deadline=None if timeout is None else clock.monotonic() + timeout,
         fault=fault,
         green_models={v["VariantName"]: v["ModelName"] for v in config.production_variants},
         green_counts=green_counts,
     )
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         _ACTIVE[endpoint.endpoint_name] = deployment
         endpoint.last_deployment_config = deployment_config
         endpoint.endpoint_status = "Updating"
         _set_variant_status(
             deployment, "Creating", lambda name: f"Launching {deployment.green_counts[name]} instance(s)."
         )
-    patches._endpoint_event(endpoint)
+    sagemaker.endpoint_event(endpoint)
     _deployment_event(endpoint)
     threading.Thread(target=_run, args=(deployment,), name=f"deployment-{endpoint.endpoint_name}", daemon=True).start()
     return True
@@ -189,10 +188,10 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
 
 def _check_maxima(params: dict[str, Any]) -> None:
     """Refuse values past the service model's maxima (a bake of at most 3600 s, at most 10 alarms, ...), in the
-    words of AWS's validation errors: botocore checks only minima, both in the client and in `patches._validate`."""
+    words of AWS's validation errors: botocore checks only minima, both in the client and in `sagemaker.validate`."""
     from moto.sagemaker.exceptions import AWSValidationException
 
-    errors = _maxima_errors(params, patches._model.operation_model("UpdateEndpoint").input_shape, "")
+    errors = _maxima_errors(params, sagemaker.input_shape("UpdateEndpoint"), "")
     if errors:
         count = f"{len(errors)} validation error{'s' if len(errors) > 1 else ''} detected: "
         raise AWSValidationException(count + "; ".join(errors))
@@ -262,7 +261,7 @@ def _check_alarms(alarms: list[str]) -> None:
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.sagemaker.exceptions import AWSValidationException
 
-    known = cloudwatch_backends[patches.ACCOUNT][patches.REGION].alarms
+    known = cloudwatch_backends[core.ACCOUNT][core.REGION].alarms
     missing = [name for name in alarms if name not in known]
     if missing:
         raise AWSValidationException(f"The alarm(s) {missing} in AutoRollbackConfiguration do not exist.")
@@ -274,7 +273,7 @@ def _check_alarms(alarms: list[str]) -> None:
 def _run(deployment: Deployment) -> None:
     fault = deployment.fault or {}
     try:
-        _wait(deployment, patches.REGISTRY.endpoint_update_seconds, watch_alarms=False)
+        _wait(deployment, core.REGISTRY.endpoint_update_seconds, watch_alarms=False)
         if fault.get("when") == "async":
             raise _ProvisioningFailed(fault.get("message", "injected update failure"))
         for index, shares in enumerate(deployment.steps):
@@ -294,7 +293,7 @@ def _run(deployment: Deployment) -> None:
 
 def _forget(deployment: Deployment) -> None:
     """No longer pending: the data plane serves from the endpoint's config alone."""
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         if _ACTIVE.get(deployment.endpoint.endpoint_name) is deployment:
             del _ACTIVE[deployment.endpoint.endpoint_name]
 
@@ -304,30 +303,30 @@ def _alive(deployment: Deployment) -> bool:
     from moto.sagemaker.models import sagemaker_backends
 
     name = deployment.endpoint.endpoint_name
-    return sagemaker_backends[patches.ACCOUNT][patches.REGION].endpoints.get(name) is deployment.endpoint
+    return sagemaker_backends[core.ACCOUNT][core.REGION].endpoints.get(name) is deployment.endpoint
 
 
 def _firing(alarms: list[str]) -> list[str]:
     from moto.cloudwatch.models import cloudwatch_backends
 
-    known = cloudwatch_backends[patches.ACCOUNT][patches.REGION].alarms
+    known = cloudwatch_backends[core.ACCOUNT][core.REGION].alarms
     return [name for name in alarms if name in known and known[name].state_value == "ALARM"]
 
 
 def _wait(deployment: Deployment, seconds: float, watch_alarms: bool) -> None:
     """Let `seconds` of simulated time pass, rolling back on a passed deadline or (in a bake) an alarm."""
-    end = patches.REGISTRY.now() + seconds
+    end = clock.monotonic() + seconds
     while True:
         if not _alive(deployment):
             raise _Gone
-        if deployment.deadline is not None and patches.REGISTRY.now() >= deployment.deadline:
+        if deployment.deadline is not None and clock.monotonic() >= deployment.deadline:
             raise _RollBack(None)
         if watch_alarms and _firing(deployment.alarms):
             raise _RollBack(None)
-        remaining = end - patches.REGISTRY.now()
+        remaining = end - clock.monotonic()
         if remaining <= 0:
             return
-        time.sleep(min(remaining, POLL_SECONDS))
+        clock.sleep(min(remaining, POLL_SECONDS))
 
 
 def _capacity(deployment: Deployment, name: str) -> str:
@@ -341,7 +340,7 @@ def _active_instances(deployment: Deployment, name: str) -> int:
 
 
 def _shift(deployment: Deployment, shares: dict[str, float]) -> None:
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         deployment.shares = dict(shares)
         _set_variant_status(
             deployment, "ActivatingTraffic", lambda name: f"Activating traffic on {_capacity(deployment, name)}."
@@ -355,7 +354,7 @@ def _bake(deployment: Deployment, seconds: float, final: bool) -> None:
     def message(name: str) -> str:
         return f"Baking for {seconds:g} seconds ({knob}) with traffic enabled on {_capacity(deployment, name)}."
 
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         _set_variant_status(deployment, "Baking", message)
     _deployment_event(deployment.endpoint)
     _wait(deployment, seconds, watch_alarms=True)
@@ -364,15 +363,15 @@ def _bake(deployment: Deployment, seconds: float, final: bool) -> None:
 def _roll_back(deployment: Deployment, reason: str | None) -> None:
     """All traffic back to blue at once, green terminated, the endpoint back on the old config."""
     endpoint = deployment.endpoint
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         deployment.shares = {}
         endpoint.endpoint_status = "RollingBack"
         _set_variant_status(
             deployment, "Deleting", lambda name: f"Terminating {deployment.green_counts[name]} instance(s)."
         )
-    patches._endpoint_event(endpoint)
+    sagemaker.endpoint_event(endpoint)
     _deployment_event(endpoint)
-    time.sleep(ROLLBACK_SECONDS)
+    clock.sleep(ROLLBACK_SECONDS)
     if _alive(deployment):
         _end(deployment, failure_reason=reason)
     else:
@@ -383,18 +382,18 @@ def _end(deployment: Deployment, failure_reason: str | None, landed: bool = Fals
     """The endpoint InService again: on the new config when the deployment `landed` (blue is terminated), else on
     the old one."""
     endpoint, config = deployment.endpoint, deployment.config
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         if landed:
             endpoint.endpoint_config_name = config.endpoint_config_name
-            endpoint.production_variants = patches._variants(config.production_variants)
+            endpoint.production_variants = sagemaker.variants(config.production_variants)
             endpoint.data_capture_config = config.data_capture_config
         _forget(deployment)
         endpoint.pending_deployment_summary = None
         endpoint.failure_reason = failure_reason
         endpoint.endpoint_status = "InService"
-        endpoint.last_modified_time = datetime.now(UTC)
+        endpoint.last_modified_time = clock.wall_now()
     _deployment_event(endpoint)
-    patches._endpoint_event(endpoint)
+    sagemaker.endpoint_event(endpoint)
 
 
 # --- what DescribeEndpoint and the events show -------------------------------------------------------------------
@@ -404,10 +403,10 @@ def _set_variant_status(deployment: Deployment, status: str, message: Callable[[
     """PendingDeploymentSummary with each green variant in `status`; call with the registry's lock held.
 
     A new summary replaces the old one whole, so that a DescribeEndpoint on another thread reads one or the other."""
-    now = datetime.now(UTC)
+    now = clock.wall_now()
     variants = []
     for variant, source in zip(
-        patches._variants(deployment.config.production_variants), deployment.config.production_variants, strict=True
+        sagemaker.variants(deployment.config.production_variants), deployment.config.production_variants, strict=True
     ):
         name = variant["VariantName"]
         if "CurrentInstanceCount" in variant:
@@ -439,15 +438,15 @@ def _millis(value: Any) -> Any:
 
 def _deployment_event(endpoint: Any) -> None:
     """SageMaker's "Endpoint Deployment State Change" event, shaped as the documented example."""
-    if not patches.REGISTRY.emit_endpoint_events:
+    if not core.REGISTRY.emit_endpoint_events:
         return
-    with patches.REGISTRY.lock:
+    with core.REGISTRY.lock:
         detail: dict[str, Any] = {
             "EndpointName": endpoint.endpoint_name,
             "EndpointArn": endpoint.arn,
             "EndpointConfigName": endpoint.endpoint_config_name,
             "ProductionVariants": endpoint.production_variants,
-            "EndpointStatus": patches.event_status(endpoint.endpoint_status),
+            "EndpointStatus": sagemaker.event_status(endpoint.endpoint_status),
             "CreationTime": endpoint.creation_time,
             "LastModifiedTime": endpoint.last_modified_time,
             "Tags": {},
@@ -456,4 +455,4 @@ def _deployment_event(endpoint: Any) -> None:
         if pending:
             detail["PendingDeploymentSummary"] = pending
         detail = _millis(detail)
-    patches.put_event("aws.sagemaker", DEPLOYMENT_EVENT, detail, [endpoint.arn])
+    events.put_event("aws.sagemaker", DEPLOYMENT_EVENT, detail, [endpoint.arn])

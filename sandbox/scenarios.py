@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+from sandbox.moto_ext import clock, core
 
 ENDPOINT = "churn-predictor"
 BASELINE_MODEL = "churn-xgb-v1"
@@ -169,7 +169,7 @@ def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), captur
     for model in (BASELINE_MODEL, CANDIDATE_MODEL, *more_models):
         sm.create_model(
             ModelName=model,
-            ExecutionRoleArn=f"arn:aws:iam::{patches.ACCOUNT}:role/sagemaker-execution",
+            ExecutionRoleArn=f"arn:aws:iam::{core.ACCOUNT}:role/sagemaker-execution",
             PrimaryContainer={"Image": f"683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1#{model}"},
         )
     capture: dict[str, Any] = {}
@@ -262,7 +262,7 @@ def run(
 
     def listener(kind: str, text: str) -> None:
         if (kind == "alarm" and "→ ALARM" in text) or (kind == "monitor" and "CompletedWithViolations" in text):
-            signals.append(patches.REGISTRY.now())
+            signals.append(clock.monotonic())
         say(f"[{kind}] {text}")
 
     out(f"\n== {scenario.name}: {scenario.title}")
@@ -329,7 +329,7 @@ def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any
     if not signals:
         return None
     baseline = view.get("baseline_variant")
-    for call in patches.REGISTRY.calls:
+    for call in core.REGISTRY.calls:
         weights = call.get("weights") or {}
         if (
             call["operation"] == "UpdateEndpointWeightsAndCapacities"

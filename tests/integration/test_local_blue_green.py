@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import deployments, patches
+from sandbox import deployments
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import core
 from tests.waiting import until
 
 ENDPOINT = "churn-predictor"
@@ -139,7 +140,7 @@ def watch(sm: Any, on_share: Any = None, timeout: float = 2 * 3600.0) -> Watched
 def sm(cloud: LocalCloud, endpoint: str) -> Any:
     """A SageMaker client made before the test begins (making one takes a while), and a green fleet that takes
     1,500 simulated seconds to start, so that the phase before the canary lasts as a real one does."""
-    patches.REGISTRY.endpoint_update_seconds = 1500
+    core.REGISTRY.endpoint_update_seconds = 1500
     return cloud.client("sagemaker")
 
 
@@ -293,7 +294,7 @@ def test_alarm_during_a_bake_rolls_back_silently_to_the_old_config(cloud, sm):
 def test_deployment_past_its_maximum_execution_time_rolls_back(cloud, sm):
     # Given ten linear steps, nine bakes of 59 s between them: under the 600 s allowed, but not with the 400 s the
     # green fleet takes to start
-    patches.REGISTRY.endpoint_update_seconds = 400
+    core.REGISTRY.endpoint_update_seconds = 400
     step = {"Type": "CAPACITY_PERCENT", "Value": 10}
     sm.update_endpoint(
         EndpointName=ENDPOINT,
@@ -442,4 +443,4 @@ def test_new_config_with_another_variant_name_is_refused(cloud, sm):
 
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert sm.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService"
-    assert not [c for c in patches.REGISTRY.calls if c["operation"] == "UpdateEndpoint"]
+    assert not [c for c in core.REGISTRY.calls if c["operation"] == "UpdateEndpoint"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sandbox import patches
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import clock, core
 
 
 def test_a_thread_that_made_a_client_between_two_clouds_gets_a_working_one_in_the_next():
@@ -14,25 +14,25 @@ def test_a_thread_that_made_a_client_between_two_clouds_gets_a_working_one_in_th
     first = LocalCloud()
     first.start()
     first.stop()
-    patches._client("sts")
+    core.client("sts")
 
     # When the next local cloud runs
     second = LocalCloud()
     second.start()
     try:
         # Then the thread's client works in it (it used to fail with NoCredentialsError for good)
-        account = patches._client("sts").get_caller_identity()["Account"]
+        account = core.client("sts").get_caller_identity()["Account"]
     finally:
         second.stop()
-    assert account == patches.ACCOUNT
+    assert account == core.ACCOUNT
 
 
 def test_work_a_stopped_cloud_scheduled_does_not_run_in_the_next(bare_cloud):
     ran: list[str] = []
-    patches._submit_later(60, ran.append, "kept")
-    patches._submit_later(60, ran.append, "dropped")
-    patches.REGISTRY.retire()  # as LocalCloud.stop does, before the next cloud starts
-    patches._submit_later(60, ran.append, "after")
+    clock.submit_later(60, ran.append, "kept")
+    clock.submit_later(60, ran.append, "dropped")
+    core.REGISTRY.retire()  # as LocalCloud.stop does, before the next cloud starts
+    clock.submit_later(60, ran.append, "after")
 
     time.sleep(120)  # simulated seconds: each was due after 60
 

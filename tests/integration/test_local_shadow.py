@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
+from sandbox.moto_ext import core
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL, ENDPOINT
 from tests.waiting import until
 
@@ -126,7 +126,7 @@ def captured(cloud: LocalCloud, variant_name: str) -> tuple[list[str], dict[str,
 
 def test_endpoint_lists_its_shadow_once_updated_and_drops_it_with_a_config_without_one(cloud, endpoint):
     sm = cloud.client("sagemaker")
-    patches.REGISTRY.endpoint_update_seconds = 400  # simulated seconds Updating
+    core.REGISTRY.endpoint_update_seconds = 400  # simulated seconds Updating
     config = shadow_config(cloud, weight=0.5)
 
     assert sm.describe_endpoint_config(EndpointConfigName=config)["ShadowProductionVariants"] == [

@@ -14,7 +14,7 @@ from moto import mock_aws
 from rollouts.logic.judging import judge_metrics
 from rollouts.models.rollout import Rollout
 from rollouts.models.spec import RolloutSpec
-from sandbox import patches
+from sandbox import moto_ext
 from sandbox.scenarios import spec
 
 ENDPOINT = "churn-predictor"
@@ -25,7 +25,7 @@ START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def cloudwatch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    patches.install()  # ExtendedStatistics, which moto lacks
+    moto_ext.install()  # ExtendedStatistics, which moto lacks
     with mock_aws():
         yield boto3.client("cloudwatch", region_name="us-east-1")
 

@@ -9,8 +9,8 @@ import pytest
 
 from functions.on_signal import app as on_signal
 from rollouts.aws import store
-from sandbox import patches
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import core
 from tests.waiting import until
 
 CONTEXT = SimpleNamespace(
@@ -27,10 +27,10 @@ def alarm_event(name: str, state: str = "ALARM", stamp: str = "2026-11-27T09:05:
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
         "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch",
-        "account": patches.ACCOUNT,
+        "account": core.ACCOUNT,
         "time": "2026-11-27T09:05:00Z",
-        "region": patches.REGION,
-        "resources": [f"arn:aws:cloudwatch:{patches.REGION}:{patches.ACCOUNT}:alarm:{name}"],
+        "region": core.REGION,
+        "resources": [f"arn:aws:cloudwatch:{core.REGION}:{core.ACCOUNT}:alarm:{name}"],
         "detail": {"alarmName": name, "state": {"value": state, "reason": "test", "timestamp": stamp}},
     }
 

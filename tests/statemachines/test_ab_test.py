@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store
-from sandbox import patches
+from sandbox.moto_ext import core
 from tests.statemachines.test_bandit import report
 from tests.statemachines.test_canary import (
     BASELINE,
@@ -160,7 +160,7 @@ def test_an_alarm_while_waiting_for_a_look_rolls_back_at_once(cloud, endpoint, c
 
 def test_an_alarm_while_the_endpoint_takes_the_tests_config_rolls_back_before_any_split(cloud, endpoint, canary_spec):
     # Given an endpoint that takes 3 s to apply the test's config
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     started = start(cloud, ab_spec(canary_spec))
     rollout_id = started["rollout_id"]
     wait_until_guarded(rollout_id)
@@ -183,7 +183,7 @@ def test_an_alarm_while_the_candidate_only_config_is_applied_still_rolls_back(cl
     wait_until_split(rollout_id)
     report(cloud, BASELINE, 2000, 200, "base")
     report(cloud, CANDIDATE, 2000, 300, "cand")
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     until(lambda: store.get_rollout(rollout_id).endpoint_token, "the winner's config was never applied")
     assert store.get_rollout(rollout_id).winner == CANDIDATE
 

@@ -10,8 +10,8 @@ import pytest
 
 from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
-from sandbox import patches
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import core
 from tests.statemachines.test_canary import (
     BASELINE,
     CANDIDATE,
@@ -343,7 +343,7 @@ def test_feedback_below_the_next_batch_waits_for_more(cloud, endpoint, canary_sp
 
 def test_feedback_from_before_the_candidates_had_traffic_does_not_move_the_first_weights(cloud, endpoint, canary_spec):
     # Given a bandit whose endpoint takes 3 s to apply the new config
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     started = start(cloud, bandit_spec(canary_spec))
     rollout_id = started["rollout_id"]
 

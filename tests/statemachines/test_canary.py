@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store, workflows
-from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+from sandbox.moto_ext import core, events
 from sandbox.scenarios import create_endpoint
 from tests.waiting import now, until
 
@@ -148,7 +148,7 @@ def test_canary_rolls_back_when_alarm_fires_during_bake_before_the_bake_ends(clo
     # Then the baseline had the traffic back long before the bake would have ended
     restored = next(
         call["at"]
-        for call in patches.REGISTRY.calls
+        for call in core.REGISTRY.calls
         if call["operation"] == "UpdateEndpointWeightsAndCapacities" and call["weights"].get(BASELINE) == 1.0
     )
     # The bake would have lasted an hour; the control plane's reaction costs no simulated time at all (its real
@@ -201,8 +201,8 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
     }
 
     # When EventBridge delivers the same alarm event twice
-    patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
-    patches.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
+    events.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
+    events.put_event("aws.cloudwatch", "CloudWatch Alarm State Change", detail, [])
     execution = cloud.wait_for_execution(started["execution_arn"])
     until(lambda: kinds(view(cloud, started["rollout_id"])).count("Guardrail Breached") >= 1, "no breach recorded")
     time.sleep(60)  # the second delivery is over by then: deliveries take no simulated time
@@ -214,7 +214,7 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
     assert kinds(rollout).count("Rollout Rolled Back") == 1
     restores = [
         c
-        for c in patches.REGISTRY.calls
+        for c in core.REGISTRY.calls
         if c["operation"] == "UpdateEndpointWeightsAndCapacities" and c["weights"].get(BASELINE) == 1.0
     ]
     assert len(restores) == 1
@@ -348,7 +348,7 @@ def test_second_rollout_on_a_locked_endpoint_gets_409(cloud, endpoint, canary_sp
 
 def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, endpoint, canary_spec):
     # Given a rollout still waiting for SageMaker to add the candidate (a 50-minute update here)
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
     started = start(cloud, canary_spec)
 
@@ -397,7 +397,7 @@ def test_endpoint_waits_end_on_the_state_change_event_not_by_polling(paced_cloud
 @pytest.mark.parametrize("paced_cloud", [3000], indirect=True)
 def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(paced_cloud, canary_spec):
     # Given SageMaker's state-change events do not arrive
-    patches.REGISTRY.emit_endpoint_events = False
+    core.REGISTRY.emit_endpoint_events = False
     started = start(paced_cloud, canary_spec)
 
     execution = paced_cloud.wait_for_execution(started["execution_arn"])
@@ -442,7 +442,7 @@ def test_breach_while_the_final_config_is_applied_still_rolls_back(cloud, endpoi
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     cloud.api("POST", f"/rollouts/{started['rollout_id']}/promote")
     until(lambda: store.get_rollout(started["rollout_id"]).final_config, "the final config was never applied")
 

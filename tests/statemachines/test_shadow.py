@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store
-from sandbox import patches
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
+from sandbox.moto_ext import clock, core
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL
 from tests.statemachines.test_blue_green import wait_until_baking, wait_until_watching
 from tests.statemachines.test_canary import (
@@ -69,7 +69,7 @@ def serve(cloud: LocalCloud, challenger: ModelBehaviour, minutes: int = 10) -> D
 
 def end_shadowing(cloud: LocalCloud, rollout_id: str) -> None:
     """Let the simulated clock pass the data's last minute, then end the wait as its timeout would."""
-    time.sleep(max(0.0, (_served_until[0] - patches.REGISTRY.sim_now()).total_seconds()) + 60)
+    time.sleep(max(0.0, (_served_until[0] - clock.now()).total_seconds()) + 60)
     token = store.get_rollout(rollout_id).task_token
     assert token
     store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
@@ -313,7 +313,7 @@ def test_a_breach_in_the_watch_after_promotion_brings_production_back(cloud, end
 
 def test_an_alarm_while_the_endpoint_takes_the_shadow_config_removes_it(cloud, endpoint, canary_spec):
     # Given an endpoint that takes 3 s to apply the shadow config
-    patches.REGISTRY.endpoint_update_seconds = 3000
+    core.REGISTRY.endpoint_update_seconds = 3000
     started = start(cloud, shadow_spec(canary_spec))
     rollout_id = started["rollout_id"]
     wait_until_guarded(rollout_id)

@@ -1,4 +1,7 @@
-"""Step Functions callback tokens that close when their wait ends, as on AWS.
+"""Step Functions: SendTaskFailure keeps its cause, and callback tokens close when their wait ends, as on AWS.
+
+(Waits, task timeouts and retry intervals need nothing: they wait with `time.sleep` and `Event.wait`, which run on
+the local cloud's virtual clock.) Each definition is parsed once per process.
 
 moto keeps a task token's callback endpoint open after the wait is over: a SendTaskSuccess or SendTaskFailure for a
 wait that timed out or already got its answer is accepted and does nothing. On AWS it fails with TaskTimedOut ("the
@@ -16,10 +19,54 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_LOCK = threading.Lock()
+from sandbox.moto_ext import core
 
 
 def install() -> None:
+    _install_task_failure_cause()
+    _install_callbacks()
+    _install_parse_cache()
+
+
+def _install_parse_cache() -> None:
+    """Parse each definition once per process: moto parses it with ANTLR at every CreateStateMachine and every
+    StartExecution (about a second for each of the project's definitions). The parse tree is kept; the evaluation
+    components, which hold an execution's state, are still built afresh from it each time. (The local cloud's
+    resource names are stable, `cloudformation.install`, so every local cloud has the same definitions.)"""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    trees: dict[str, Any] = {}
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = trees.get(definition)
+        if tree is None:
+            program, trees[definition] = original(definition)
+            return program, trees[definition]
+        return Preprocessor().visit(tree), tree
+
+    original = core.replace(AmazonStateLanguageParser, "parse", staticmethod(parse))
+
+
+def _install_task_failure_cause() -> None:
+    # moto 5.2.5 drops SendTaskFailure's cause; Step Functions passes it to the Catch as "Cause".
+    from moto.core.responses import EmptyResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    def send_task_failure(self: Any) -> Any:
+        self.stepfunction_backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        return EmptyResult()
+
+    core.replace(StepFunctionResponse, "send_task_failure", send_task_failure)
+
+
+# The end of a callback wait and a callback's delivery.
+_LOCK = threading.Lock()
+
+
+def _install_callbacks() -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         CallbackConsumerTimeout,
@@ -70,7 +117,7 @@ def install() -> None:
     def send_task_failure(self: Any, task_token: str, error: str | None = None, cause: str | None = None) -> None:
         deliver(self, task_token, CallbackOutcomeFailure(callback_id=task_token, error=error, cause=cause))
 
-    StepFunctionsParserBackend.send_task_success = send_task_success  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
-    StepFunctionsParserBackend.send_task_failure = send_task_failure  # type: ignore[method-assign,assignment]  # deliberate monkeypatch of moto
-    CallbackEndpoint.wait = wait  # type: ignore[method-assign]  # deliberate monkeypatch of moto
-    CallbackPoolManager.notify = notify  # type: ignore[method-assign]  # deliberate monkeypatch of moto
+    core.replace(StepFunctionsParserBackend, "send_task_success", send_task_success)
+    core.replace(StepFunctionsParserBackend, "send_task_failure", send_task_failure)
+    core.replace(CallbackEndpoint, "wait", wait)
+    core.replace(CallbackPoolManager, "notify", notify)

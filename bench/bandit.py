@@ -70,7 +70,7 @@ from rollouts.bandit import (
     ucb1_choice,
     update,
 )
-from rollouts.models.spec import BanditStrategy
+from rollouts.strategies.bandit import BanditStrategy
 
 RESULTS = ROOT / "bench" / "results" / "bandit.json"
 COMMAND = "make bench-bandit"

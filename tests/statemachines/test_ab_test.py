@@ -45,7 +45,7 @@ def wait_until_split(rollout_id: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and "started_at" in rollout.ab_test:
+        if rollout.task_token and rollout.ab_test.started_at is not None:
             return
         time.sleep(0.01)
     raise AssertionError(f"rollout {rollout_id} never split its traffic")

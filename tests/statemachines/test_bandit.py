@@ -45,7 +45,7 @@ def wait_for_update(rollout_id: str, updates: int, timeout: float = 10.0) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and rollout.bandit.get("updates") == updates:
+        if rollout.task_token and rollout.bandit.updates == updates:
             return
         time.sleep(0.01)
     raise AssertionError(f"rollout {rollout_id} never waited after update {updates}")
@@ -339,7 +339,7 @@ def test_feedback_below_the_next_batch_waits_for_more(cloud, endpoint, canary_sp
     time.sleep(0.5)
 
     rollout = store.get_rollout(rollout_id)
-    assert rollout.bandit["updates"] == 1
+    assert rollout.bandit.updates == 1
     assert rollout.task_token  # still waiting: 80 of the 100 requests the first batch needs
 
 

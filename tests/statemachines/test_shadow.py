@@ -48,7 +48,7 @@ def wait_until_shadowing(rollout_id: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rollout = store.get_rollout(rollout_id)
-        if rollout.task_token and rollout.canary_started_at is not None:
+        if rollout.task_token and rollout.started_at is not None:
             return
         time.sleep(0.01)
     raise AssertionError(f"rollout {rollout_id} never started shadowing")

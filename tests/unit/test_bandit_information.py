@@ -25,7 +25,7 @@ from rollouts.bandit import (
     summarize,
     thompson_weights,
 )
-from rollouts.models.spec import BanditStrategy
+from rollouts.strategies.bandit import BanditStrategy
 from tests.unit.bandit_arms import arm, conversion_arms
 
 NORMAL = NormalDist()

@@ -17,84 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rollouts import clock
-from rollouts.aws import alarms, endpoints, metrics, store
+from rollouts.aws import endpoints, metrics, store
 from rollouts.aws.capture import captured_records
-from rollouts.aws.store import ALARM_GUARD
-from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
-from rollouts.logic.pending import raise_pending, take_commands
-from rollouts.logic.steps import data_capture, move_to_config, original_config_of
+from rollouts.logic.pending import take_commands
+from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import ShadowStrategy, format_duration
+from rollouts.strategies.shadow import ShadowStrategy
 
 # Captured records read per variant at most: a Lambda's memory and time bound the comparison, not the traffic.
 MAX_CAPTURED_RECORDS = 200_000
 ERRORS, INVOCATIONS, LATENCY = "Invocation5XXErrors", "Invocations", "ModelLatency"
-
-
-def _strategy(rollout: Rollout) -> ShadowStrategy:
-    if not isinstance(rollout.spec.strategy, ShadowStrategy):
-        raise InvalidRolloutError(f"strategy: rollout {rollout.rollout_id} is not a shadow rollout")
-    return rollout.spec.strategy
-
-
-def prepare_shadow(rollout_id: str) -> dict[str, Any]:
-    """Prepare Shadow: production as it is, the challenger as its shadow, data capture on; then UpdateEndpoint."""
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(rollout.pending)
-    strategy = _strategy(rollout)
-    original = original_config_of(rollout)
-    capture = data_capture(rollout, original)
-    if capture is None:
-        raise InvalidRolloutError(
-            "data_capture.destination_s3_uri: a shadow rollout compares predictions from data capture; give a "
-            "destination or deploy the stack with a data capture bucket"
-        )
-    production = [
-        {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
-        for variant in original["ProductionVariants"]
-    ]
-    candidate = rollout.spec.candidate
-    shadow = {
-        "VariantName": rollout.candidate_variant,
-        "ModelName": candidate.model_name,
-        "InstanceType": candidate.instance_type,
-        "InitialInstanceCount": candidate.initial_instance_count,
-        # Relative to the production variant's weight, 1.0 here: the share of its requests that are copied.
-        "InitialVariantWeight": strategy.sampling_percentage / 100.0,
-    }
-    for variant in production:
-        variant["InitialVariantWeight"] = 1.0
-    config_name = f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-shadow"[:63]
-    endpoints.create_endpoint_config(config_name, production, capture, {"rollouts:rollout-id": rollout_id}, [shadow])
-    watched: dict[str, str] = {}
-    for rule in rollout.spec.guardrails.alarm_rules:
-        name = alarms.alarm_name(rollout_id, rule)
-        alarms.put_variant_alarm(name, rule, rollout.endpoint_name, rollout.candidate_variant, rollout_id)
-        watched[name] = rollout.candidate_variant
-    store.put_guards(rollout_id, ALARM_GUARD, list(watched))
-    rollout = store.update_rollout(
-        rollout_id,
-        lambda r: r.model_copy(
-            update={"canary_config": config_name, "alarm_names": list(watched), "alarm_variants": watched}
-        ),
-    )
-    move_to_config(rollout, config_name)
-    record(
-        rollout,
-        DecisionKind.VARIANTS_PREPARED,
-        f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': production "
-        f"'{rollout.baseline_variant}' answers every request, challenger '{rollout.candidate_variant}' (model "
-        f"'{candidate.model_name}') gets a copy of {strategy.sampling_percentage} % of them",
-        {
-            "config": config_name,
-            "shadow_variant": shadow,
-            "data_capture": capture.get("DestinationS3Uri"),
-            "alarms_created": list(watched),
-        },
-        dedup_key="prepared",
-    )
-    return {"config_name": config_name}
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, reason: str = "") -> dict[str, Any]:
@@ -113,7 +46,7 @@ def _start(rollout: Rollout, strategy: ShadowStrategy) -> dict[str, Any]:
         lambda r: r.model_copy(
             update={
                 "status": RolloutStatus.PROGRESSING,
-                "canary_started_at": r.canary_started_at or now,
+                "started_at": r.started_at or now,
                 "weights": {r.baseline_variant or "": 100.0},
             }
         ),
@@ -185,7 +118,7 @@ def _inferred_at(captured: dict[str, Any]) -> datetime | None:
 def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: datetime) -> dict[str, str]:
     """Predictions by inference id from a variant's records captured in [start, end]."""
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
-    config = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
+    config = endpoints.describe_endpoint_config(rollout.candidate_config or "") or {}
     uri = (endpoint.get("DataCaptureConfig") or config.get("DataCaptureConfig") or {}).get("DestinationS3Uri", "")
     predictions: dict[str, str] = {}
     for captured in captured_records(str(uri), rollout.endpoint_name, variant, start):
@@ -311,7 +244,7 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
 def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge Shadow: the first call starts the shadowing; the next judges it: `promote`, `reject` or `keep`."""
     rollout, commands = take_commands(rollout_id, bake)
-    strategy = _strategy(rollout)
+    strategy = rollout.strategy_as(ShadowStrategy)
     if "promote" in commands:
         record(
             rollout,
@@ -322,10 +255,10 @@ def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[st
             "shadow-promote",
         )
         return _plan(rollout, "promote")
-    if rollout.canary_started_at is None:
+    if rollout.started_at is None:
         return _start(rollout, strategy)
 
-    start, end = rollout.canary_started_at, clock.now()
+    start, end = rollout.started_at, clock.now()
     checks = _checks(rollout, strategy, start, end)
     failed = [check for check in checks if not check["passed"]]
     if failed:

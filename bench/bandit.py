@@ -62,7 +62,7 @@ import numpy as np
 from bench.bandit_baselines import epsilon_greedy_weights, ucb1_choice
 from bench.common import ROOT, machine, runs_from_env
 from rollouts.bandit import ArmStatistics, BanditDesign, batch_size, probabilities_and_weights, update
-from rollouts.models.spec import BanditStrategy
+from rollouts.strategies.bandit import BanditStrategy
 
 RESULTS = ROOT / "bench" / "results" / "bandit.json"
 COMMAND = "make bench-bandit"

@@ -219,10 +219,11 @@ class LocalCloud:
 
     @staticmethod
     def _state_machine_name(logical: str, resource: dict[str, Any]) -> str:
-        name = resource["Properties"].get("Name", f"{STACK}-{logical}")
-        if isinstance(name, dict) and "Fn::Sub" in name:
-            name = str(name["Fn::Sub"]).replace("${AWS::StackName}", STACK)
-        return str(name)
+        """The template's Name, as CloudFormation substitutes it: the API finds a strategy's machine by this name."""
+        name = resource["Properties"].get("Name")
+        if not (isinstance(name, dict) and "Fn::Sub" in name):
+            raise RuntimeError(f'{logical}: a state machine needs Name: !Sub "${{AWS::StackName}}-<strategy type>"')
+        return str(name["Fn::Sub"]).replace("${AWS::StackName}", STACK)
 
     @staticmethod
     def _state_machine_arn(name: str) -> str:

@@ -38,7 +38,7 @@ def rollout(*checks: dict[str, Any]) -> Rollout:
         rollout_id="r-0123456789ab",
         spec=RolloutSpec.model_validate(body),
         baseline_variant=BASELINE,
-        canary_started_at=START,
+        started_at=START,
     )
 
 

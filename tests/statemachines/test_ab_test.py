@@ -45,7 +45,7 @@ def wait_until_split(rollout_id: str) -> None:
 
     def split() -> bool:
         rollout = store.get_rollout(rollout_id)
-        return bool(rollout.task_token) and "started_at" in rollout.ab_test
+        return bool(rollout.task_token) and rollout.ab_test.started_at is not None
 
     until(split, f"rollout {rollout_id} never split its traffic")
 

@@ -46,7 +46,7 @@ def wait_for_update(rollout_id: str, updates: int, timeout: float = DAY) -> None
 
     def waiting() -> bool:
         rollout = store.get_rollout(rollout_id)
-        return bool(rollout.task_token) and rollout.bandit.get("updates") == updates
+        return bool(rollout.task_token) and rollout.bandit.updates == updates
 
     until(waiting, f"rollout {rollout_id} never waited after update {updates}", timeout)
 
@@ -337,7 +337,7 @@ def test_feedback_below_the_next_batch_waits_for_more(cloud, endpoint, canary_sp
     time.sleep(600)
 
     rollout = store.get_rollout(rollout_id)
-    assert rollout.bandit["updates"] == 1
+    assert rollout.bandit.updates == 1
     assert rollout.task_token  # still waiting: 80 of the 100 requests the first batch needs
 
 

@@ -49,7 +49,7 @@ def shadow_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
 def wait_until_shadowing(rollout_id: str) -> None:
     def shadowing() -> bool:
         rollout = store.get_rollout(rollout_id)
-        return bool(rollout.task_token) and rollout.canary_started_at is not None
+        return bool(rollout.task_token) and rollout.started_at is not None
 
     until(shadowing, f"rollout {rollout_id} never started shadowing")
 
@@ -114,7 +114,8 @@ def test_a_challenger_that_agrees_and_keeps_up_replaces_production_through_blue_
     rollout = view(cloud, rollout_id)
     assert rollout["status"] == "Promoted"
     checks = {c["check"]: c for c in judged(rollout)["evidence"]["checks"]}
-    assert all(c["passed"] for c in checks.values())
+    assert all(c["passed"] and c["outcome"] == "Successful" for c in checks.values())
+    assert judged(rollout)["evidence"]["outcome"] == "Successful"
     assert checks["agreement"]["observed"] == 1.0
     assert checks["agreement"]["samples"] == plane.sent[BASELINE] == checks["requests"]["observed"]
     final = described(cloud)
@@ -149,6 +150,7 @@ def test_a_challenger_that_disagrees_or_lags_is_removed_and_production_goes_on(
     assert rollout["reason"].startswith("ChallengerRejected")
     checks = {c["check"]: c for c in judged(rollout)["evidence"]["checks"]}
     assert not checks[failing]["passed"]
+    assert checks[failing]["outcome"] == judged(rollout)["evidence"]["outcome"] == "Failed"
     assert words in rollout["reason"]
 
 

@@ -23,7 +23,7 @@ from rollouts.bandit import (
     probability_best,
     summarize,
 )
-from rollouts.models.spec import BanditStrategy
+from rollouts.strategies.bandit import BanditStrategy
 from tests.unit.bandit_arms import arm, conversion_arms, traffic_weights
 
 NORMAL = NormalDist()

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.models.spec import CanaryStep, CanaryStrategy, RolloutSpec
-from rollouts.strategies.canary import PlannedStep, plan, split, step_at
+from rollouts.models.spec import RolloutSpec
+from rollouts.strategies.canary import CanaryStep, CanaryStrategy, PlannedStep, plan, split, step_at
 from sandbox.scenarios import spec
 
 

@@ -28,7 +28,7 @@ def rollout(check: dict[str, Any], steps: int = 1) -> Rollout:
         rollout_id="r-0123456789ab",
         spec=RolloutSpec.model_validate(body),
         baseline_variant="v1",
-        canary_started_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+        started_at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
     )
 
 

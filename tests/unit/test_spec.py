@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rollouts.models.spec import AbTestStrategy, RolloutSpec
+from rollouts.models.spec import RolloutSpec
+from rollouts.strategies.ab_test import AbTestStrategy
+from rollouts.strategies.canary import CanaryStrategy
 from sandbox.scenarios import spec
 
 Edit = Callable[[dict[str, Any]], object]
@@ -44,12 +46,17 @@ def alarm_rule(index: int, **values: Any) -> Edit:
 # --- the spec of the demo ---------------------------------------------------------------------------------------
 
 
+def canary_steps(parsed: RolloutSpec) -> list[tuple[float, float]]:
+    assert isinstance(parsed.strategy, CanaryStrategy)
+    return [(s.weight, s.bake) for s in parsed.strategy.steps]
+
+
 def test_spec_accepts_the_demo_canary_as_posted() -> None:
     parsed = RolloutSpec.model_validate(spec())
 
     assert parsed.endpoint_name == "churn-predictor"
     assert parsed.candidate.model_name == "churn-xgb-v2"
-    assert [(s.weight, s.bake) for s in parsed.canary_steps] == [(10, 300), (50, 300)]
+    assert canary_steps(parsed) == [(10, 300), (50, 300)]
     assert [rule.name for rule in parsed.guardrails.alarm_rules] == ["5xx-rate", "latency-p99"]
     assert parsed.guardrails.alarm_rules[1].is_percentile
     assert [g.schedule_name for g in parsed.guardrails.monitoring_schedules] == ["churn-predictor-data-quality"]
@@ -90,7 +97,7 @@ def test_spec_reads_the_same_json_the_api_receives() -> None:
 def test_spec_reads_bake_durations_as_seconds(bake: object, seconds: float) -> None:
     parsed = RolloutSpec.model_validate(with_change(step(0, bake=bake)))
 
-    assert parsed.canary_steps[0].bake == seconds
+    assert canary_steps(parsed)[0][1] == seconds
 
 
 @pytest.mark.parametrize("bake", ["5x", "five minutes", "1w", "-5m", ""])
@@ -154,7 +161,7 @@ def test_spec_rejects_a_weight_outside_0_to_100(weight: float, message: str) -> 
 def test_spec_accepts_a_last_step_at_100_percent() -> None:
     parsed = RolloutSpec.model_validate(with_change(step(1, weight=100)))
 
-    assert parsed.canary_steps[-1].weight == 100
+    assert canary_steps(parsed)[-1][0] == 100
 
 
 def test_spec_needs_at_least_one_step() -> None:

@@ -15,11 +15,7 @@ from dataclasses import dataclass
 class Settings:
     table_name: str
     event_bus_name: str = "default"
-    canary_state_machine_arn: str = ""
-    bandit_state_machine_arn: str = ""
-    blue_green_state_machine_arn: str = ""
-    ab_test_state_machine_arn: str = ""
-    shadow_state_machine_arn: str = ""
+    state_machine_arn_prefix: str = ""
     data_capture_s3_uri: str = ""
     event_source: str = "sagemaker.rollouts"
     feedback_queue_url: str = ""
@@ -31,11 +27,7 @@ class Settings:
 VARIABLES = {
     "table_name": "ROLLOUTS_TABLE_NAME",
     "event_bus_name": "EVENT_BUS_NAME",
-    "canary_state_machine_arn": "CANARY_STATE_MACHINE_ARN",
-    "bandit_state_machine_arn": "BANDIT_STATE_MACHINE_ARN",
-    "blue_green_state_machine_arn": "BLUE_GREEN_STATE_MACHINE_ARN",
-    "ab_test_state_machine_arn": "AB_TEST_STATE_MACHINE_ARN",
-    "shadow_state_machine_arn": "SHADOW_STATE_MACHINE_ARN",
+    "state_machine_arn_prefix": "STATE_MACHINE_ARN_PREFIX",
     "data_capture_s3_uri": "DATA_CAPTURE_S3_URI",
     "event_source": "EVENT_SOURCE",
     "feedback_queue_url": "FEEDBACK_QUEUE_URL",

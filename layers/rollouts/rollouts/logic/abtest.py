@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rollouts import clock
@@ -11,14 +10,9 @@ from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, sn
 from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
+from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import AbTestStrategy, format_duration
-
-
-def _strategy(rollout: Rollout) -> AbTestStrategy:
-    if not isinstance(rollout.spec.strategy, AbTestStrategy):
-        raise TypeError(f"rollout {rollout.rollout_id} is not an A/B test")
-    return rollout.spec.strategy
+from rollouts.strategies.ab_test import AbTestState, AbTestStrategy
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, winner: str | None = None) -> dict[str, Any]:
@@ -42,11 +36,7 @@ def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     weights = {baseline: round(100.0 - strategy.candidate_weight, 4), candidate: strategy.candidate_weight}
     now = clock.now()
-    state = {
-        "started_at": now.isoformat(),
-        "looks": 0,
-        "seen": snapshot(rollout_totals(rollout.rollout_id), [baseline, candidate]),
-    }
+    state = AbTestState(started_at=now, seen=snapshot(rollout_totals(rollout.rollout_id), [baseline, candidate]))
     rollout = store.update_rollout(
         rollout.rollout_id,
         lambda r: r.model_copy(
@@ -54,7 +44,7 @@ def _split(rollout: Rollout, strategy: AbTestStrategy) -> dict[str, Any]:
                 "ab_test": state,
                 "weights": weights,
                 "status": RolloutStatus.PROGRESSING,
-                "canary_started_at": r.canary_started_at or now,
+                "started_at": r.started_at or now,
             }
         ),
     )
@@ -101,29 +91,29 @@ def _next(verdict: AbVerdict, elapsed: float, strategy: AbTestStrategy) -> tuple
 def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge A/B Test: go on waiting (`wait`), promote the candidate, keep the baseline, or stop (`inconclusive`)."""
     rollout, commands = take_commands(rollout_id, bake)
-    strategy = _strategy(rollout)
+    strategy = rollout.strategy_as(AbTestStrategy)
     if "promote" in commands:
         return _operator_promote(rollout)
-    state = dict(rollout.ab_test)
-    if "started_at" not in state:
+    state = rollout.ab_test
+    if state.started_at is None:
         return _split(rollout, strategy)
 
     now = clock.now()
-    elapsed = (now - datetime.fromisoformat(state["started_at"])).total_seconds()
+    elapsed = (now - state.started_at).total_seconds()
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     totals = rollout_totals(rollout_id)
-    seen = state.get("seen", {})
+    seen = state.seen
     verdict = judge_ab(
         AbDesign(
             alpha=strategy.alpha, effect_size=strategy.effect_size, minimum_samples_per_arm=strategy.minimum_samples
         ),
         _since_split(totals, seen, baseline),
         _since_split(totals, seen, candidate),
-        previous_p_value=float(state.get("verdict", {}).get("running_p_value", 1.0)),
+        previous_p_value=float(state.verdict.get("running_p_value", 1.0)),
     )
     then, why = _next(verdict, elapsed, strategy)
-    look = int(state.get("looks", 0)) + 1
-    state.update({"looks": look, "last_look_at": now.isoformat(), "verdict": verdict.model_dump(mode="json")})
+    look = state.looks + 1
+    state = state.model_copy(update={"looks": look, "last_look_at": now, "verdict": verdict.model_dump(mode="json")})
     winner = {"promote": candidate, "keep": baseline}.get(then)
     rollout = store.update_rollout(
         rollout_id,

@@ -7,7 +7,6 @@ P(best) and advances the stopping rule. A batch smaller than the schedule's next
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from rollouts import clock
@@ -16,18 +15,12 @@ from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, sn
 from rollouts.bandit import ArmStatistics, BanditDesign, RewardKind, Streak, advance_streak, batch_size, summarize
 from rollouts.bandit import update as update_arms
 from rollouts.bandit import winner as stopping_winner
-from rollouts.errors import InvalidRolloutError
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import BanditStrategy
 from rollouts.observability import logger
-
-
-def _strategy(rollout: Rollout) -> BanditStrategy:
-    if not isinstance(rollout.spec.strategy, BanditStrategy):
-        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout.rollout_id} is not a bandit")
-    return rollout.spec.strategy
+from rollouts.strategies.bandit import BanditState, BanditStrategy
+from rollouts.strategies.base import without_variants
 
 
 def design_of(strategy: BanditStrategy) -> BanditDesign:
@@ -41,57 +34,8 @@ def design_of(strategy: BanditStrategy) -> BanditDesign:
 
 def _arms(rollout: Rollout) -> list[str]:
     """The arms still in play: the baseline and every candidate not removed by a guardrail."""
-    removed = set(rollout.bandit.get("removed", []))
+    removed = rollout.removed_variants
     return [rollout.baseline_variant or "", *(v for v in rollout.candidate_variants if v not in removed)]
-
-
-def _with_removed(weights: dict[str, float], rollout: Rollout) -> dict[str, float]:
-    """The weights with every removed arm at 0 and the rest scaled back to 100 %."""
-    removed = set(rollout.bandit.get("removed", []))
-    kept = {variant: weight for variant, weight in weights.items() if variant not in removed}
-    total = sum(kept.values())
-    if total <= 0:
-        kept = {rollout.baseline_variant or "": 100.0}
-        total = 100.0
-    scaled = {variant: round(100.0 * weight / total, 4) for variant, weight in kept.items()}
-    return {**scaled, **dict.fromkeys(removed, 0.0)}
-
-
-def remove_arm(rollout: Rollout, variant: str, cause: str, evidence: dict[str, Any]) -> bool:
-    """Take one candidate out of a bandit at once (weight 0); False if it is the last candidate in play.
-
-    The check and the removal are one conditional write, so two arms' alarms at once cannot remove every candidate.
-    The weights go to the endpoint here, not at the next update, so the breach costs no more traffic; the bandit's
-    next update leaves the arm out.
-    """
-    outcome: list[str] = []
-
-    def change(r: Rollout) -> Rollout | None:
-        outcome.clear()
-        if variant in r.bandit.get("removed", []):
-            outcome.append("already")
-            return None
-        if not [v for v in _arms(r)[1:] if v != variant]:
-            outcome.append("last")
-            return None
-        outcome.append("removed")
-        state = dict(r.bandit)
-        state["removed"] = sorted({*state.get("removed", []), variant})
-        removed = r.model_copy(update={"bandit": state})
-        return removed.model_copy(update={"weights": _with_removed(r.weights, removed)})
-
-    rollout = store.update_rollout(rollout.rollout_id, change)
-    if outcome != ["removed"]:
-        return outcome == ["already"]
-    endpoints.set_weights(rollout.endpoint_name, rollout.weights)
-    record(
-        rollout,
-        DecisionKind.ARM_REMOVED,
-        f"Arm '{variant}' removed: {cause}; now " + ", ".join(f"{v} {w:g} %" for v, w in rollout.weights.items()),
-        {**evidence, "variant": variant, "weights": rollout.weights, "removed": rollout.bandit.get("removed", [])},
-        f"arm-removed-{variant}",
-    )
-    return True
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: int = 0, winner: str | None = None) -> dict[str, Any]:
@@ -117,20 +61,15 @@ def wake_when_due(rollout_id: str) -> bool:
     write, so a guardrail's signal that takes it at the same moment wins, and the wait ends once.
     """
     rollout = store.get_rollout(rollout_id)
-    strategy = rollout.spec.strategy
+    strategy = rollout.strategy_as(BanditStrategy)
     state = rollout.bandit
-    if (
-        not isinstance(strategy, BanditStrategy)
-        or rollout.status != RolloutStatus.PROGRESSING
-        or not rollout.task_token
-        or "updated_at" not in state
-    ):
+    if rollout.status != RolloutStatus.PROGRESSING or not rollout.task_token or state.updated_at is None:
         return False
-    since = (clock.now() - datetime.fromisoformat(state["updated_at"])).total_seconds()
+    since = (clock.now() - state.updated_at).total_seconds()
     if since < strategy.min_update_interval:
         return False
-    arrived = sum(arm.count for arm in _batch(_arms(rollout), rollout_totals(rollout_id), state.get("seen", {})))
-    if arrived < batch_size(int(state.get("updates", 1)) - 1, design_of(strategy)):
+    arrived = sum(arm.count for arm in _batch(_arms(rollout), rollout_totals(rollout_id), state.seen))
+    if arrived < batch_size(state.updates - 1, design_of(strategy)):
         return False
     token = rollout.task_token
     taken: list[bool] = []
@@ -163,25 +102,22 @@ def _operator_promote(rollout: Rollout, arms: list[str]) -> dict[str, Any]:
 def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reweight Bandit: go on waiting (`wait`), promote the winning candidate (`promote`) or keep the baseline."""
     rollout, commands = take_commands(rollout_id, bake)
-    strategy = _strategy(rollout)
+    strategy = rollout.strategy_as(BanditStrategy)
     design = design_of(strategy)
     arms = _arms(rollout)
     if "promote" in commands:
         return _operator_promote(rollout, arms)
 
-    state = dict(rollout.bandit)
+    state = rollout.bandit
     now = clock.now()
-    started = datetime.fromisoformat(state["started_at"]) if "started_at" in state else now
-    index = int(state.get("updates", 0))
-    known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.get("arms", [])}
+    started = state.started_at or now
+    index = state.updates
+    known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.arms}
     history = [known.get(variant) or ArmStatistics(variant=variant) for variant in arms]
     totals = rollout_totals(rollout_id)
-    if index == 0:
-        # Feedback counted before the candidates had traffic (the baseline's, while the config changed, or from
-        # requests served before the rollout) says nothing about the candidates: the first weights are equal.
-        batch = [ArmStatistics(variant=variant) for variant in arms]
-    else:
-        batch = _batch(arms, totals, state.get("seen", {}))
+    # Feedback counted before the candidates had traffic (the baseline's, while the config changed, or from requests
+    # served before the rollout) says nothing about the candidates: the first weights are equal.
+    batch = _batch(arms, totals, state.seen) if index else [ArmStatistics(variant=variant) for variant in arms]
     new_requests = sum(arm.count for arm in batch)
     expired = (now - started).total_seconds() >= strategy.max_duration
     if index > 0 and new_requests < batch_size(index - 1, design) and not expired:
@@ -191,31 +127,28 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     statistics = list(updated.arms) if updated else history
     summary = summarize(statistics, design)
     streak = advance_streak(
-        Streak.model_validate(state.get("streak", {})) if not (updated and updated.reset) else Streak(),
+        Streak.model_validate(state.streak) if not (updated and updated.reset) else Streak(),
         summary.probabilities_best,
         design.stop_probability,
     )
     weights = {variant: round(100.0 * weight, 4) for variant, weight in summary.weights.items()}
-    state.update(
-        {
-            "started_at": started.isoformat(),
-            "updated_at": now.isoformat(),
-            "updates": index + 1,
-            "arms": [arm.model_dump() for arm in statistics],
-            "seen": snapshot(totals, arms),
-            "streak": streak.model_dump(),
-        }
+    state = BanditState(
+        started_at=started,
+        updated_at=now,
+        updates=index + 1,
+        arms=[arm.model_dump() for arm in statistics],
+        seen=snapshot(totals, arms),
+        streak=streak.model_dump(),
     )
 
     def change(r: Rollout) -> Rollout:
         # An arm removed by a signal since this update read the rollout stays removed.
-        merged = {**state, "removed": r.bandit.get("removed", [])}
-        updated = r.model_copy(update={"bandit": merged})
-        return updated.model_copy(
+        return r.model_copy(
             update={
-                "weights": _with_removed(weights, updated),
+                "bandit": state,
+                "weights": without_variants(weights, r.removed_variants, r.baseline_variant or ""),
                 "status": RolloutStatus.PROGRESSING,
-                "canary_started_at": r.canary_started_at or now,
+                "started_at": r.started_at or now,
             }
         )
 

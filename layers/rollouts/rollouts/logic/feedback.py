@@ -85,7 +85,7 @@ class _Managers:
 
     def __init__(self) -> None:
         self._arms: dict[str, tuple[str, frozenset[str]] | None] = {}
-        self.bandits: set[str] = set()  # the bandit rollouts among them: feedback may start their next update
+        self.waking: set[str] = set()  # the rollouts among them whose wait feedback may end (a bandit's)
 
     def rollout_of(self, endpoint: str, variant: str) -> str | None:
         if endpoint not in self._arms:
@@ -99,8 +99,8 @@ class _Managers:
                 if rollout and not rollout.status.is_final:
                     arms = frozenset(v for v in (rollout.baseline_variant, *rollout.candidate_variants) if v)
                     self._arms[endpoint] = (rollout.rollout_id, arms)
-                    if rollout.spec.strategy.type == "bandit":
-                        self.bandits.add(rollout.rollout_id)
+                    if rollout.spec.strategy.wakes_on_feedback:
+                        self.waking.add(rollout.rollout_id)
         managed = self._arms[endpoint]
         return managed[0] if managed and variant in managed[1] else None
 
@@ -136,11 +136,13 @@ def _chunks(events: list[Feedback], managers: _Managers) -> list[list[Feedback]]
     return chunks
 
 
-def _wake_bandits(rollout_ids: set[str]) -> None:
-    """Start the next update of each bandit whose next batch has now arrived; a failure here loses no feedback."""
+def _wake(rollout_ids: set[str]) -> None:
+    """Start the next update of each rollout whose next batch has now arrived; a failure here loses no feedback."""
     if not rollout_ids:
         return
-    from rollouts.logic.bandit import wake_when_due  # the bandit's code loads only when a bandit gets feedback
+    # Cold start: the bandit's math (about 40 ms of imports) loads only when a rollout that feedback wakes gets some;
+    # the bandit is the only strategy whose wait feedback ends (`wakes_on_feedback`).
+    from rollouts.logic.bandit import wake_when_due
 
     for rollout_id in sorted(rollout_ids):
         try:
@@ -181,7 +183,7 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
             seen = set(duplicates)
             chunk = [event for event in chunk if event_key(event) not in seen]
     if outcome.counted:
-        _wake_bandits(managers.bandits)
+        _wake(managers.waking)
     if counted_labels:
         try:
             outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, datetime.now(UTC))

@@ -29,6 +29,7 @@ from rollouts.logic.decisions import record
 from rollouts.logic.pending import commands_of, raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import SAGEMAKER_NAMESPACE, Comparison, FeedbackCheck, MetricCheck, RateCheck
+from rollouts.strategies.canary import CanaryStrategy
 
 INVOCATIONS = "Invocations"
 
@@ -37,7 +38,7 @@ def planned_fractions(rollout: Rollout) -> tuple[float, ...]:
     """Each step's share of the candidate's planned requests, cumulated: traffic is assumed steady, so a step
     contributes in proportion to its weight times its bake. Looks at these fractions keep the stated alpha when
     traffic is steady; a busier or quieter step shifts the real fractions a little."""
-    steps = rollout.spec.canary_steps
+    steps = rollout.strategy_as(CanaryStrategy).steps
     total = sum(step.weight * step.bake for step in steps)
     running = 0.0
     fractions = []
@@ -51,10 +52,10 @@ def planned_fractions(rollout: Rollout) -> tuple[float, ...]:
 def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) -> list[MetricVerdict]:
     """One verdict per rate check, on the counts since the candidate first got traffic."""
     checks: list[RateCheck] = rollout.spec.guardrails.rate_checks
-    if not checks or rollout.canary_started_at is None:
+    if not checks or rollout.started_at is None:
         return []
     end = now or clock.now()
-    start = rollout.canary_started_at
+    start = rollout.started_at
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     requests = {
         variant: int(metrics.variant_sum(rollout.endpoint_name, variant, INVOCATIONS, start, end))
@@ -93,10 +94,10 @@ def metric_dimensions(check: MetricCheck, endpoint_name: str, variant: str) -> d
 def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricVerdict]:
     """One verdict per metric check, on the data since the candidate first got traffic."""
     checks: list[MetricCheck] = rollout.spec.guardrails.metric_checks
-    if not checks or rollout.canary_started_at is None:
+    if not checks or rollout.started_at is None:
         return []
     end = now or clock.now()
-    start = rollout.canary_started_at
+    start = rollout.started_at
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
     verdicts = []
     for check in checks:
@@ -204,7 +205,7 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     """Judge Step: after the bake, decide whether to go on, promote now, or roll back."""
     pending = take_pending(rollout_id)
     rollout = store.get_rollout(rollout_id)
-    steps = len(rollout.spec.canary_steps)
+    steps = rollout.strategy_as(CanaryStrategy).step_count()
     label = f"Step {step_index + 1}/{steps}"
     key = f"judge-{step_index}-{rollout.extra_bakes}"
     try:
@@ -305,7 +306,7 @@ def _pause(
     timeout = int(rollout.spec.guardrails.pause_timeout)
     rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PAUSED}))
     record(rollout, DecisionKind.STEP_JUDGED, f"{label} inconclusive: {explained}; pausing", evidence, key)
-    weight = rollout.spec.canary_steps[step_index].weight
+    weight = rollout.strategy_as(CanaryStrategy).steps[step_index].weight
     record(
         rollout,
         DecisionKind.ROLLOUT_PAUSED,

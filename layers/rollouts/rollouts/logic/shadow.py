@@ -16,86 +16,21 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, computed_field
+
 from rollouts import clock
-from rollouts.aws import alarms, endpoints, metrics, store
+from rollouts.aws import endpoints, metrics, store
 from rollouts.aws.capture import captured_records
-from rollouts.aws.store import ALARM_GUARD
-from rollouts.errors import InvalidRolloutError
+from rollouts.judge.outcome import Outcome
 from rollouts.logic.decisions import record
-from rollouts.logic.pending import raise_pending, take_commands
-from rollouts.logic.steps import data_capture, move_to_config, original_config_of
+from rollouts.logic.pending import take_commands
+from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import ShadowStrategy, format_duration
+from rollouts.strategies.shadow import ShadowStrategy
 
 # Captured records read per variant at most: a Lambda's memory and time bound the comparison, not the traffic.
 MAX_CAPTURED_RECORDS = 200_000
 ERRORS, INVOCATIONS, LATENCY = "Invocation5XXErrors", "Invocations", "ModelLatency"
-
-
-def _strategy(rollout: Rollout) -> ShadowStrategy:
-    if not isinstance(rollout.spec.strategy, ShadowStrategy):
-        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout.rollout_id} is not a shadow rollout")
-    return rollout.spec.strategy
-
-
-def prepare_shadow(rollout_id: str) -> dict[str, Any]:
-    """Prepare Shadow: production as it is, the challenger as its shadow, data capture on; then UpdateEndpoint."""
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(rollout.pending)
-    strategy = _strategy(rollout)
-    original = original_config_of(rollout)
-    capture = data_capture(rollout, original)
-    if capture is None:
-        raise InvalidRolloutError(
-            field="data_capture.destination_s3_uri",
-            reason="a shadow rollout compares predictions from data capture; give a destination or deploy the stack "
-            "with a data capture bucket",
-        )
-    production = [
-        {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
-        for variant in original["ProductionVariants"]
-    ]
-    candidate = rollout.spec.candidate
-    shadow = {
-        "VariantName": rollout.candidate_variant,
-        "ModelName": candidate.model_name,
-        "InstanceType": candidate.instance_type,
-        "InitialInstanceCount": candidate.initial_instance_count,
-        # Relative to the production variant's weight, 1.0 here: the share of its requests that are copied.
-        "InitialVariantWeight": strategy.sampling_percentage / 100.0,
-    }
-    for variant in production:
-        variant["InitialVariantWeight"] = 1.0
-    config_name = f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-shadow"[:63]
-    endpoints.create_endpoint_config(config_name, production, capture, {"rollouts:rollout-id": rollout_id}, [shadow])
-    watched: dict[str, str] = {}
-    for rule in rollout.spec.guardrails.alarm_rules:
-        name = alarms.alarm_name(rollout_id, rule)
-        alarms.put_variant_alarm(name, rule, rollout.endpoint_name, rollout.candidate_variant, rollout_id)
-        watched[name] = rollout.candidate_variant
-    store.put_guards(rollout_id, ALARM_GUARD, list(watched))
-    rollout = store.update_rollout(
-        rollout_id,
-        lambda r: r.model_copy(
-            update={"canary_config": config_name, "alarm_names": list(watched), "alarm_variants": watched}
-        ),
-    )
-    move_to_config(rollout, config_name)
-    record(
-        rollout,
-        DecisionKind.VARIANTS_PREPARED,
-        f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': production "
-        f"'{rollout.baseline_variant}' answers every request, challenger '{rollout.candidate_variant}' (model "
-        f"'{candidate.model_name}') gets a copy of {strategy.sampling_percentage} % of them",
-        {
-            "config": config_name,
-            "shadow_variant": shadow,
-            "data_capture": capture.get("DestinationS3Uri"),
-            "alarms_created": list(watched),
-        },
-        dedup_key="prepared",
-    )
-    return {"config_name": config_name}
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, reason: str = "") -> dict[str, Any]:
@@ -114,7 +49,7 @@ def _start(rollout: Rollout, strategy: ShadowStrategy) -> dict[str, Any]:
         lambda r: r.model_copy(
             update={
                 "status": RolloutStatus.PROGRESSING,
-                "canary_started_at": r.canary_started_at or now,
+                "started_at": r.started_at or now,
                 "weights": {r.baseline_variant or "": 100.0},
             }
         ),
@@ -186,7 +121,7 @@ def _inferred_at(captured: dict[str, Any]) -> datetime | None:
 def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: datetime) -> dict[str, str]:
     """Predictions by inference id from a variant's records captured in [start, end]."""
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
-    config = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
+    config = endpoints.describe_endpoint_config(rollout.candidate_config or "") or {}
     uri = (endpoint.get("DataCaptureConfig") or config.get("DataCaptureConfig") or {}).get("DestinationS3Uri", "")
     predictions: dict[str, str] = {}
     for captured in captured_records(str(uri), rollout.endpoint_name, variant, start):
@@ -202,7 +137,35 @@ def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: d
     return predictions
 
 
-def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+class ShadowCheck(BaseModel):
+    """One comparison of the challenger with production, with the outcome every verdict of the project has."""
+
+    model_config = ConfigDict(frozen=True)
+
+    check: str
+    outcome: Outcome
+    reason: str
+    observed: int | float | None = None
+    baseline: int | float | None = None
+    limit: int | float | None = None
+    samples: int | None = None
+    statistic: str | None = None
+    measure: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
+    @property
+    def passed(self) -> bool:
+        return self.outcome == Outcome.SUCCESSFUL
+
+
+def _outcome(passed: bool, enough: bool = True) -> Outcome:
+    """Too little data to tell is Inconclusive, whatever the figures say."""
+    if not enough:
+        return Outcome.INCONCLUSIVE
+    return Outcome.SUCCESSFUL if passed else Outcome.FAILED
+
+
+def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> ShadowCheck:
     rule = strategy.agreement
     if rule.measure == "score":
         distances = [
@@ -210,20 +173,20 @@ def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> dict[s
         ]
         observed = sum(distances) / len(distances) if distances else None
         passed = observed is not None and observed <= rule.max_mean_distance
-        return {
-            "check": "agreement",
-            "measure": "mean score distance",
-            "observed": observed,
-            "limit": rule.max_mean_distance,
-            "samples": len(distances),
-            "passed": passed,
-            "reason": (
+        return ShadowCheck(
+            check="agreement",
+            measure="mean score distance",
+            observed=observed,
+            limit=rule.max_mean_distance,
+            samples=len(distances),
+            outcome=_outcome(passed, observed is not None),
+            reason=(
                 f"mean |score difference| {observed:.4f} {'<=' if passed else '>'} {rule.max_mean_distance:g} over "
                 f"{len(distances):,} matched requests"
                 if observed is not None
                 else "no numeric predictions to compare"
             ),
-        }
+        )
 
     def label(text: str) -> str:
         score = _score(text)
@@ -232,25 +195,25 @@ def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> dict[s
     same = sum(1 for p, c in pairs if label(p) == label(c))
     share = same / len(pairs) if pairs else None
     passed = share is not None and share >= rule.min_agreement
-    return {
-        "check": "agreement",
-        "measure": "equal labels",
-        "observed": share,
-        "limit": rule.min_agreement,
-        "samples": len(pairs),
-        "passed": passed,
-        "reason": (
+    return ShadowCheck(
+        check="agreement",
+        measure="equal labels",
+        observed=share,
+        limit=rule.min_agreement,
+        samples=len(pairs),
+        outcome=_outcome(passed, share is not None),
+        reason=(
             f"equal labels on {share:.1%} of {len(pairs):,} matched requests "
             f"({'at least' if passed else 'below'} {rule.min_agreement:.0%})"
             if share is not None
             else "no matched requests"
         ),
-    }
+    )
 
 
-def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: datetime) -> list[ShadowCheck]:
     production, challenger = rollout.baseline_variant or "", rollout.candidate_variant
-    checks: list[dict[str, Any]] = []
+    checks: list[ShadowCheck] = []
     p_errors, p_requests = _rate(rollout, production, start, end)
     c_errors, c_requests = _rate(rollout, challenger, start, end)
     p_rate = p_errors / p_requests if p_requests else 0.0
@@ -258,53 +221,64 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
     limit = p_rate + strategy.max_error_rate_increase
     enough = c_requests >= strategy.minimum_samples
     checks.append(
-        {
-            "check": "requests",
-            "observed": c_requests,
-            "baseline": p_requests,
-            "limit": strategy.minimum_samples,
-            "passed": enough,
-            "reason": f"{c_requests:,} requests copied to the challenger (production answered {p_requests:,}; "
+        ShadowCheck(
+            check="requests",
+            observed=c_requests,
+            baseline=p_requests,
+            limit=strategy.minimum_samples,
+            outcome=_outcome(True, enough),
+            reason=f"{c_requests:,} requests copied to the challenger (production answered {p_requests:,}; "
             f"at least {strategy.minimum_samples:,} needed)",
-        }
+        )
     )
     checks.append(
-        {
-            "check": "5xx-rate",
-            "observed": c_rate,
-            "baseline": p_rate,
-            "limit": limit,
-            "passed": enough and c_rate <= limit,
-            "reason": f"5XX rate {c_rate:.3%} ({c_errors:,} of {c_requests:,}) against production's {p_rate:.3%} "
+        ShadowCheck(
+            check="5xx-rate",
+            observed=c_rate,
+            baseline=p_rate,
+            limit=limit,
+            outcome=_outcome(c_rate <= limit, enough),
+            reason=f"5XX rate {c_rate:.3%} ({c_errors:,} of {c_requests:,}) against production's {p_rate:.3%} "
             f"({p_errors:,} of {p_requests:,}); at most {limit:.3%} allowed",
-        }
+        )
     )
     statistic = strategy.latency_statistic
     p_latency = _latency(rollout, production, statistic, start, end)
     c_latency = _latency(rollout, challenger, statistic, start, end)
     if p_latency is None or c_latency is None:
-        checks.append({"check": "latency", "passed": False, "reason": f"no ModelLatency {statistic} for both variants"})
+        checks.append(
+            ShadowCheck(
+                check="latency",
+                statistic=statistic,
+                outcome=Outcome.INCONCLUSIVE,
+                reason=f"no ModelLatency {statistic} for both variants",
+            )
+        )
     else:
         allowed = p_latency * (1 + strategy.max_latency_increase)
         checks.append(
-            {
-                "check": "latency",
-                "statistic": statistic,
-                "observed": c_latency,
-                "baseline": p_latency,
-                "limit": allowed,
-                "passed": c_latency <= allowed,
-                "reason": f"ModelLatency {statistic} {c_latency / 1000:.1f} ms against production's "
+            ShadowCheck(
+                check="latency",
+                statistic=statistic,
+                observed=c_latency,
+                baseline=p_latency,
+                limit=allowed,
+                outcome=_outcome(c_latency <= allowed),
+                reason=f"ModelLatency {statistic} {c_latency / 1000:.1f} ms against production's "
                 f"{p_latency / 1000:.1f} ms; at most {allowed / 1000:.1f} ms allowed",
-            }
+            )
         )
     shadowed = captured_predictions(rollout, challenger, start, end)
     answered = captured_predictions(rollout, production, start, end)
     pairs = [(answered[key], output) for key, output in shadowed.items() if key in answered]
     agreement = _agreement(strategy, pairs)
-    if agreement["samples"] < strategy.minimum_samples:
-        agreement["passed"] = False
-        agreement["reason"] += f"; {strategy.minimum_samples:,} matched requests are needed"
+    if (agreement.samples or 0) < strategy.minimum_samples:
+        agreement = agreement.model_copy(
+            update={
+                "outcome": Outcome.INCONCLUSIVE,
+                "reason": f"{agreement.reason}; {strategy.minimum_samples:,} matched requests are needed",
+            }
+        )
     checks.append(agreement)
     return checks
 
@@ -312,7 +286,7 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
 def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, Any]:
     """Judge Shadow: the first call starts the shadowing; the next judges it: `promote`, `reject` or `keep`."""
     rollout, commands = take_commands(rollout_id, bake)
-    strategy = _strategy(rollout)
+    strategy = rollout.strategy_as(ShadowStrategy)
     if "promote" in commands:
         record(
             rollout,
@@ -323,24 +297,33 @@ def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[st
             "shadow-promote",
         )
         return _plan(rollout, "promote")
-    if rollout.canary_started_at is None:
+    if rollout.started_at is None:
         return _start(rollout, strategy)
 
-    start, end = rollout.canary_started_at, clock.now()
+    start, end = rollout.started_at, clock.now()
     checks = _checks(rollout, strategy, start, end)
-    failed = [check for check in checks if not check["passed"]]
-    if failed:
+    outcomes = {check.outcome for check in checks}
+    # A challenger with too little evidence (Inconclusive) is not promoted either: it is removed like a failed one.
+    outcome = next((o for o in (Outcome.FAILED, Outcome.INCONCLUSIVE) if o in outcomes), Outcome.SUCCESSFUL)
+    if outcome != Outcome.SUCCESSFUL:
         then = "reject"
-        verdict = f"Challenger '{rollout.candidate_variant}' rejected: " + "; ".join(c["reason"] for c in failed)
+        unmet = "; ".join(c.reason for c in checks if c.outcome == outcome)
+        verdict = f"Challenger '{rollout.candidate_variant}' rejected ({outcome.value}): {unmet}"
     else:
         then = "promote" if strategy.on_success == "promote" else "keep"
-        verdict = f"Challenger '{rollout.candidate_variant}' passed: " + "; ".join(c["reason"] for c in checks)
-    rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": checks}))
+        verdict = f"Challenger '{rollout.candidate_variant}' passed: " + "; ".join(c.reason for c in checks)
+    judgement = [check.model_dump(mode="json") for check in checks]
+    rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": judgement}))
     record(
         rollout,
         DecisionKind.STEP_JUDGED,
         verdict,
-        {"next": then, "checks": checks, "window": [start.isoformat(), end.isoformat()]},
+        {
+            "outcome": outcome.value,
+            "next": then,
+            "checks": judgement,
+            "window": [start.isoformat(), end.isoformat()],
+        },
         "shadow-judged",
     )
     return _plan(rollout, then, reason=verdict[:1000])

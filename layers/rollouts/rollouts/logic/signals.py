@@ -7,11 +7,12 @@ from typing import Any
 from rollouts.aws import monitoring, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError, RolloutNotPausedError
+from rollouts.logic.bluegreen import trip_abort_switch
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
+from rollouts.logic.lifecycle import remove_arm
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
-from rollouts.models.spec import BanditStrategy
 from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
 from rollouts.observability import logger
@@ -133,10 +134,8 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         pending = _decide(rollout, signal)
         if pending is None:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
-        if pending.error and rollout.spec.strategy.type in ("blue-green", "shadow"):
+        if pending.error and rollout.spec.strategy.blue_green_deployment() is not None:
             # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
-            from rollouts.logic.bluegreen import trip_abort_switch
-
             trip_abort_switch(rollout, pending.cause)
         return _interrupt(rollout_id, pending)
     except Exception:
@@ -185,14 +184,11 @@ def _decide_alarm(rollout: Rollout, signal: Signal) -> PendingSignal | None:
 
 
 def _removes_arm(rollout: Rollout, signal: Signal, cause: str) -> bool:
-    """A bandit whose policy is `remove-arm` drops the candidate an alarm watches, unless it is the last one."""
-    strategy = rollout.spec.strategy
+    """A strategy that removes a breached arm (a bandit's `remove-arm`) drops the candidate an alarm watches, unless
+    it is the last one."""
     variant = rollout.alarm_variants.get(signal.alarm_name or "")
-    if not isinstance(strategy, BanditStrategy) or strategy.on_arm_breach != "remove-arm" or variant is None:
+    if variant is None or not rollout.spec.strategy.removes_arm_on_breach():
         return False
-    # The bandit's own module loads only when a bandit's arm is breached.
-    from rollouts.logic.bandit import remove_arm
-
     evidence = {"alarm": signal.alarm_name, "state": "ALARM", "reason": signal.reason}
     return remove_arm(rollout, variant, cause, evidence)
 

@@ -22,14 +22,8 @@ def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
     store.acquire_lock(spec.endpoint_name, rollout.rollout_id)
     try:
         store.put_new_rollout(rollout)
-        settings = get_settings()
-        machine = {
-            "canary": settings.canary_state_machine_arn,
-            "bandit": settings.bandit_state_machine_arn,
-            "blue-green": settings.blue_green_state_machine_arn,
-            "ab-test": settings.ab_test_state_machine_arn,
-            "shadow": settings.shadow_state_machine_arn,
-        }[spec.strategy.type]
+        # Each strategy's state machine is named after the stack and the strategy's type (template.yaml).
+        machine = get_settings().state_machine_arn_prefix + spec.strategy.type
         arn = workflows.start(machine, rollout.rollout_id, {"rollout_id": rollout.rollout_id})
     except Exception:
         store.release_lock(spec.endpoint_name, rollout.rollout_id)

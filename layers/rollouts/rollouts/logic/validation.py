@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from rollouts.aws import endpoints
+from rollouts.aws import alarms, endpoints
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.spec import BlueGreenStrategy, RolloutSpec, ShadowStrategy
+from rollouts.models.base import Candidate
+from rollouts.models.spec import RolloutSpec
+
+
+@dataclass
+class _Preflight:
+    """The endpoint's facts for a strategy's checks (`rollouts.strategies.base.Preflight`); the model and the alarms
+    are looked up only if a strategy asks."""
+
+    endpoint_name: str
+    baseline_variant: str
+    variants: list[str]
+    instance_types: list[str]
+    candidate: Candidate
+    alarms: list[str] = field(default_factory=list)
+    alarm_rules: int = 0
+
+    def candidate_model(self) -> dict[str, Any]:
+        return endpoints.describe_model(self.candidate.model_name) or {}
+
+    def missing_alarms(self) -> list[str]:
+        return alarms.missing(self.alarms)
 
 
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
@@ -35,61 +57,26 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         raise InvalidRolloutError(
             field="baseline_variant", reason=f"the endpoint has variants {variants}; name the baseline"
         )
-    blue_green = isinstance(spec.strategy, BlueGreenStrategy)
+    strategy = spec.strategy
     for path, candidate in zip(paths, spec.candidates, strict=True):
-        if not blue_green and candidate.resolved_variant_name in variants:
+        if not strategy.replaces_baseline and candidate.resolved_variant_name in variants:
             raise InvalidRolloutError(
                 field=f"{path}.variant_name",
                 reason=f"'{candidate.resolved_variant_name}' is already a variant of the endpoint",
             )
     if config.get("ShadowProductionVariants"):
         raise InvalidRolloutError(
-            field="endpoint_name",
-            reason=f"a {spec.strategy.type} rollout cannot run on an endpoint with shadow variants",
+            field="endpoint_name", reason=f"a {strategy.type} rollout cannot run on an endpoint with shadow variants"
         )
-    if isinstance(spec.strategy, ShadowStrategy):
-        _check_shadow(spec, variants, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])])
-    if blue_green:
-        _check_blue_green(
-            spec, baseline, [str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])]
+    strategy.check(
+        _Preflight(
+            endpoint_name=spec.endpoint_name,
+            baseline_variant=baseline,
+            variants=variants,
+            instance_types=[str(v.get("InstanceType", "")) for v in config.get("ProductionVariants", [])],
+            candidate=spec.candidate,
+            alarms=spec.guardrails.alarms,
+            alarm_rules=len(spec.guardrails.alarm_rules),
         )
-    return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}
-
-
-def _check_blue_green(spec: RolloutSpec, baseline: str, instance_types: list[str]) -> None:
-    """A blue/green deployment replaces the baseline's model under the baseline's own variant name."""
-    if spec.candidate.variant_name not in (None, baseline):
-        raise InvalidRolloutError(
-            field="candidate.variant_name",
-            reason=f"a blue/green deployment keeps the variant's name, as SageMaker requires; leave it out or set it "
-            f"to '{baseline}', not '{spec.candidate.variant_name}'",
-        )
-    # The checks of SageMaker's own exclusions and limits load only for a blue/green spec.
-    from rollouts.logic.bluegreen import check_blue_green
-
-    model = endpoints.describe_model(spec.candidate.model_name) or {}
-    check_blue_green(
-        spec.guardrails.alarms, len(spec.guardrails.alarm_rules), spec.candidate.instance_type, instance_types, model
     )
-
-
-def _check_shadow(spec: RolloutSpec, variants: list[str], instance_types: list[str]) -> None:
-    """SageMaker puts a shadow variant beside a single production variant; a challenger that passes is promoted
-    through a blue/green deployment, whose exclusions are checked now rather than after the shadowing."""
-    if len(variants) != 1:
-        raise InvalidRolloutError(
-            field="endpoint_name",
-            reason=f"SageMaker allows a shadow variant only beside a single production variant; "
-            f"'{spec.endpoint_name}' has {len(variants)} ({variants})",
-        )
-    if isinstance(spec.strategy, ShadowStrategy) and spec.strategy.on_success == "promote":
-        from rollouts.logic.bluegreen import check_blue_green
-
-        model = endpoints.describe_model(spec.candidate.model_name) or {}
-        check_blue_green(
-            spec.guardrails.alarms,
-            len(spec.guardrails.alarm_rules),
-            spec.candidate.instance_type,
-            instance_types,
-            model,
-        )
+    return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}

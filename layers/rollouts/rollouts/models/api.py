@@ -28,7 +28,9 @@ class RolloutView(BaseModel):
     endpoint_name: str
     status: RolloutStatus
     step_index: int
-    steps: int
+    steps: int | None = Field(
+        description="Traffic steps of the strategy's plan (a canary's); none for a strategy that runs to a verdict"
+    )
     weights: dict[str, float]
     baseline_variant: str | None
     candidate_variant: str
@@ -47,7 +49,7 @@ class RolloutView(BaseModel):
             endpoint_name=rollout.endpoint_name,
             status=rollout.status,
             step_index=rollout.step_index,
-            steps=len(rollout.spec.canary_steps),
+            steps=rollout.spec.strategy.step_count(),
             weights=rollout.weights,
             baseline_variant=rollout.baseline_variant,
             candidate_variant=rollout.candidate_variant,

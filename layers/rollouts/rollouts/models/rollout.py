@@ -2,11 +2,18 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
-from rollouts.models.spec import Candidate, RolloutSpec
+from rollouts.errors import InvalidRolloutError
+from rollouts.models.base import Candidate
+from rollouts.models.spec import RolloutSpec
+from rollouts.strategies.ab_test import AbTestState
+from rollouts.strategies.bandit import BanditState
+from rollouts.strategies.base import StrategySpec
+
+S = TypeVar("S", bound=StrategySpec)
 
 
 def utcnow() -> datetime:
@@ -95,20 +102,34 @@ class Rollout(BaseModel):
     weights: dict[str, float] = Field(default_factory=dict, description="Percent of traffic per variant")
     baseline_variant: str | None = None
     original_config: str | None = None
-    canary_config: str | None = None
+    # The earlier names are still read, so that a rollout stored before the rename goes on.
+    candidate_config: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("candidate_config", "canary_config"),
+        description="The config that brought the candidates in (by weight, as a shadow, or as SageMaker's green)",
+    )
     final_config: str | None = None
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
     alarm_variants: dict[str, str] = Field(
         default_factory=dict, description="The candidate variant each created alarm watches, by alarm name"
     )
     winner: str | None = Field(default=None, description="The candidate variant chosen for promotion")
-    canary_started_at: datetime | None = Field(default=None, description="When the candidate first got traffic")
+    started_at: datetime | None = Field(
+        default=None,
+        validation_alias=AliasChoices("started_at", "canary_started_at"),
+        description="When the candidate first got traffic (or production's copied requests), whatever the strategy",
+    )
     extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )
-    bandit: dict[str, Any] = Field(default_factory=dict, description="A bandit's statistics, streak and updates")
-    ab_test: dict[str, Any] = Field(default_factory=dict, description="An A/B test's start, looks and last verdict")
+    removed_variants: list[str] = Field(
+        default_factory=list,
+        validation_alias=AliasChoices("removed_variants", AliasPath("bandit", "removed")),
+        description="Candidates a guardrail took out while the others went on (a bandit's removed arms)",
+    )
+    bandit: BanditState = Field(default_factory=BanditState, description="A bandit's statistics, streak and updates")
+    ab_test: AbTestState = Field(default_factory=AbTestState, description="An A/B test's split, looks and verdict")
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")
@@ -129,10 +150,21 @@ class Rollout(BaseModel):
     @property
     def candidate_variants(self) -> list[str]:
         """Every candidate's variant: one for a canary, one per arm beside the baseline for a bandit, and for a
-        blue/green deployment the baseline's own, which the candidate takes over."""
-        if self.spec.strategy.type == "blue-green" and self.baseline_variant:
+        strategy whose candidate takes over the baseline's variant (blue/green) the baseline's own."""
+        if self.spec.strategy.replaces_baseline and self.baseline_variant:
             return [self.baseline_variant]
         return [candidate.resolved_variant_name for candidate in self.spec.candidates]
+
+    def strategy_as(self, kind: type[S]) -> S:
+        """The rollout's strategy as the one a strategy's own task expects; a task of another strategy's state
+        machine is refused."""
+        strategy = self.spec.strategy
+        if not isinstance(strategy, kind):
+            raise InvalidRolloutError(
+                field="strategy",
+                reason=f"rollout {self.rollout_id} is a {strategy.type} rollout, not {kind.title.lower()}",
+            )
+        return strategy
 
     @property
     def promoted_candidate(self) -> Candidate:

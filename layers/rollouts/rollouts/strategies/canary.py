@@ -1,10 +1,41 @@
-"""The canary planner: a spec's steps become traffic weights per variant, one step at a time."""
-
-from __future__ import annotations
+"""The canary: the candidate's share of the traffic rises step by step, each step baked and judged; pure planner."""
 
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import ClassVar, Literal
 
-from rollouts.models.spec import CanaryStrategy
+from pydantic import Field, field_validator
+
+from rollouts.models.base import Seconds, Strict
+from rollouts.strategies.base import StrategySpec
+
+
+class CanaryStep(Strict):
+    """Send `weight` percent of the traffic to the candidate, then bake for `bake` seconds."""
+
+    weight: float = Field(gt=0, le=100, description="Percent of traffic for the candidate")
+    bake: Seconds = Field(description="How long to watch the step before judging it: seconds, or '5m', '1h'")
+
+
+class CanaryStrategy(StrategySpec):
+    type: Literal["canary"] = "canary"
+    steps: list[CanaryStep] = Field(min_length=1, max_length=20)
+
+    title: ClassVar[str] = "Canary"
+
+    @field_validator("steps")
+    @classmethod
+    def _weights_increase(cls, steps: list[CanaryStep]) -> list[CanaryStep]:
+        for before, after in pairwise(steps):
+            if after.weight <= before.weight:
+                raise ValueError(f"weights must increase from step to step, got {before.weight} then {after.weight}")
+        return steps
+
+    def summary(self) -> str:
+        return f"{len(self.steps)} steps"
+
+    def step_count(self) -> int:
+        return len(self.steps)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""The canary state machine's tasks: one function per task, each safe to run again after a retry."""
+"""The tasks every strategy's state machine shares: lock, prepare, bake, promote, roll back, finalize.
+
+Each asks the rollout's strategy (`rollouts.strategies`) where strategies differ, and is safe to run again after a
+retry.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from rollouts import clock
 from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
@@ -18,19 +21,11 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
-from rollouts.models.spec import (
-    AbTestStrategy,
-    BanditStrategy,
-    CanaryStrategy,
-    Candidate,
-    ShadowStrategy,
-    format_duration,
-)
 from rollouts.settings import get_settings
-from rollouts.strategies import canary
+from rollouts.strategies.base import candidate_variant, without_variants
 
 
-def _config_name(rollout: Rollout, suffix: str) -> str:
+def config_name(rollout: Rollout, suffix: str) -> str:
     return f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-{suffix}"[:63]
 
 
@@ -57,40 +52,19 @@ def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str,
         ),
     )
     strategy = rollout.spec.strategy
-    if isinstance(strategy, CanaryStrategy):
-        plan = f"{len(strategy.steps)} steps"
-    elif isinstance(strategy, BanditStrategy):
-        plan = f"a bandit reweighting every {strategy.update_every:g} s on {strategy.reward}s"
-    elif isinstance(strategy, ShadowStrategy):
-        plan = (
-            f"a shadow of {strategy.sampling_percentage} % of production's requests for "
-            f"{format_duration(strategy.duration)}, then "
-            + (
-                "promotion through SageMaker's blue/green deployment if it passes"
-                if strategy.on_success == "promote"
-                else "a verdict without promotion"
-            )
-        )
-    elif isinstance(strategy, AbTestStrategy):
-        plan = (
-            f"an A/B test on {strategy.reward}s with {strategy.candidate_weight:g} % for the candidate, "
-            f"{format_duration(strategy.min_duration)} to {format_duration(strategy.max_duration)}"
-        )
-    else:
-        plan = f"a SageMaker blue/green deployment, traffic routing {strategy.traffic_routing}"
     record(
         rollout,
         DecisionKind.ROLLOUT_STARTED,
-        ("A/B test" if strategy.type == "ab-test" else strategy.type.capitalize())
-        + " of model "
+        f"{strategy.title} of model "
         + " and ".join(f"'{candidate.model_name}'" for candidate in rollout.spec.candidates)
-        + f" on endpoint '{rollout.endpoint_name}' started: {plan}, baseline variant '{rollout.baseline_variant}'",
+        + f" on endpoint '{rollout.endpoint_name}' started: {strategy.summary()}, baseline variant "
+        f"'{rollout.baseline_variant}'",
         {
             "baseline_variant": rollout.baseline_variant,
             "candidate_variant": rollout.candidate_variant,
             "candidate_variants": rollout.candidate_variants,
             "original_config": rollout.original_config,
-            "steps": [step.model_dump() for step in rollout.spec.canary_steps],
+            "strategy": strategy.model_dump(mode="json"),
             "guardrails": rollout.spec.guardrails.model_dump(mode="json"),
         },
         dedup_key="started",
@@ -119,8 +93,9 @@ def original_config_of(rollout: Rollout) -> dict[str, Any]:
     """The endpoint config the rollout started from, which every new config is built on."""
     original = endpoints.describe_endpoint_config(rollout.original_config or "")
     if original is None:
-        reason = f"the endpoint's config '{rollout.original_config}' no longer exists"
-        raise InvalidRolloutError(field=None, reason=reason)
+        raise InvalidRolloutError(
+            field=None, reason=f"the endpoint's config '{rollout.original_config}' no longer exists"
+        )
     return original
 
 
@@ -131,99 +106,54 @@ def move_to_config(rollout: Rollout, config_name: str, deployment_config: dict[s
         endpoints.update_endpoint(rollout.endpoint_name, config_name, deployment_config)
 
 
-def _candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
-    return {
-        "VariantName": candidate.resolved_variant_name,
-        "ModelName": candidate.model_name,
-        "InstanceType": candidate.instance_type,
-        "InitialInstanceCount": candidate.initial_instance_count,
-        "InitialVariantWeight": weight,
-    }
-
-
 def prepare_variants(rollout_id: str) -> dict[str, Any]:
-    """Prepare Variants: a config with the baseline and the candidates at weight 0, data capture on, then update."""
+    """Prepare Variants: a config that brings the candidates in as the strategy says (by weight, at 0 at first, or
+    as production's shadow), data capture on, the rules' alarms on each candidate's variant; then UpdateEndpoint."""
     rollout = store.get_rollout(rollout_id)
-    if rollout.spec.strategy.type == "shadow":
-        # A shadow rollout's challenger is a shadow variant, not a weighted one; its module loads only for it.
-        from rollouts.logic.shadow import prepare_shadow
-
-        return prepare_shadow(rollout_id)
     raise_pending(rollout.pending)
+    strategy = rollout.spec.strategy
     original = original_config_of(rollout)
-    baseline = next(v for v in original["ProductionVariants"] if v["VariantName"] == rollout.baseline_variant)
-    baseline = {key: value for key, value in baseline.items() if key not in ("CurrentWeight", "DesiredWeight")}
-    baseline["InitialVariantWeight"] = 1.0
-    config_name = _config_name(rollout, "canary")
     capture = data_capture(rollout, original)
-    endpoints.create_endpoint_config(
-        config_name,
-        [baseline, *(_candidate_variant(candidate, 0.0) for candidate in rollout.spec.candidates)],
-        capture,
-        {"rollouts:rollout-id": rollout_id},
-    )
+    if capture is None and strategy.data_capture_needed:
+        raise InvalidRolloutError(
+            field="data_capture.destination_s3_uri",
+            reason=f"{strategy.data_capture_needed}; give a destination or deploy the stack with a data capture bucket",
+        )
+    production = [
+        {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
+        for variant in original["ProductionVariants"]
+    ]
+    baseline = rollout.baseline_variant or ""
+    variants, shadows = strategy.new_variants(production, baseline, rollout.spec.candidates)
+    name = config_name(rollout, strategy.type)
+    endpoints.create_endpoint_config(name, variants, capture, {"rollouts:rollout-id": rollout_id}, shadows or None)
     watched: dict[str, str] = {}
     for rule in rollout.spec.guardrails.alarm_rules:
         for variant in rollout.candidate_variants:
-            name = alarms.alarm_name(rollout_id, rule, None if variant == rollout.candidate_variant else variant)
-            alarms.put_variant_alarm(name, rule, rollout.endpoint_name, variant, rollout_id)
-            watched[name] = variant
+            alarm = alarms.alarm_name(rollout_id, rule, None if variant == rollout.candidate_variant else variant)
+            alarms.put_variant_alarm(alarm, rule, rollout.endpoint_name, variant, rollout_id)
+            watched[alarm] = variant
     created = list(watched)
     store.put_guards(rollout_id, ALARM_GUARD, created)
     rollout = store.update_rollout(
         rollout_id,
-        lambda r: r.model_copy(
-            update={"canary_config": config_name, "alarm_names": created, "alarm_variants": watched}
-        ),
+        lambda r: r.model_copy(update={"candidate_config": name, "alarm_names": created, "alarm_variants": watched}),
     )
-    move_to_config(rollout, config_name)
+    move_to_config(rollout, name)
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,
-        f"Endpoint '{rollout.endpoint_name}' is updating to config '{config_name}': baseline "
-        f"'{rollout.baseline_variant}' at 100 %, "
-        + ", ".join(f"candidate '{variant}'" for variant in rollout.candidate_variants)
-        + " at 0 %",
+        f"Endpoint '{rollout.endpoint_name}' is updating to config '{name}': "
+        + strategy.describe_variants(baseline, rollout.spec.candidates),
         {
-            "config": config_name,
+            "config": name,
+            "shadow_variants": shadows,
             "data_capture": (capture or {}).get("DestinationS3Uri"),
             "alarms_created": created,
         },
         dedup_key="prepared",
     )
-    return {"config_name": config_name}
-
-
-def shift_traffic(rollout_id: str, step_index: int) -> dict[str, Any]:
-    """Shift Traffic: give the candidate the step's weight."""
-    rollout = store.get_rollout(rollout_id)
-    raise_pending(rollout.pending)
-    if not isinstance(rollout.spec.strategy, CanaryStrategy):
-        raise InvalidRolloutError(field="strategy", reason=f"rollout {rollout_id} has no canary steps to shift to")
-    step = canary.step_at(rollout.spec.strategy, step_index)
-    weights = canary.split(step.weight, rollout.baseline_variant or "", rollout.candidate_variant)
-    endpoints.set_weights(rollout.endpoint_name, weights)
-    rollout = store.update_rollout(
-        rollout_id,
-        lambda r: r.model_copy(
-            update={
-                "step_index": step_index,
-                "weights": weights,
-                "canary_started_at": r.canary_started_at or clock.now(),
-                "extra_bakes": 0 if r.step_index != step_index else r.extra_bakes,
-            }
-        ),
-    )
-    record(
-        rollout,
-        DecisionKind.TRAFFIC_SHIFTED,
-        f"Step {step_index + 1}/{len(rollout.spec.canary_steps)}: candidate '{rollout.candidate_variant}' at "
-        f"{step.weight:g} % for {step.bake_seconds} s",
-        # The verdicts that allowed this step travel with the event that announces it.
-        {"step": step_index, "weights": weights, "bake_seconds": step.bake_seconds, "judgement": rollout.judgement},
-        dedup_key=f"shift-{step_index}",
-    )
-    return {"index": step.index, "weight": step.weight, "bake_seconds": step.bake_seconds, "is_last": step.is_last}
+    return {"config_name": name}
 
 
 def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
@@ -253,7 +183,7 @@ def promote_candidate(rollout_id: str) -> dict[str, Any]:
     """Promote: the candidate (a bandit's winner) takes all the traffic."""
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
-    if rollout.promoted_variant in rollout.bandit.get("removed", []):
+    if rollout.promoted_variant in rollout.removed_variants:
         raise GuardrailBreachedError(f"the winner '{rollout.promoted_variant}' was removed by a guardrail")
     weights = dict.fromkeys([rollout.baseline_variant or "", *rollout.candidate_variants], 0.0)
     weights[rollout.promoted_variant] = 100.0
@@ -279,20 +209,20 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
     if target == "final":
         raise_pending(rollout.pending)
-        config_name = _config_name(rollout, "final")
-        original = endpoints.describe_endpoint_config(rollout.canary_config or "") or {}
+        name = config_name(rollout, "final")
+        original = endpoints.describe_endpoint_config(rollout.candidate_config or "") or {}
         endpoints.create_endpoint_config(
-            config_name,
-            [_candidate_variant(rollout.promoted_candidate, 1.0)],
+            name,
+            [candidate_variant(rollout.promoted_candidate, 1.0)],
             original.get("DataCaptureConfig"),
             {"rollouts:rollout-id": rollout_id},
         )
-        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"final_config": config_name}))
+        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"final_config": name}))
     else:
-        config_name = rollout.original_config or ""
-    if endpoint["EndpointConfigName"] != config_name:
-        endpoints.update_endpoint(rollout.endpoint_name, config_name)
-    return {"config_name": config_name}
+        name = rollout.original_config or ""
+    if endpoint["EndpointConfigName"] != name:
+        endpoints.update_endpoint(rollout.endpoint_name, name)
+    return {"config_name": name}
 
 
 def _reason(state: dict[str, Any]) -> tuple[str, str]:
@@ -393,3 +323,44 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         )
         record(rollout, DecisionKind.ROLLOUT_ROLLED_BACK, message, evidence, dedup_key="final")
     return {"status": status.value, "weights": weights}
+
+
+def remove_arm(rollout: Rollout, variant: str, cause: str, evidence: dict[str, Any]) -> bool:
+    """Take one candidate out at once (weight 0), the others going on; False if it is the last candidate in play.
+
+    For a strategy whose breach of one candidate's alarm removes that candidate (a bandit's `remove-arm`). The check
+    and the removal are one conditional write, so two arms' alarms at once cannot remove every candidate. The
+    weights go to the endpoint here, not at the strategy's next update, so the breach costs no more traffic.
+    """
+    outcome: list[str] = []
+
+    def change(r: Rollout) -> Rollout | None:
+        outcome.clear()
+        removed = r.removed_variants
+        if variant in removed:
+            outcome.append("already")
+            return None
+        if not [v for v in r.candidate_variants if v not in removed and v != variant]:
+            outcome.append("last")
+            return None
+        outcome.append("removed")
+        now_removed = sorted({*removed, variant})
+        return r.model_copy(
+            update={
+                "removed_variants": now_removed,
+                "weights": without_variants(r.weights, now_removed, r.baseline_variant or ""),
+            }
+        )
+
+    rollout = store.update_rollout(rollout.rollout_id, change)
+    if outcome != ["removed"]:
+        return outcome == ["already"]
+    endpoints.set_weights(rollout.endpoint_name, rollout.weights)
+    record(
+        rollout,
+        DecisionKind.ARM_REMOVED,
+        f"Arm '{variant}' removed: {cause}; now " + ", ".join(f"{v} {w:g} %" for v, w in rollout.weights.items()),
+        {**evidence, "variant": variant, "weights": rollout.weights, "removed": rollout.removed_variants},
+        f"arm-removed-{variant}",
+    )
+    return True

@@ -1,0 +1,178 @@
+"""What a strategy is: its spec model with the answers the shared lifecycle asks of it; pure code.
+
+Each strategy is one module of this package whose spec model subclasses `StrategySpec` and so meets `Strategy`.
+The spec's `type` names it everywhere: in the spec's discriminated union (`rollouts.strategies.STRATEGIES`, the
+registry), and in its state machine's name, `<stack>-<type>` (template.yaml), which the API starts.
+
+A strategy answers questions; it does not act. What needs AWS (updating the endpoint, reading metrics) is done by
+the use cases in `rollouts.logic`: the shared lifecycle (`logic/lifecycle.py`) asks the strategy what to build and
+what a breach means, and a strategy's own state-machine tasks (`logic/<strategy>.py`) call its pure planner. The
+checks before any change read the endpoint through `Preflight`, which logic supplies.
+
+No `from __future__ import annotations`: the spec models are pydantic models (see `rollouts.models.base`).
+"""
+
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from rollouts.models.base import Candidate, Strict
+
+
+class Preflight(Protocol):
+    """What a strategy checks before anything changes: the spec's candidate and guardrails beside the endpoint as it
+    is now. The AWS lookups run only when a strategy asks for them."""
+
+    endpoint_name: str
+    baseline_variant: str
+    variants: list[str]
+    instance_types: list[str]
+    candidate: Candidate
+    alarms: list[str]
+    alarm_rules: int
+
+    def candidate_model(self) -> dict[str, Any]:
+        """DescribeModel of the candidate's model ({} if it is gone)."""
+        ...
+
+    def missing_alarms(self) -> list[str]:
+        """The spec's named alarms that do not exist."""
+        ...
+
+
+class BlueGreenDeployment(Protocol):
+    """The part of a blue/green spec that an `UpdateEndpoint` deployment needs."""
+
+    @property
+    def traffic_routing(self) -> str: ...
+
+    @property
+    def wait_interval(self) -> float: ...
+
+    @property
+    def termination_wait(self) -> float: ...
+
+    @property
+    def watch_after_promotion(self) -> float: ...
+
+    def deployment_config(self, alarms: list[str]) -> dict[str, object]: ...
+
+    def new_variants(
+        self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]: ...
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    """The answers the shared lifecycle needs from a strategy, each replacing a branch on the strategy's type."""
+
+    @property
+    def type(self) -> str:
+        """The spec's discriminator: the strategy's name in specs, in the registry and in its state machine's name."""
+        ...
+
+    title: ClassVar[str]
+    replaces_baseline: ClassVar[bool]
+    wakes_on_feedback: ClassVar[bool]
+    data_capture_needed: ClassVar[str | None]
+
+    def summary(self) -> str:
+        """The plan, as the "Rollout Started" decision states it."""
+        ...
+
+    def step_count(self) -> int | None:
+        """How many traffic steps the plan has; None when it runs until a verdict, not through planned steps."""
+        ...
+
+    def more_candidates_of(self) -> list[Candidate]:
+        """Candidates beside the spec's `candidate` (a bandit's further arms)."""
+        ...
+
+    def check(self, preflight: Preflight) -> None:
+        """Refuse what SageMaker would refuse or silently do otherwise (InvalidRolloutError), before any change."""
+        ...
+
+    def new_variants(
+        self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The production and shadow variants of the config that brings the candidates in, from the endpoint's
+        production variants as they are (without their current weights)."""
+        ...
+
+    def describe_variants(self, baseline: str, candidates: list[Candidate]) -> str:
+        """What that config does, for the "Variants Prepared" decision."""
+        ...
+
+    def removes_arm_on_breach(self) -> bool:
+        """Whether an alarm on one candidate's variant takes that candidate out, the others going on, rather than
+        rolling the whole rollout back."""
+        ...
+
+    def blue_green_deployment(self) -> BlueGreenDeployment | None:
+        """The blue/green deployment SageMaker runs for this strategy, if any: SageMaker then owns the traffic and
+        rolls back by itself, so a breach trips the rollout's abort switch."""
+        ...
+
+
+def candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
+    """A candidate as a production variant of a new endpoint config."""
+    return {
+        "VariantName": candidate.resolved_variant_name,
+        "ModelName": candidate.model_name,
+        "InstanceType": candidate.instance_type,
+        "InitialInstanceCount": candidate.initial_instance_count,
+        "InitialVariantWeight": weight,
+    }
+
+
+class StrategySpec(Strict):
+    """The base of every strategy's spec model: the answers of a strategy that moves traffic by variant weights,
+    which each strategy overrides where it differs."""
+
+    type: str
+    title: ClassVar[str]
+    replaces_baseline: ClassVar[bool] = False
+    wakes_on_feedback: ClassVar[bool] = False
+    data_capture_needed: ClassVar[str | None] = None
+
+    def summary(self) -> str:
+        return self.title
+
+    def step_count(self) -> int | None:
+        return None
+
+    def more_candidates_of(self) -> list[Candidate]:
+        return []
+
+    def check(self, preflight: Preflight) -> None:
+        return None
+
+    def new_variants(
+        self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The baseline alone at weight 1 and every candidate at 0: the strategy's own task moves the weights."""
+        kept = next(variant for variant in production if variant["VariantName"] == baseline)
+        return [{**kept, "InitialVariantWeight": 1.0}, *(candidate_variant(c, 0.0) for c in candidates)], []
+
+    def describe_variants(self, baseline: str, candidates: list[Candidate]) -> str:
+        return (
+            f"baseline '{baseline}' at 100 %, "
+            + ", ".join(f"candidate '{candidate.resolved_variant_name}'" for candidate in candidates)
+            + " at 0 %"
+        )
+
+    def removes_arm_on_breach(self) -> bool:
+        return False
+
+    def blue_green_deployment(self) -> BlueGreenDeployment | None:
+        return None
+
+
+def without_variants(weights: dict[str, float], removed: list[str], baseline: str) -> dict[str, float]:
+    """The weights with every removed variant at 0 and the rest scaled back to 100 % (all to the baseline if no
+    weight is left)."""
+    kept = {variant: weight for variant, weight in weights.items() if variant not in removed}
+    total = sum(kept.values())
+    if total <= 0:
+        kept = {baseline: 100.0}
+        total = 100.0
+    scaled = {variant: round(100.0 * weight / total, 4) for variant, weight in kept.items()}
+    return {**scaled, **dict.fromkeys(removed, 0.0)}

@@ -8,15 +8,16 @@ import pytest
 
 from rollouts.aws import store
 from sandbox.moto_ext import core
-from tests.statemachines.test_bandit import report
-from tests.statemachines.test_canary import (
+from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
     ENDPOINT,
+    ab_spec,
     assert_safe_rolled_back,
     endpoint_weights,
     fire_alarm,
     kinds,
+    report,
     start,
     view,
     wait_until_guarded,
@@ -24,20 +25,6 @@ from tests.statemachines.test_canary import (
 from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
-
-
-def ab_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
-    # A simulated half hour lasts 1.8 s here: looks come at their time, after the feedback has been counted.
-    canary_spec["strategy"] = {
-        "type": "ab-test",
-        "candidate_weight": 30,
-        "check_every": "30m",
-        "min_duration": "1h",
-        "max_duration": "4h",
-        **strategy,
-    }
-    canary_spec["guardrails"]["monitoring_schedules"] = []
-    return canary_spec
 
 
 def wait_until_split(rollout_id: str) -> None:

@@ -12,33 +12,21 @@ from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
 from sandbox.moto_ext import core
-from tests.statemachines.test_canary import (
+from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
     ENDPOINT,
     assert_safe_rolled_back,
+    bandit_spec,
     endpoint_weights,
     kinds,
+    report,
     start,
     view,
 )
 from tests.waiting import DAY, now, until
 
 pytestmark = pytest.mark.statemachine
-
-
-def bandit_spec(canary_spec: dict[str, Any]) -> dict[str, Any]:
-    # Updates come when the test says (next_update), not when feedback arrives (see the test of the latter) nor at
-    # their time: 12 simulated hours last 43 s here, longer than posting feedback takes on a busy machine.
-    canary_spec["strategy"] = {
-        "type": "bandit",
-        "update_every": "12h",
-        "min_update_interval": "12h",
-        "max_duration": "7d",
-        "stop_after_updates": 2,
-    }
-    canary_spec["guardrails"]["monitoring_schedules"] = []
-    return canary_spec
 
 
 def wait_for_update(rollout_id: str, updates: int, timeout: float = DAY) -> None:
@@ -56,21 +44,6 @@ def next_update(cloud: LocalCloud, rollout_id: str) -> None:
     assert token
     store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
     cloud.client("stepfunctions").send_task_success(taskToken=token, output="{}")
-
-
-def report(cloud: LocalCloud, variant: str, count: int, converted: int, prefix: str) -> None:
-    """`count` rewards, `converted` of them 1, spread evenly: a part counted so far has about the same rate."""
-    events = [
-        {
-            "event_id": f"{prefix}-{i}",
-            "endpoint": ENDPOINT,
-            "variant": variant,
-            "reward": 1 if (i + 1) * converted // count > i * converted // count else 0,
-        }
-        for i in range(count)
-    ]
-    for first in range(0, count, 500):
-        assert cloud.api("POST", "/feedback", {"events": events[first : first + 500]}).status == 202
 
 
 def test_traffic_moves_to_the_better_variant_and_the_winner_is_promoted(cloud, endpoint, canary_spec):

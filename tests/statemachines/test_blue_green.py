@@ -3,45 +3,26 @@ own blue/green deployment (sandbox/deployments.py): the deployment lands, or Sag
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
-from tests.statemachines.test_canary import (
+from tests.statemachines.helpers import (
     BASELINE,
     ENDPOINT,
     assert_safe_rolled_back,
+    blue_green_spec,
+    endpoint_facts,
     kinds,
     start,
     view,
+    wait_until_deployment_bakes,
+    wait_until_watching,
 )
-from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
 CANDIDATE_MODEL = "churn-xgb-v2"
-
-
-def blue_green_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
-    """SageMaker's canary routing: 10 % of the green fleet, then the rest; 5-minute bakes (0.3 s here)."""
-    canary_spec["strategy"] = {
-        "type": "blue-green",
-        "traffic_routing": "canary",
-        "canary_size": {"type": "capacity-percent", "value": 10},
-        "wait_interval": "5m",
-        "termination_wait": "5m",
-        "maximum_execution_timeout": "1h",
-        "watch_after_promotion": "5m",
-        **strategy,
-    }
-    return canary_spec
-
-
-def endpoint_facts(cloud: LocalCloud) -> dict[str, Any]:
-    facts: dict[str, Any] = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    return facts
 
 
 def serving(cloud: LocalCloud) -> tuple[str, list[tuple[str, str]]]:
@@ -49,21 +30,6 @@ def serving(cloud: LocalCloud) -> tuple[str, list[tuple[str, str]]]:
     config = endpoint_facts(cloud)["EndpointConfigName"]
     variants = cloud.client("sagemaker").describe_endpoint_config(EndpointConfigName=config)["ProductionVariants"]
     return config, [(v["VariantName"], v["ModelName"]) for v in variants]
-
-
-def wait_until_baking(cloud: LocalCloud) -> None:
-    """Until SageMaker's deployment bakes with green taking traffic."""
-
-    def baking() -> bool:
-        pending = endpoint_facts(cloud).get("PendingDeploymentSummary") or {}
-        statuses = [s["Status"] for v in pending.get("ProductionVariants", []) for s in v.get("VariantStatus", [])]
-        return "Baking" in statuses
-
-    until(baking, "the deployment never baked")
-
-
-def wait_until_watching(rollout_id: str) -> None:
-    until(lambda: store.get_rollout(rollout_id).task_token, f"rollout {rollout_id} never watched after promotion")
 
 
 def test_the_deployment_lands_through_sagemakers_guardrails_and_is_watched(cloud, endpoint, canary_spec):
@@ -104,7 +70,7 @@ def test_an_alarm_during_sagemakers_bake_rolls_back_natively_and_is_reported(clo
     # Given a deployment baking its canary for an hour (3.6 s here)
     started = start(cloud, blue_green_spec(canary_spec, wait_interval="1h"))
     rollout_id = started["rollout_id"]
-    wait_until_baking(cloud)
+    wait_until_deployment_bakes(cloud)
 
     # When the candidate's 5XX alarm fires
     cloud.client("cloudwatch").set_alarm_state(
@@ -125,7 +91,7 @@ def test_an_alarm_during_sagemakers_bake_rolls_back_natively_and_is_reported(clo
 def test_an_operator_abort_trips_the_abort_switch_and_sagemaker_rolls_back(cloud, endpoint, canary_spec):
     started = start(cloud, blue_green_spec(canary_spec, wait_interval="1h"))
     rollout_id = started["rollout_id"]
-    wait_until_baking(cloud)
+    wait_until_deployment_bakes(cloud)
 
     response = cloud.api("POST", f"/rollouts/{rollout_id}/abort", {"reason": "wrong model"})
     execution = cloud.wait_for_execution(started["execution_arn"])
@@ -252,7 +218,7 @@ def test_an_abort_whose_switch_cannot_be_set_still_ends_on_the_old_model(cloud, 
     # Given a deployment baking, and CloudWatch refusing the next SetAlarmState
     started = start(cloud, blue_green_spec(canary_spec, wait_interval="2m"))
     rollout_id = started["rollout_id"]
-    wait_until_baking(cloud)
+    wait_until_deployment_bakes(cloud)
     cloud.inject_fault("SetAlarmState", "Rate exceeded")
 
     # When an operator aborts

@@ -13,19 +13,19 @@ from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
 from sandbox.moto_ext import core, events
 from sandbox.scenarios import create_endpoint
+from tests.statemachines.helpers import (
+    BASELINE,
+    CANDIDATE,
+    ENDPOINT,
+    assert_safe_rolled_back,
+    endpoint_weights,
+    kinds,
+    start,
+    view,
+)
 from tests.waiting import now, until
 
 pytestmark = pytest.mark.statemachine
-
-ENDPOINT = "churn-predictor"
-BASELINE = "v1"
-CANDIDATE = "churn-xgb-v2"
-
-
-def start(cloud: LocalCloud, spec: dict[str, Any]) -> dict[str, Any]:
-    response = cloud.api("POST", "/rollouts", spec)
-    assert response.status == 201, response.body
-    return dict(response.body)
 
 
 def wait_until_baking(rollout_id: str, step: int = 0) -> None:
@@ -34,65 +34,6 @@ def wait_until_baking(rollout_id: str, step: int = 0) -> None:
         return bool(rollout.task_token) and rollout.step_index == step
 
     until(baking, f"rollout {rollout_id} never baked step {step}")
-
-
-def assert_failed_before_any_change(cloud: LocalCloud, rollout: dict[str, Any], cause: str) -> None:
-    """A rollout that failed before it changed anything: the endpoint as it was, the lock free, and a log that
-    says why it ended."""
-    assert endpoint_weights(cloud) == ("churn-predictor-v1", {BASELINE: 1.0})
-    assert store.lock_holder(ENDPOINT) is None
-    assert rollout["status"] == "RolledBack"
-    assert cause in rollout["reason"]
-    assert kinds(rollout)[-2:] == ["Rollback Started", "Rollout Rolled Back"]
-    assert (
-        cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"rollouts-{rollout['rollout_id']}")["MetricAlarms"]
-        == []
-    )
-
-
-def fire_alarm(cloud: LocalCloud, rollout_id: str, reason: str, rule: str = "5xx-rate") -> None:
-    """Set the alarm the rollout made from one of its alarm rules to ALARM, as CloudWatch would."""
-    cloud.client("cloudwatch").set_alarm_state(
-        AlarmName=f"rollouts-{rollout_id}-{rule}", StateValue="ALARM", StateReason=reason
-    )
-
-
-def wait_until_guarded(rollout_id: str) -> None:
-    """Until the rollout has created its alarms (Prepare Variants), whatever the endpoint is doing."""
-    until(lambda: store.get_rollout(rollout_id).alarm_names, f"rollout {rollout_id} never created its alarms")
-
-
-def view(cloud: LocalCloud, rollout_id: str) -> dict[str, Any]:
-    response = cloud.api("GET", f"/rollouts/{rollout_id}")
-    assert response.status == 200
-    return dict(response.body)
-
-
-def kinds(rollout: dict[str, Any]) -> list[str]:
-    return [decision["kind"] for decision in rollout["decisions"]]
-
-
-def endpoint_weights(cloud: LocalCloud) -> tuple[str, dict[str, float]]:
-    endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    return endpoint["EndpointConfigName"], {
-        v["VariantName"]: float(v["CurrentWeight"]) for v in endpoint["ProductionVariants"]
-    }
-
-
-def assert_safe_rolled_back(cloud: LocalCloud, rollout: dict[str, Any]) -> None:
-    """Baseline at 100 %, original config, lock free, rollout's alarms gone, decision log complete."""
-    config, weights = endpoint_weights(cloud)
-    assert config == "churn-predictor-v1"
-    assert weights == {BASELINE: 1.0}
-    assert store.lock_holder(ENDPOINT) is None
-    assert rollout["status"] == "RolledBack"
-    assert rollout["weights"] == {BASELINE: 100.0}
-    log = kinds(rollout)
-    assert log[0] == "Rollout Started"
-    assert "Rollback Started" in log
-    assert log[-1] == "Rollout Rolled Back"
-    alarms = cloud.client("cloudwatch").describe_alarms(AlarmNamePrefix=f"rollouts-{rollout['rollout_id']}")
-    assert alarms["MetricAlarms"] == []
 
 
 def test_healthy_canary_is_promoted_and_the_endpoint_serves_the_candidate_alone(cloud, endpoint, canary_spec):

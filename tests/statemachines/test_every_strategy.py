@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 
-from tests.statemachines.test_ab_test import ab_spec
-from tests.statemachines.test_bandit import bandit_spec
-from tests.statemachines.test_blue_green import blue_green_spec
-from tests.statemachines.test_canary import assert_failed_before_any_change, start, view
-from tests.statemachines.test_shadow import shadow_spec
+from tests.statemachines.helpers import (
+    ab_spec,
+    assert_failed_before_any_change,
+    bandit_spec,
+    blue_green_spec,
+    shadow_spec,
+    start,
+    view,
+)
 
 pytestmark = pytest.mark.statemachine
 

@@ -13,8 +13,7 @@ from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.moto_ext import clock, core
 from sandbox.scenarios import BASELINE_MODEL, CANDIDATE_MODEL
-from tests.statemachines.test_blue_green import wait_until_baking, wait_until_watching
-from tests.statemachines.test_canary import (
+from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
     ENDPOINT,
@@ -22,28 +21,18 @@ from tests.statemachines.test_canary import (
     endpoint_weights,
     fire_alarm,
     kinds,
+    shadow_spec,
     start,
     view,
+    wait_until_deployment_bakes,
     wait_until_guarded,
+    wait_until_watching,
 )
 from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
 FAST, SLOW = ModelBehaviour(error_rate=0.0, latency_ms=40.0), ModelBehaviour(error_rate=0.0, latency_ms=80.0)
-
-
-def shadow_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
-    # The shadowing ends when the test says (end_shadowing): 12 simulated hours last 43 s here.
-    canary_spec["strategy"] = {
-        "type": "shadow",
-        "sampling_percentage": 100,
-        "duration": "12h",
-        "promotion": {"type": "blue-green", "wait_interval": "5m", "termination_wait": "0s"},
-        **strategy,
-    }
-    canary_spec["guardrails"]["monitoring_schedules"] = []
-    return canary_spec
 
 
 def wait_until_shadowing(rollout_id: str) -> None:
@@ -277,7 +266,7 @@ def test_an_alarm_while_sagemaker_deploys_the_challenger_rolls_back_natively(clo
     }
     spec = shadow_spec(canary_spec, promotion=promotion)
     started, rollout_id = shadowed(cloud, spec)
-    wait_until_baking(cloud)
+    wait_until_deployment_bakes(cloud)
 
     # When the 5XX alarm fires on the new fleet
     fire_alarm(cloud, rollout_id, "5XX rate 8 %")

@@ -465,6 +465,53 @@ def _bandit() -> list[str]:
     return lines
 
 
+SUITE_RESULTS = ROOT / "bench" / "results" / "suite.json"
+
+
+def _suite() -> list[str]:
+    """The test suite's wall time and slowest tests, from the last `make bench-suite` (its own run, its own date)."""
+    if not SUITE_RESULTS.exists():
+        return []
+    data = json.loads(SUITE_RESULTS.read_text())
+    runs = data["runs"]
+    quiet = [r for r in runs if not r["busy"]]
+    busy = [r for r in runs if r["busy"]]
+    facts = data["machine"]
+
+    def verdict(group: list[dict[str, Any]]) -> str:
+        passed = sum(1 for r in group if r["exit_code"] == 0)
+        seconds = ", ".join(f"{r['seconds']:.0f} s" for r in group)
+        return f"{passed} of {len(group)} passed; wall time {seconds}"
+
+    lines = [
+        "## 6. The test suite (from `make bench-suite`)",
+        "",
+        f"`bench/suite.py` ran `{data['command']}` (what `make test` runs after its checks) at commit "
+        f"`{data['commit']}`, {data['generated_at']}, on {facts['cpu_count']} cores. A busy run has a process "
+        "beside it that keeps one core busy all along (`while True: pass`). The local cloud runs on a virtual clock, "
+        "so no test depends on the machine's pace: a busy machine makes the suite slower, not different.",
+        "",
+        _row("runs", "result"),
+        _row("---", "---"),
+    ]
+    if quiet:
+        lines.append(_row("quiet", verdict(quiet)))
+    if busy:
+        lines.append(_row("beside a CPU-bound process", verdict(busy)))
+    reference = (quiet or busy)[0]
+    counts = ", ".join(f"{n} {kind}" for kind, n in reference["counts"].items())
+    lines += [
+        "",
+        f"The ten slowest tests of the first {'quiet' if quiet else 'busy'} run ({counts}), each in its worker:",
+        "",
+        _row("seconds", "phase", "test"),
+        _row("---", "---", "---"),
+        *(_row(f"{t['seconds']:.2f}", t["phase"], f"`{t['test']}`") for t in reference["slowest"]),
+        "",
+    ]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     facts = results["machine"]
     lines = [
@@ -485,6 +532,7 @@ def render(results: dict[str, Any]) -> str:
         *_transitions(results["transitions"]),
         *_judge(),
         *_bandit(),
+        *_suite(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -156,8 +156,9 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
     return {"config_name": name}
 
 
-def start_bake(rollout_id: str, task_token: str) -> dict[str, Any]:
-    """Bake: once the weights are live, leave the task token where a signal can find it, and return."""
+def await_signal(rollout_id: str, task_token: str) -> dict[str, Any]:
+    """A callback wait (a bake, a pause, a wait for feedback or for the next look, a watch): once the weights are
+    live, leave the task token where a signal can find it, and return; the signal or the wait's timeout ends it."""
     rollout = store.get_rollout(rollout_id)
     if endpoint_of(rollout)["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")

@@ -27,7 +27,7 @@ RUNS_ENV = "BENCH_SUITE_RUNS"
 DEFAULT_BUSY_RUNS = 5
 BUSY_RUNS_ENV = "BENCH_SUITE_BUSY_RUNS"
 COMMAND = [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:warnings", "--durations=10"]
-_DURATION = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(\S+)$")
+_DURATION = re.compile(r"^([\d.]+)s (call|setup|teardown)\s+(\S.*)$")  # a test id may hold spaces
 _SUMMARY = re.compile(r"(\d+) (passed|failed|errors?|skipped)")
 _BURN = "while True: pass"
 

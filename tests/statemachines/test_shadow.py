@@ -153,6 +153,9 @@ def test_a_challenger_with_too_few_requests_is_not_promoted_on_no_evidence(cloud
     rollout = view(cloud, started["rollout_id"])
     assert_safe_rolled_back(cloud, rollout)
     assert "0 requests copied to the challenger" in rollout["reason"]
+    # No evidence either way is Inconclusive, not Failed: the challenger is still not promoted
+    assert judged(rollout)["evidence"]["outcome"] == "Inconclusive"
+    assert "rejected (Inconclusive)" in rollout["reason"]
 
 
 def test_a_verdict_only_shadow_removes_a_challenger_that_passed(cloud, endpoint, canary_spec):

@@ -1,7 +1,7 @@
 """Extensions to moto that make it the local cloud: one module per service, installed once per process.
 
 - `core`: the account, the registry `LocalCloud` fills and clears, `replace` (the one way an extension changes one
-  of moto's attributes, each recorded in `core.REPLACED`), the pool that delivers asynchronous work.
+  of moto's attributes, each recorded in `core.REPLACED`), `submit`, which delivers asynchronous work on a thread each.
 - `clock`: simulated time on the virtual clock; everything that waits for it or reads it goes through there.
 - `cloudformation`, `lambda_`, `events`, `cloudwatch`, `stepfunctions`, `dynamodb`, `sqs`, `sagemaker`: what each
   service needs.

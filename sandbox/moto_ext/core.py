@@ -1,5 +1,6 @@
 """What every extension of moto shares: the account, the registry of the local cloud's state, the one place that
-replaces moto's attributes, and the pool that delivers asynchronous work (EventBridge targets, retries).
+replaces moto's attributes, and `submit`, which delivers asynchronous work (EventBridge targets, retries) on a
+thread each.
 
 Nothing here waits or reads the time for the simulation: that is `clock`'s.
 """

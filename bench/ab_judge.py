@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from bench.common import ROOT, machine, runs_from_env
-from rollouts.judge import AbDesign, MeanStats, judge_ab
+from rollouts.judge.ab import AbDesign, judge_ab
+from rollouts.judge.means import MeanStats
 
 RESULTS = ROOT / "bench" / "results" / "ab_judge.json"
 DOC = ROOT / "docs" / "benchmarks-judge.md"

@@ -61,7 +61,10 @@ import numpy as np
 
 from bench.bandit_baselines import epsilon_greedy_weights, ucb1_choice
 from bench.common import ROOT, machine, runs_from_env
-from rollouts.bandit import ArmStatistics, BanditDesign, batch_size, probabilities_and_weights, update
+from rollouts.bandit.drift import update
+from rollouts.bandit.models import ArmStatistics, BanditDesign
+from rollouts.bandit.schedule import batch_size
+from rollouts.bandit.weights import probabilities_and_weights
 from rollouts.strategies.bandit import BanditStrategy
 
 RESULTS = ROOT / "bench" / "results" / "bandit.json"

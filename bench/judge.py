@@ -29,14 +29,14 @@ import numpy as np
 
 from bench.common import ROOT, machine, runs_from_env
 from bench.judge_design import fixed_horizon_sample_size, normal_theory_inflation
-from rollouts.judge import (
+from rollouts.judge.msprt import log_likelihood_ratio
+from rollouts.judge.outcome import Outcome
+from rollouts.judge.sequential import (
     NORMAL_APPROXIMATION_ABOVE,
     GroupSequentialDesign,
-    Outcome,
     RateStatistic,
     exact_conditional,
     judge_sequential,
-    log_likelihood_ratio,
 )
 
 RESULTS = ROOT / "bench" / "results" / "judge.json"

@@ -64,6 +64,7 @@ def test_a_better_candidate_wins_after_the_minimum_duration_and_serves_alone(clo
     assert "minimum duration" in judged[0]["message"]
     assert judged[-1]["evidence"]["next"] == "promote"
     assert judged[-1]["evidence"]["winner"] == CANDIDATE
+    assert [look["evidence"]["outcome"] for look in judged][-1] == "Successful"
     assert judged[-1]["evidence"]["elapsed_seconds"] >= 3600
     # On a busy machine part of the feedback may still be queued at the deciding look: it decides on what it has
     assert 200 <= judged[-1]["evidence"]["candidate"]["count"] <= 2000
@@ -86,6 +87,7 @@ def test_a_better_baseline_is_kept_on_its_original_config(cloud, endpoint, canar
     assert endpoint_weights(cloud) == ("churn-predictor-v1", {BASELINE: 1.0})
     assert rollout["reason"].startswith("BaselineKept")
     assert looks(rollout)[-1]["evidence"]["winner"] == BASELINE
+    assert looks(rollout)[-1]["evidence"]["outcome"] == "Failed"  # the candidate's outcome
     assert store.lock_holder(ENDPOINT) is None
 
 
@@ -110,6 +112,7 @@ def test_no_winner_by_the_maximum_duration_stops_as_inconclusive(cloud, endpoint
     assert 2 <= len(nexts) <= 4
     assert nexts == ["wait"] * (len(nexts) - 1) + ["inconclusive"]
     assert all(look["evidence"]["winner"] is None for look in judged)
+    assert {look["evidence"]["outcome"] for look in judged} == {"Inconclusive"}
 
 
 def test_feedback_from_before_the_split_is_left_out(cloud, endpoint, canary_spec):
@@ -200,6 +203,8 @@ def test_an_operator_abort_rolls_back_and_an_operator_promote_ends_the_test(clou
     assert cloud.wait_for_execution(promoted["execution_arn"])["status"] == "SUCCEEDED"
     assert view(cloud, promoted["rollout_id"])["status"] == "Promoted"
     assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    command = looks(view(cloud, promoted["rollout_id"]))[-1]["evidence"]
+    assert (command["outcome"], command["rule"]) == ("Successful", "operator promote")
 
 
 @pytest.mark.parametrize(

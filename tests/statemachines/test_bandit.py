@@ -72,7 +72,8 @@ def test_traffic_moves_to_the_better_variant_and_the_winner_is_promoted(cloud, e
     updates = [d for d in rollout["decisions"] if d["kind"] == "Bandit Reweighted"]
     assert len(updates) == 3  # equal weights at the start, then one per batch of feedback
     assert updates[-1]["evidence"]["posterior"]["leader"] == CANDIDATE
-    assert any("Bandit decided" in d["message"] for d in rollout["decisions"])
+    decided = next(d for d in rollout["decisions"] if d["message"].startswith("Bandit decided"))
+    assert (decided["kind"], decided["evidence"]["outcome"]) == ("Step Judged", "Successful")
 
 
 def test_a_better_baseline_is_kept_on_its_original_config(cloud, endpoint, canary_spec):
@@ -95,6 +96,8 @@ def test_a_better_baseline_is_kept_on_its_original_config(cloud, endpoint, canar
     assert (config, weights) == ("churn-predictor-v1", {BASELINE: 1.0})
     assert rollout["reason"].startswith("BaselineKept")
     assert store.lock_holder(ENDPOINT) is None
+    decided = next(d for d in rollout["decisions"] if d["message"].startswith("Bandit decided"))
+    assert decided["evidence"]["outcome"] == "Failed"  # no candidate beat the baseline
 
 
 def test_an_alarm_while_waiting_for_feedback_rolls_back_at_once(cloud, endpoint, canary_spec):

@@ -16,6 +16,7 @@ from tests.statemachines.helpers import (
     start,
     view,
 )
+from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
@@ -39,3 +40,21 @@ def test_a_failing_read_of_the_endpoint_ends_in_a_safe_state(cloud, endpoint, ca
 
     assert execution["status"] == "FAILED"
     assert_failed_before_any_change(cloud, view(cloud, started["rollout_id"]), f"ThrottlingException ({operation})")
+
+
+@pytest.mark.parametrize("strategy", ["canary", "bandit", "ab-test", "shadow"])
+def test_an_operator_promote_is_judged_successful_by_the_operator_in_every_strategy(
+    cloud, endpoint, canary_spec, strategy
+):
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    started = start(cloud, STRATEGIES[strategy](canary_spec))
+    rollout_id = started["rollout_id"]
+    until(lambda: view(cloud, rollout_id)["status"] == "Progressing", "the rollout is under way")
+
+    assert cloud.api("POST", f"/rollouts/{rollout_id}/promote", {"reason": "ship it"}).status == 202
+    assert cloud.wait_for_execution(started["execution_arn"])["status"] == "SUCCEEDED"
+
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "Promoted"
+    judged = [d for d in rollout["decisions"] if d["kind"] in ("Step Judged", "A/B Test Judged")]
+    assert (judged[-1]["evidence"]["outcome"], judged[-1]["evidence"]["rule"]) == ("Successful", "operator promote")

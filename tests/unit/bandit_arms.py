@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from rollouts.bandit import ArmStatistics, BanditDesign, probabilities_and_weights
+from rollouts.bandit.models import ArmStatistics, BanditDesign
+from rollouts.bandit.weights import probabilities_and_weights
 
 
 def arm(variant: str, count: float, successes: float) -> ArmStatistics:

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from bench.bandit_baselines import epsilon_greedy_choice, epsilon_greedy_weights, ucb1_choice, ucb1_index
-from rollouts.bandit import ArmStatistics
+from rollouts.bandit.models import ArmStatistics
 
 
 def arm(variant: str, count: float, successes: float) -> ArmStatistics:

@@ -9,16 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from rollouts.bandit import (
-    ArmStatistics,
-    BanditDesign,
-    RewardKind,
-    change_test,
-    combine,
-    discount,
-    probability_best,
-    update,
-)
+from rollouts.bandit.drift import change_test, combine, discount, update
+from rollouts.bandit.models import ArmStatistics, BanditDesign, RewardKind
+from rollouts.bandit.posterior import probability_best
 from tests.unit.bandit_arms import arm
 
 

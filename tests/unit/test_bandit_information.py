@@ -10,19 +10,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from rollouts.bandit import (
-    ArmStatistics,
-    BanditDesign,
+from rollouts.bandit.models import ArmStatistics, BanditDesign, RewardKind
+from rollouts.bandit.posterior import (
     BestArmMoments,
     BetaPosterior,
     NormalPosterior,
-    RewardKind,
     best_arm_moments,
-    information_directed_weights,
     posterior,
     probability_best,
-    summarize,
 )
+from rollouts.bandit.weights import information_directed_weights, summarize
 from rollouts.strategies.bandit import BanditStrategy
 from tests.unit.bandit_arms import arm, conversion_arms, traffic_weights
 

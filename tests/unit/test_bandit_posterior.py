@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollouts.bandit import (
-    ArmStatistics,
+from rollouts.bandit.models import ArmStatistics, RewardKind
+from rollouts.bandit.posterior import (
     BetaPosterior,
     NormalPosterior,
-    RewardKind,
     credible_interval,
     posterior,
     probability_best,

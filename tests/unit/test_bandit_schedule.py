@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.bandit import batch_schedule, deployed_schedule
-from rollouts.bandit import BanditDesign, Streak, advance_streak, batch_size, winner
+from rollouts.bandit.models import BanditDesign, Streak
+from rollouts.bandit.schedule import advance_streak, batch_size, winner
 
 
 def test_batches_start_small_and_grow_geometrically_to_the_maximum() -> None:

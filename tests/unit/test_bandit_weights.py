@@ -9,14 +9,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rollouts.bandit import (
-    ArmStatistics,
-    BanditDesign,
-    RewardKind,
-    constrain_weights,
-    probability_best,
-    summarize,
-)
+from rollouts.bandit.models import ArmStatistics, BanditDesign, RewardKind
+from rollouts.bandit.posterior import probability_best
+from rollouts.bandit.weights import constrain_weights, summarize
 from tests.unit.bandit_arms import arm, traffic_weights
 
 

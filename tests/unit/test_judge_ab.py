@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollouts.judge import AbDesign, MeanStats, judge_ab, two_sided_log_likelihood_ratio
+from rollouts.judge.ab import AbDesign, judge_ab, two_sided_log_likelihood_ratio
+from rollouts.judge.means import MeanStats
 
 NORMAL = NormalDist()
 DESIGN = AbDesign(effect_size=0.01)  # tuned to 10 % -> 11 % conversion

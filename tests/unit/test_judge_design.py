@@ -12,7 +12,7 @@ from bench.judge_design import (
     fixed_horizon_sample_size,
     normal_theory_inflation,
 )
-from rollouts.judge import GroupSequentialDesign
+from rollouts.judge.sequential import GroupSequentialDesign
 
 NORMAL = NormalDist()
 

@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.judge import GroupSequentialDesign, MeanStats, Outcome, Rule, judge_means, welch_z
+from rollouts.judge.means import MeanStats, judge_means, welch_z
+from rollouts.judge.outcome import Outcome, Rule
+from rollouts.judge.sequential import GroupSequentialDesign
 
 
 def conversions(count: int, converted: int) -> MeanStats:

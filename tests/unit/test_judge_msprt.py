@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollouts.judge import MsprtDesign, Outcome, Rule, compare_rates, judge_msprt, log_likelihood_ratio
+from rollouts.judge.msprt import MsprtDesign, judge_msprt, log_likelihood_ratio
+from rollouts.judge.outcome import Outcome, Rule
+from rollouts.judge.sequential import compare_rates
 
 NORMAL = NormalDist()
 DESIGN = MsprtDesign(mixing_sd=0.01)

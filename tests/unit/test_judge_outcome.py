@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.judge import Evidence, MetricVerdict, Outcome, Rule, ThresholdRule, judge_threshold, overall
-from rollouts.judge.outcome import percent, relative_change
+from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, overall, percent, relative_change
+from rollouts.judge.threshold import ThresholdRule, judge_threshold
 from rollouts.models.spec import Comparison
 
 

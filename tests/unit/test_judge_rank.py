@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rollouts.judge import Outcome, RankDesign, Rule, judge_rank, mann_whitney_greater
+from rollouts.judge.outcome import Outcome, Rule
+from rollouts.judge.rank import RankDesign, judge_rank, mann_whitney_greater
 
 
 def test_u_and_p_value_match_the_diabetes_ages_example() -> None:

@@ -13,13 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.judge_design import crossing_probabilities
-from rollouts.judge import (
+from rollouts.judge.outcome import Outcome, Rule
+from rollouts.judge.sequential import (
     NORMAL_APPROXIMATION_ABOVE,
     GroupSequentialDesign,
-    Outcome,
     RateStatistic,
-    Rule,
     Spending,
+    _approximate_z,
+    _exact_mid_p_tail,
+    _z_from_log_tail,
     boundaries,
     compare_rates,
     conditional_z,
@@ -27,7 +29,6 @@ from rollouts.judge import (
     judge_sequential,
     spent_alpha,
 )
-from rollouts.judge.sequential import _approximate_z, _exact_mid_p_tail, _z_from_log_tail
 
 FIVE = (0.2, 0.4, 0.6, 0.8, 1.0)
 NORMAL = NormalDist()

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
+from rollouts.bandit.models import ArmStatistics, Streak
 from rollouts.errors import InvalidRolloutError
+from rollouts.judge.outcome import AbVerdict, Outcome
 from rollouts.models.base import Candidate
 from rollouts.strategies import STRATEGIES, Strategy, StrategySpec
+from rollouts.strategies.ab_test import AbTestState
+from rollouts.strategies.bandit import BanditState
 from rollouts.strategies.blue_green import BlueGreenStrategy
 from rollouts.strategies.canary import CanaryStrategy
 from rollouts.strategies.shadow import ShadowStrategy
@@ -174,3 +178,31 @@ def test_imports_inside_functions_are_only_the_documented_cold_start_ones() -> N
                     found.add((str(path.relative_to(LAYER)), node.module))
 
     assert found == COLD_START_IMPORTS
+
+
+def test_a_bandit_and_an_ab_test_keep_typed_state_and_still_read_what_older_rollouts_stored() -> None:
+    stored = BanditState.model_validate(
+        {"updates": 2, "arms": [{"variant": "v1", "count": 10, "reward_sum": 3}], "streak": {"leader": "v1"}}
+    )
+    assert stored.arms == [ArmStatistics(variant="v1", count=10, reward_sum=3)]
+    assert stored.streak == Streak(leader="v1", updates=0)
+    assert BanditState.model_validate({"arms": [], "streak": {}}).streak == Streak()
+    assert AbTestState.model_validate({"looks": 0, "verdict": {}}).verdict is None
+
+    look = {
+        "winner": "baseline",
+        "baseline": {"count": 500, "mean": 0.12},
+        "candidate": {"count": 500, "mean": 0.08},
+        "difference": -0.04,
+        "relative_change": -1 / 3,
+        "interval": [-0.07, -0.01],
+        "likelihood_ratio": 40.0,
+        "p_value": 0.025,
+        "running_p_value": 0.025,
+        "alpha": 0.05,
+        "reason": "the baseline is better",
+    }
+    state = AbTestState.model_validate({"looks": 3, "verdict": look})
+    assert isinstance(state.verdict, AbVerdict)
+    assert state.verdict.outcome is Outcome.FAILED
+    assert AbTestState.model_validate_json(state.model_dump_json()) == state

@@ -6,9 +6,11 @@ arm whose latest batch contradicts its history, and stops when one variant has l
 updates. Standard library and pydantic only: it runs in a Lambda,
 where numpy's import would cost more than the computation.
 
-Modules: `posterior` (Beta and normal posteriors, P(best) and the best arm's moments by quadrature), `weights`
-(P(best) mixed with information-directed sampling, floors and caps, the summary a "Bandit Reweighted" decision
-carries), `drift` (discount and change detector), `schedule` (batch sizes and the stopping rule).
+Modules: `models` (the statistics, the design, the summary), `posterior` (Beta and normal posteriors, P(best) and
+the best arm's moments by quadrature), `weights` (P(best) mixed with information-directed sampling, floors and caps,
+the summary a "Bandit Reweighted" decision carries), `drift` (discount and change detector), `schedule` (batch sizes
+and the stopping rule). Import from the modules: this package exports nothing, so that reading a stored rollout,
+which holds `models`' types, does not import the maths.
 
 The defaults of `BanditDesign`, and why:
 
@@ -27,62 +29,3 @@ The defaults of `BanditDesign`, and why:
 epsilon-greedy (bench/bandit_baselines.py) and the aws-samples pipeline, and each default against one alternative;
 docs/benchmarks.md.
 """
-
-from rollouts.bandit.drift import change_test, combine, discount, update
-from rollouts.bandit.models import (
-    ArmPosterior,
-    ArmStatistics,
-    BanditDesign,
-    ChangeTest,
-    PosteriorSummary,
-    RewardKind,
-    Streak,
-    Update,
-)
-from rollouts.bandit.posterior import (
-    BestArmMoments,
-    BetaPosterior,
-    NormalPosterior,
-    best_arm_moments,
-    credible_interval,
-    posterior,
-    probability_best,
-    probability_best_of,
-)
-from rollouts.bandit.schedule import advance_streak, batch_size, winner
-from rollouts.bandit.weights import (
-    constrain_weights,
-    information_directed_weights,
-    probabilities_and_weights,
-    summarize,
-)
-
-__all__ = [
-    "ArmPosterior",
-    "ArmStatistics",
-    "BanditDesign",
-    "BestArmMoments",
-    "BetaPosterior",
-    "ChangeTest",
-    "NormalPosterior",
-    "PosteriorSummary",
-    "RewardKind",
-    "Streak",
-    "Update",
-    "advance_streak",
-    "batch_size",
-    "best_arm_moments",
-    "change_test",
-    "combine",
-    "constrain_weights",
-    "credible_interval",
-    "discount",
-    "information_directed_weights",
-    "posterior",
-    "probabilities_and_weights",
-    "probability_best",
-    "probability_best_of",
-    "summarize",
-    "update",
-    "winner",
-]

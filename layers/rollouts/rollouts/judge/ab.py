@@ -38,11 +38,11 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field
 
 from rollouts.judge.means import MeanStats
 from rollouts.judge.msprt import _LOG_CAP
-from rollouts.judge.outcome import relative_change
+from rollouts.judge.outcome import AbVerdict, relative_change
 
 _SAME_MEAN = 1e-9  # relative gap below which constant arms' means differ only by rounding
 
@@ -61,32 +61,6 @@ class AbDesign(BaseModel):
     minimum_samples_per_arm: int = Field(
         default=200, ge=2, description="Below this many rewards in either arm: no decision"
     )
-
-
-class AbVerdict(BaseModel):
-    """One look's decision, with the figures a release engineer checks it by."""
-
-    model_config = ConfigDict(frozen=True)
-
-    winner: Literal["candidate", "baseline"] | None
-    baseline: dict[str, int | float] = Field(description='{"count": rewards, "mean": mean reward}')
-    candidate: dict[str, int | float]
-    difference: float = Field(description="Candidate mean - baseline mean")
-    relative_change: float | None = Field(description="difference / baseline mean; None when that mean is 0")
-    interval: tuple[float, float] | None = Field(
-        description="Always-valid 1 - alpha confidence interval of the difference; None below the minimum sample"
-    )
-    likelihood_ratio: float
-    p_value: float = Field(description="This look's always-valid p-value, min(1, 1 / likelihood_ratio)")
-    running_p_value: float = Field(description="The smallest always-valid p-value so far, with the previous one")
-    alpha: float
-    reason: str
-
-    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
-    @property
-    def decided(self) -> bool:
-        """Whether the look named a winner (it is in the dumped evidence too)."""
-        return self.winner is not None
 
 
 def two_sided_log_likelihood_ratio(difference: float, variance: float, effect_size: float) -> float:

@@ -1,12 +1,12 @@
-"""Judge outcomes: the verdict on one metric, the evidence behind it, and the verdict on a whole step."""
+"""Judge outcomes: the verdict on one metric, the evidence behind it, the verdict on a whole step and an A/B look."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class Outcome(StrEnum):
@@ -68,6 +68,41 @@ class MetricVerdict(BaseModel):
     outcome: Outcome
     critical: bool = False
     evidence: Evidence
+
+
+class AbVerdict(BaseModel):
+    """One look's decision, with the figures a release engineer checks it by."""
+
+    model_config = ConfigDict(frozen=True)
+
+    winner: Literal["candidate", "baseline"] | None
+    baseline: dict[str, int | float] = Field(description='{"count": rewards, "mean": mean reward}')
+    candidate: dict[str, int | float]
+    difference: float = Field(description="Candidate mean - baseline mean")
+    relative_change: float | None = Field(description="difference / baseline mean; None when that mean is 0")
+    interval: tuple[float, float] | None = Field(
+        description="Always-valid 1 - alpha confidence interval of the difference; None below the minimum sample"
+    )
+    likelihood_ratio: float
+    p_value: float = Field(description="This look's always-valid p-value, min(1, 1 / likelihood_ratio)")
+    running_p_value: float = Field(description="The smallest always-valid p-value so far, with the previous one")
+    alpha: float
+    reason: str
+
+    @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
+    @property
+    def decided(self) -> bool:
+        """Whether the look named a winner (it is in the dumped evidence too)."""
+        return self.winner is not None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def outcome(self) -> Outcome:
+        """The candidate's outcome, as every strategy states it: a better candidate Successful, a better baseline
+        Failed, no winner (yet) Inconclusive."""
+        if self.winner is None:
+            return Outcome.INCONCLUSIVE
+        return Outcome.SUCCESSFUL if self.winner == "candidate" else Outcome.FAILED
 
 
 def too_few(metric: str, critical: bool, explanation: str, **evidence: Any) -> MetricVerdict:

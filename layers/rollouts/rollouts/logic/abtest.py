@@ -7,7 +7,9 @@ from typing import Any
 from rollouts import clock
 from rollouts.aws import endpoints, store
 from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, snapshot
-from rollouts.judge import AbDesign, AbVerdict, MeanStats, judge_ab
+from rollouts.judge.ab import AbDesign, judge_ab
+from rollouts.judge.means import MeanStats
+from rollouts.judge.outcome import AbVerdict, Outcome
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
 from rollouts.models.base import format_duration
@@ -68,7 +70,7 @@ def _operator_promote(rollout: Rollout) -> dict[str, Any]:
         rollout,
         DecisionKind.AB_TEST_JUDGED,
         f"An operator asked to promote now: candidate '{candidate}' is promoted without the test's verdict",
-        {"winner": candidate, "command": "promote"},
+        {"winner": candidate, "command": "promote", "outcome": Outcome.SUCCESSFUL.value, "rule": "operator promote"},
         "ab-promote",
     )
     return _plan(rollout, "promote", winner=candidate)
@@ -109,11 +111,11 @@ def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[s
         ),
         _since_split(totals, seen, baseline),
         _since_split(totals, seen, candidate),
-        previous_p_value=float(state.verdict.get("running_p_value", 1.0)),
+        previous_p_value=state.verdict.running_p_value if state.verdict else 1.0,
     )
     then, why = _next(verdict, elapsed, strategy)
     look = state.looks + 1
-    state = state.model_copy(update={"looks": look, "last_look_at": now, "verdict": verdict.model_dump(mode="json")})
+    state = state.model_copy(update={"looks": look, "last_look_at": now, "verdict": verdict})
     winner = {"promote": candidate, "keep": baseline}.get(then)
     rollout = store.update_rollout(
         rollout_id,

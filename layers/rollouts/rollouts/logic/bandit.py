@@ -12,9 +12,12 @@ from typing import Any
 from rollouts import clock
 from rollouts.aws import endpoints, store, workflows
 from rollouts.aws.feedback import ArmTotals, Snapshot, rollout_totals, since, snapshot
-from rollouts.bandit import ArmStatistics, BanditDesign, RewardKind, Streak, advance_streak, batch_size, summarize
-from rollouts.bandit import update as update_arms
-from rollouts.bandit import winner as stopping_winner
+from rollouts.bandit.drift import update as update_arms
+from rollouts.bandit.models import ArmStatistics, BanditDesign, RewardKind, Streak
+from rollouts.bandit.schedule import advance_streak, batch_size
+from rollouts.bandit.schedule import winner as stopping_winner
+from rollouts.bandit.weights import summarize
+from rollouts.judge.outcome import Outcome
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
@@ -93,7 +96,12 @@ def _operator_promote(rollout: Rollout, arms: list[str]) -> dict[str, Any]:
         rollout,
         DecisionKind.STEP_JUDGED,
         f"An operator asked to promote now: candidate '{favourite}' has the most traffic of the candidates",
-        {"winner": favourite, "weights": rollout.weights},
+        {
+            "winner": favourite,
+            "weights": rollout.weights,
+            "outcome": Outcome.SUCCESSFUL.value,
+            "rule": "operator promote",
+        },
         "bandit-promote",
     )
     return _plan(rollout, "promote", winner=favourite)
@@ -112,7 +120,7 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     now = clock.now()
     started = state.started_at or now
     index = state.updates
-    known = {arm["variant"]: ArmStatistics.model_validate(arm) for arm in state.arms}
+    known = {arm.variant: arm for arm in state.arms}
     history = [known.get(variant) or ArmStatistics(variant=variant) for variant in arms]
     totals = rollout_totals(rollout_id)
     # Feedback counted before the candidates had traffic (the baseline's, while the config changed, or from requests
@@ -127,7 +135,7 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     statistics = list(updated.arms) if updated else history
     summary = summarize(statistics, design)
     streak = advance_streak(
-        Streak.model_validate(state.streak) if not (updated and updated.reset) else Streak(),
+        state.streak if not (updated and updated.reset) else Streak(),
         summary.probabilities_best,
         design.stop_probability,
     )
@@ -136,9 +144,9 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         started_at=started,
         updated_at=now,
         updates=index + 1,
-        arms=[arm.model_dump() for arm in statistics],
+        arms=statistics,
         seen=snapshot(totals, arms),
-        streak=streak.model_dump(),
+        streak=streak,
     )
 
     def change(r: Rollout) -> Rollout:
@@ -190,7 +198,12 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         rollout,
         DecisionKind.STEP_JUDGED,
         f"Bandit decided: {why}",
-        {"winner": chosen, "probabilities_best": summary.probabilities_best},
+        {
+            "winner": chosen,
+            "probabilities_best": summary.probabilities_best,
+            # The candidates' outcome: one of them won, or the baseline stays.
+            "outcome": (Outcome.FAILED if chosen == rollout.baseline_variant else Outcome.SUCCESSFUL).value,
+        },
         "bandit-decided",
     )
     return _plan(rollout, "keep" if chosen == rollout.baseline_variant else "promote", winner=chosen)

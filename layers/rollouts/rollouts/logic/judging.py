@@ -9,22 +9,12 @@ from rollouts import clock
 from rollouts.aws import alarms, metrics, store
 from rollouts.aws.feedback import rollout_totals
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
-from rollouts.judge import (
-    GroupSequentialDesign,
-    MeanStats,
-    MetricVerdict,
-    MsprtDesign,
-    Outcome,
-    RankDesign,
-    Rule,
-    ThresholdRule,
-    judge_means,
-    judge_msprt,
-    judge_rank,
-    judge_sequential,
-    judge_threshold,
-    overall,
-)
+from rollouts.judge.means import MeanStats, judge_means
+from rollouts.judge.msprt import MsprtDesign, judge_msprt
+from rollouts.judge.outcome import MetricVerdict, Outcome, Rule, overall
+from rollouts.judge.rank import RankDesign, judge_rank
+from rollouts.judge.sequential import GroupSequentialDesign, judge_sequential
+from rollouts.judge.threshold import ThresholdRule, judge_threshold
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import commands_of, raise_pending, take_pending
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus

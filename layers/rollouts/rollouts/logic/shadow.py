@@ -293,7 +293,7 @@ def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[st
             DecisionKind.STEP_JUDGED,
             f"An operator asked to promote now: challenger '{rollout.candidate_variant}' replaces production "
             "without the shadow's verdict",
-            {"command": "promote"},
+            {"command": "promote", "outcome": Outcome.SUCCESSFUL.value, "rule": "operator promote"},
             "shadow-promote",
         )
         return _plan(rollout, "promote")

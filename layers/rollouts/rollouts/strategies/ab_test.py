@@ -6,8 +6,9 @@ No `from __future__ import annotations`: the spec is a pydantic model (see `roll
 from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
+from rollouts.judge.outcome import AbVerdict
 from rollouts.models.base import LongSeconds, format_duration
 from rollouts.strategies.base import StrategySpec
 
@@ -73,4 +74,10 @@ class AbTestState(BaseModel):
     seen: dict[str, list[float]] = Field(
         default_factory=dict, description="Each arm's feedback totals [count, sum, sum of squares] at the split"
     )
-    verdict: dict[str, Any] = Field(default_factory=dict, description="The last look's verdict (AbVerdict)")
+    verdict: AbVerdict | None = Field(default=None, description="The last look's verdict; None before the first")
+
+    @field_validator("verdict", mode="before")
+    @classmethod
+    def _no_look_yet(cls, value: Any) -> Any:
+        # Rollouts stored before the verdict was typed hold {} until the first look.
+        return value or None

@@ -4,10 +4,11 @@ No `from __future__ import annotations`: the spec is a pydantic model (see `roll
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from rollouts.bandit.models import ArmStatistics, Streak
 from rollouts.models.base import Candidate, Seconds
 from rollouts.strategies.base import StrategySpec
 
@@ -79,18 +80,13 @@ class BanditStrategy(StrategySpec):
 
 
 class BanditState(BaseModel):
-    """What a running bandit keeps between updates (`Rollout.bandit`).
-
-    The arms' statistics and the streak are stored as the bandit math dumps them (`rollouts.bandit.ArmStatistics`,
-    `Streak`) and validated by the bandit's task when it reads them: that math is about 40 ms of imports, which every
-    reader of a rollout would otherwise pay at a cold start.
-    """
+    """What a running bandit keeps between updates (`Rollout.bandit`)."""
 
     started_at: datetime | None = Field(default=None, description="The first update")
     updated_at: datetime | None = Field(default=None, description="The last update")
     updates: int = Field(default=0, description="Updates so far")
-    arms: list[dict[str, Any]] = Field(default_factory=list, description="Each arm's statistics (ArmStatistics)")
+    arms: list[ArmStatistics] = Field(default_factory=list, description="Each arm's statistics")
     seen: dict[str, list[float]] = Field(
         default_factory=dict, description="Each arm's feedback totals [count, sum, sum of squares] at the last update"
     )
-    streak: dict[str, Any] = Field(default_factory=dict, description="The stopping rule's streak (Streak)")
+    streak: Streak = Field(default_factory=Streak, description="The stopping rule's streak")

@@ -231,5 +231,6 @@ def test_an_abort_whose_switch_cannot_be_set_still_ends_on_the_old_model(cloud, 
     rollout = view(cloud, rollout_id)
     assert_safe_rolled_back(cloud, rollout)
     assert serving(cloud)[1] == [(BASELINE, "churn-xgb-v1")]
-    assert any("could not be set to ALARM" in d["message"] for d in rollout["decisions"])
+    refused = next(d for d in rollout["decisions"] if "could not be set to ALARM" in d["message"])
+    assert "SetAlarmState" in refused["message"] and "Rate exceeded" in refused["message"]  # what CloudWatch said
     assert "wrong model" in rollout["reason"]

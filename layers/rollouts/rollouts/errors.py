@@ -62,6 +62,20 @@ class DeploymentRolledBackError(RolloutError):
     """SageMaker rolled a blue/green deployment back: the endpoint is on the old config, not the one intended."""
 
 
+class AwsError(RolloutError):
+    """An AWS call failed, as an adapter reports it to code that imports no botocore.
+
+    `code` is AWS's error code (`ThrottlingException`, `AccessDenied`, ...); `retryable` says whether the same call
+    may succeed later (throttling, a 5xx), as opposed to one that will fail again until something changes.
+    """
+
+    def __init__(self, *, operation: str, code: str, message: str, retryable: bool) -> None:
+        super().__init__(f"{operation}: {code}: {message}" if message else f"{operation}: {code}")
+        self.operation = operation
+        self.code = code
+        self.retryable = retryable
+
+
 def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
     """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
     return [

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollouts.aws.clients import client
+from botocore.exceptions import ClientError
+
+from rollouts.aws.clients import aws_error, client
 from rollouts.models.spec import AlarmRule
 
 NAMESPACE = "AWS/SageMaker"
@@ -93,7 +95,17 @@ def put_abort_alarm(rollout_id: str) -> str:
 
 
 def trip_abort_alarm(rollout_id: str, reason: str) -> None:
-    """Set the abort switch to ALARM now, and write the data point that keeps it there when CloudWatch re-evaluates."""
+    """Set the abort switch to ALARM now, and write the data point that keeps it there when CloudWatch re-evaluates.
+
+    Raises `AwsError` when CloudWatch refuses either call.
+    """
+    try:
+        _trip(rollout_id, reason)
+    except ClientError as error:
+        raise aws_error(error) from error
+
+
+def _trip(rollout_id: str, reason: str) -> None:
     _cw().put_metric_data(
         Namespace=ABORT_NAMESPACE,
         MetricData=[

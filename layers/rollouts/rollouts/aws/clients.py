@@ -8,6 +8,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from rollouts.errors import AwsError
 
 _lock = threading.Lock()
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
@@ -29,3 +32,42 @@ def client(service: str) -> Any:
 def reset() -> None:
     """Forget every client (tests and the local cloud call this when they swap the backend)."""
     client.cache_clear()
+
+
+# Codes the AWS SDKs retry (botocore's standard retry mode: throttling and transient errors); any 5xx is retryable too.
+_RETRYABLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+
+
+def aws_error(error: ClientError) -> AwsError:
+    """A botocore ClientError as the project's `AwsError`, retryable or not."""
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", "Unknown"))
+    status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+    return AwsError(
+        operation=error.operation_name,
+        code=code,
+        message=str(details.get("Message", "")),
+        retryable=code in _RETRYABLE_CODES or status >= 500,
+    )

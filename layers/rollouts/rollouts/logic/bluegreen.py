@@ -14,11 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from rollouts.aws import alarms, endpoints, store
 from rollouts.aws.store import ALARM_GUARD
-from rollouts.errors import DeploymentRolledBackError, InvalidRolloutError
+from rollouts.errors import AwsError, DeploymentRolledBackError, InvalidRolloutError
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import endpoint_of
 from rollouts.logic.lifecycle import config_name, data_capture, move_to_config, original_config_of
@@ -154,16 +152,16 @@ def trip_abort_switch(rollout: Rollout, cause: str) -> bool:
         return False
     try:
         alarms.trip_abort_alarm(rollout.rollout_id, cause)
-    except ClientError as error:
+    except AwsError as error:
         # The breach is still kept as pending (the caller goes on): Check Deployment rolls back when the deployment
         # ends, and the switch's data point, if it was written, trips it at CloudWatch's next evaluation.
         record(
             rollout,
             DecisionKind.SIGNAL_RECEIVED,
             f"Abort switch '{alarms.abort_alarm_name(rollout.rollout_id)}' could not be set to ALARM "
-            f"({error.response.get('Error', {}).get('Code')}: {error}); the breach rolls the deployment back when "
+            f"({error}); the breach rolls the deployment back when "
             f"SageMaker's deployment ends ({cause})",
-            {"alarm": alarms.abort_alarm_name(rollout.rollout_id), "cause": cause, "error": str(error)},
+            {"alarm": alarms.abort_alarm_name(rollout.rollout_id), "cause": cause, "error": error.code},
         )
         return False
     record(

@@ -3,6 +3,8 @@ rollout and its endpoint that their assertions make."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from rollouts.aws import store
@@ -168,3 +170,25 @@ def shadow_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
     }
     canary_spec["guardrails"]["monitoring_schedules"] = []
     return canary_spec
+
+
+def subscribe(cloud: LocalCloud) -> Callable[[], list[dict[str, Any]]]:
+    """A subscriber to the control plane's published decisions: call the result for the events received so far."""
+    sqs = cloud.client("sqs")
+    queue = sqs.create_queue(QueueName="rollout-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = cloud.client("events")
+    events.put_rule(Name="rollout-events", EventPattern='{"source": ["sagemaker.rollouts"]}')
+    events.put_targets(Rule="rollout-events", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    received: list[dict[str, Any]] = []
+
+    def drain() -> list[dict[str, Any]]:
+        while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            received.extend(json.loads(message["Body"]) for message in batch)
+            sqs.delete_message_batch(
+                QueueUrl=queue,
+                Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch],
+            )
+        return received
+
+    return drain

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -21,6 +20,7 @@ from tests.statemachines.helpers import (
     endpoint_weights,
     kinds,
     start,
+    subscribe,
     view,
 )
 from tests.waiting import now, until
@@ -352,22 +352,12 @@ def test_a_lost_endpoint_event_costs_one_timeout_not_the_rollout(paced_cloud, ca
 
 def test_decisions_that_matter_outside_are_published_on_the_bus(cloud, endpoint, canary_spec):
     # Given a subscriber to the control plane's events
-    sqs = cloud.client("sqs")
-    queue = sqs.create_queue(QueueName="rollout-events")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events = cloud.client("events")
-    events.put_rule(Name="rollout-events", EventPattern='{"source": ["sagemaker.rollouts"]}')
-    events.put_targets(Rule="rollout-events", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    received_so_far = subscribe(cloud)
 
     started = start(cloud, canary_spec)
     cloud.wait_for_execution(started["execution_arn"])
 
-    received = []
-    while batch := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
-        received += [json.loads(message["Body"]) for message in batch]
-        sqs.delete_message_batch(
-            QueueUrl=queue, Entries=[{"Id": m["MessageId"], "ReceiptHandle": m["ReceiptHandle"]} for m in batch]
-        )
+    received = received_so_far()
     detail_types = [event["detail-type"] for event in received]
     assert detail_types.count("Rollout Started") == 1
     assert detail_types.count("Traffic Shifted") == 3

@@ -58,6 +58,15 @@ class RolloutAbortedError(RolloutError):
     """An operator aborted the rollout; the state machine rolls back."""
 
 
+class RollbackFailedError(RolloutError):
+    """The rollback ended but DescribeEndpoint does not show the baseline alone serving; the lock stays held."""
+
+
+class PromotionNotServingError(RolloutError):
+    """The promotion ended but DescribeEndpoint does not show the candidate alone serving; the state machine rolls
+    back."""
+
+
 class DeploymentRolledBackError(RolloutError):
     """SageMaker rolled a blue/green deployment back: the endpoint is on the old config, not the one intended."""
 

@@ -15,6 +15,8 @@ from rollouts.errors import (
     EndpointUpdatingError,
     GuardrailBreachedError,
     InvalidRolloutError,
+    PromotionNotServingError,
+    RollbackFailedError,
 )
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
@@ -156,11 +158,13 @@ def prepare_variants(rollout_id: str) -> dict[str, Any]:
     return {"config_name": name}
 
 
-def await_signal(rollout_id: str, task_token: str) -> dict[str, Any]:
+def await_signal(rollout_id: str, task_token: str, settled: bool = True) -> dict[str, Any]:
     """A callback wait (a bake, a pause, a wait for feedback or for the next look, a watch): once the weights are
-    live, leave the task token where a signal can find it, and return; the signal or the wait's timeout ends it."""
+    live, leave the task token where a signal can find it, and return; the signal or the wait's timeout ends it.
+
+    `settled: false` (the wait after a failed rollback) stores the token whatever the endpoint is doing."""
     rollout = store.get_rollout(rollout_id)
-    if endpoint_of(rollout)["EndpointStatus"] in BUSY:
+    if settled and endpoint_of(rollout)["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is still applying the weights")
 
     command: list[str | None] = [None]
@@ -239,23 +243,24 @@ def _reason(state: dict[str, Any]) -> tuple[str, str]:
 
 
 def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
-    """Roll Back: the baseline takes all the traffic at once; the original config follows if it was replaced."""
+    """Roll Back: the baseline takes all the traffic at once; the original config follows if it was replaced.
+
+    The decision is logged before the weights call, so that a rollback whose weights call fails (and goes on to
+    restore the original config) still says why it started.
+    """
     error, cause = _reason(state)
     rollout = store.get_rollout(rollout_id)
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     live = endpoints.live_weights(endpoint) if endpoint else {}
-    weights_restored = False
-    baseline = rollout.baseline_variant
+    baseline = rollout.baseline_variant or ""
     # A blue/green candidate runs under the baseline's own variant name: its traffic is the config's, not a weight.
     serving = [variant for variant in rollout.candidate_variants if variant in live and variant != baseline]
-    if endpoint.get("EndpointStatus") == "InService" and baseline in live and serving:
+    shift = endpoint.get("EndpointStatus") == "InService" and baseline in live and bool(serving)
+    weights: dict[str, float] = {}
+    if shift:
         weights = {baseline: 100.0, **dict.fromkeys(serving, 0.0)}
-        endpoints.set_weights(rollout.endpoint_name, weights)
-        weights_restored = True
     elif baseline in live:
         weights = live
-    else:
-        weights = {}
     rollout = store.update_rollout(
         rollout_id,
         lambda r: r.model_copy(
@@ -263,7 +268,6 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
                 "status": RolloutStatus.ROLLING_BACK,
                 "task_token": None,
                 "reason": r.reason or f"{error}: {cause}",
-                "weights": weights or r.weights,
             }
         ),
     )
@@ -276,22 +280,123 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
         rollout,
         DecisionKind.ROLLBACK_STARTED,
         f"Rolling back ({error}): {cause}"
-        + (f"; baseline '{baseline}' at 100 % now" if weights_restored else "")
+        + (f"; baseline '{baseline}' to 100 % now" if shift else "")
         + ("; restoring the original config" if restore else ""),
         {"error": error, "cause": cause, "weights": weights, "restore_config": restore},
         dedup_key="rollback",
     )
+    if shift:
+        endpoints.set_weights(rollout.endpoint_name, weights)
+    if weights:
+        store.update_rollout(rollout_id, lambda r: r.model_copy(update={"weights": weights}))
     return {"restore": restore, "config_name": rollout.original_config}
 
 
+def sole_model(endpoint: dict[str, Any]) -> str | None:
+    """The model that takes all of the endpoint's traffic, as DescribeEndpoint shows it; None when the endpoint is
+    not InService, copies requests to a shadow, or sends traffic to more than one variant."""
+    if endpoint.get("EndpointStatus") != "InService" or endpoint.get("ShadowProductionVariants"):
+        return None
+    serving = [variant for variant, weight in endpoints.live_weights(endpoint).items() if weight > 0]
+    if len(serving) != 1:
+        return None
+    config = endpoints.describe_endpoint_config(str(endpoint.get("EndpointConfigName", ""))) or {}
+    models = {v["VariantName"]: v.get("ModelName") for v in config.get("ProductionVariants", [])}
+    return models.get(serving[0])
+
+
+def _serving(endpoint: dict[str, Any]) -> str:
+    """What the endpoint serves, for a person: its status, config and weights."""
+    if not endpoint:
+        return "the endpoint does not exist"
+    weights = ", ".join(f"{v} {w:g} %" for v, w in endpoints.live_weights(endpoint).items())
+    shadows = [v.get("VariantName") for v in endpoint.get("ShadowProductionVariants") or []]
+    return (
+        f"endpoint '{endpoint.get('EndpointName')}' is {endpoint.get('EndpointStatus')} on config "
+        f"'{endpoint.get('EndpointConfigName')}' ({weights or 'no variants'})"
+        + (f" with shadow variants {', '.join(map(str, shadows))}" if shadows else "")
+    )
+
+
+def _baseline_model(rollout: Rollout) -> str | None:
+    original = endpoints.describe_endpoint_config(rollout.original_config or "") or {}
+    return next(
+        (
+            v.get("ModelName")
+            for v in original.get("ProductionVariants", [])
+            if v["VariantName"] == rollout.baseline_variant
+        ),
+        None,
+    )
+
+
+def _restored(rollout: Rollout, endpoint: dict[str, Any]) -> bool:
+    """Whether DescribeEndpoint shows the state before the rollout: its original config, or the baseline's model
+    alone serving. A rollout that failed before it took the endpoint's facts (Validate And Lock) changed nothing."""
+    if rollout.original_config is None:
+        return True
+    if endpoint.get("EndpointStatus") != "InService":
+        return False
+    if endpoint.get("EndpointConfigName") == rollout.original_config:
+        return True
+    model = sole_model(endpoint)
+    return model is not None and model == _baseline_model(rollout)
+
+
+def _rollback_failed(rollout: Rollout, endpoint: dict[str, Any]) -> None:
+    """The rollback did not reach the baseline: say so, keep the lock and the guards, and stop for an operator."""
+    weights = endpoints.live_weights(endpoint) if endpoint else {}
+    rollout = store.update_rollout(
+        rollout.rollout_id,
+        lambda r: r.model_copy(
+            update={
+                "status": RolloutStatus.ROLLBACK_FAILED,
+                "weights": weights,
+                "task_token": None,
+                "pending": [],
+                "rollback_failures": r.rollback_failures + 1,
+            }
+        ),
+    )
+    seen = _serving(endpoint)
+    record(
+        rollout,
+        DecisionKind.ROLLBACK_FAILED,
+        f"Rollback failed: {seen}, not baseline '{rollout.baseline_variant}' alone; the lock on the endpoint stays "
+        f"held. Fix the endpoint, then abort the rollout again to retry the restore; reason: {rollout.reason}",
+        {
+            "weights": weights,
+            "endpoint_status": endpoint.get("EndpointStatus"),
+            "endpoint_config": endpoint.get("EndpointConfigName"),
+            "original_config": rollout.original_config,
+            "reason": rollout.reason,
+            "attempt": rollout.rollback_failures,
+        },
+        dedup_key=f"rollback-failed-{rollout.rollback_failures}",
+    )
+    raise RollbackFailedError(f"rollback of rollout {rollout.rollout_id} not verified: {seen}")
+
+
 def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
-    """Finalize: remove the rollout's alarms and guards, release the lock, record and publish the outcome."""
+    """Finalize: check on DescribeEndpoint that the outcome is what serves, then remove the rollout's alarms and
+    guards, release the lock, record and publish the outcome.
+
+    A promotion the endpoint does not show (the candidate's model alone serving) raises PromotionNotServingError and
+    rolls back; a rollback it does not show ends in RollbackFailed with the lock held (RollbackFailedError).
+    """
     rollout = store.get_rollout(rollout_id)
     if outcome == "promoted":
         # A breach that arrived while the candidate-only config was applied still rolls the candidate back.
         raise_pending(rollout.pending)
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
-    weights = endpoints.live_weights(endpoint) if endpoint else rollout.weights
+    promoted = outcome == "promoted"
+    if promoted and (not endpoint or sole_model(endpoint) != rollout.promoted_candidate.model_name):
+        raise PromotionNotServingError(
+            f"{_serving(endpoint)}, not candidate model '{rollout.promoted_candidate.model_name}' alone"
+        )
+    if not promoted and not _restored(rollout, endpoint):
+        _rollback_failed(rollout, endpoint)
+    weights = endpoints.live_weights(endpoint)
     if rollout.alarm_names:
         alarms.delete_alarms(rollout.alarm_names)
     store.delete_guards(rollout_id, ALARM_GUARD, rollout.guard_alarm_names)
@@ -299,7 +404,6 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         rollout_id, SCHEDULE_GUARD, [g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules]
     )
     store.release_lock(rollout.endpoint_name, rollout_id)
-    promoted = outcome == "promoted"
     status = RolloutStatus.PROMOTED if promoted else RolloutStatus.ROLLED_BACK
     rollout = store.update_rollout(
         rollout_id,

@@ -116,6 +116,13 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
             f"rollout {rollout_id} is promoting: the candidate already has all the traffic and its config is being "
             "applied; start a new rollout to go back"
         )
+    if rollout.status == RolloutStatus.ROLLBACK_FAILED and signal.command != OperatorCommand.ABORT:
+        # Waiting for an operator: only an abort (retry the restore) moves it; a guardrail has nothing left to stop.
+        if signal.source == SignalSource.OPERATOR:
+            raise RolloutFinishedError(
+                f"rollout {rollout_id} is RollbackFailed: fix the endpoint, then abort to retry the restore"
+            )
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message="rollout is RollbackFailed")
     if rollout.status.is_final or rollout.status == RolloutStatus.ROLLING_BACK:
         if signal.source == SignalSource.OPERATOR:
             raise RolloutFinishedError(f"rollout {rollout_id} is {rollout.status.value}; it takes no more commands")

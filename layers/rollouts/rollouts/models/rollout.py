@@ -28,6 +28,7 @@ class RolloutStatus(StrEnum):
     PROMOTED = "Promoted"
     ROLLING_BACK = "RollingBack"
     ROLLED_BACK = "RolledBack"
+    ROLLBACK_FAILED = "RollbackFailed"  # not final: the lock is held until an operator's abort restores the baseline
 
     @property
     def is_final(self) -> bool:
@@ -52,6 +53,7 @@ class DecisionKind(StrEnum):
     DEPLOYMENT_ROLLED_BACK = "Deployment Rolled Back"
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
+    ROLLBACK_FAILED = "Rollback Failed"
 
 
 PUBLISHED_KINDS = frozenset(
@@ -66,6 +68,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.DEPLOYMENT_ROLLED_BACK,
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
+        DecisionKind.ROLLBACK_FAILED,
     }
 )
 
@@ -120,6 +123,7 @@ class Rollout(BaseModel):
         description="When the candidate first got traffic (or production's copied requests), whatever the strategy",
     )
     extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
+    rollback_failures: int = Field(default=0, description="Rollbacks whose end state DescribeEndpoint did not show")
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )

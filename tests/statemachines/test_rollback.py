@@ -1,0 +1,91 @@
+"""Every strategy's rollback path (statemachines/src/shared/rollback.json): a final status is what DescribeEndpoint
+shows, and a rollback that cannot reach the baseline says so and keeps the endpoint's lock."""
+
+from __future__ import annotations
+
+import pytest
+
+from rollouts.aws import store
+from tests.statemachines.helpers import (
+    BASELINE,
+    CANDIDATE,
+    ENDPOINT,
+    assert_safe_rolled_back,
+    endpoint_weights,
+    fire_alarm,
+    kinds,
+    start,
+    subscribe,
+    view,
+)
+from tests.waiting import until
+
+pytestmark = pytest.mark.statemachine
+
+ROLL_BACK_ATTEMPTS = 5  # Roll Back's own try and its four retries
+
+
+def baking(cloud, canary_spec) -> dict:
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    until(lambda: store.get_rollout(started["rollout_id"]).task_token, "the first step never baked")
+    return started
+
+
+def test_a_rollback_whose_weights_call_fails_restores_the_original_config(cloud, endpoint, canary_spec):
+    # Given a canary at 10 %, and SageMaker throttling every weights call of the rollback
+    started = baking(cloud, canary_spec)
+    for _ in range(ROLL_BACK_ATTEMPTS):
+        cloud.inject_fault("UpdateEndpointWeightsAndCapacities", "ThrottlingException: Rate exceeded")
+
+    fire_alarm(cloud, started["rollout_id"], "5xx above 1 %")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the original config comes back instead, and only then is the rollout RolledBack
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "Rate exceeded" not in rollout["reason"]  # the reason is still the breach
+    assert "5xx above 1 %" in rollout["reason"]
+
+
+def test_a_rollback_that_cannot_reach_the_baseline_ends_rollback_failed_with_the_lock_held(
+    cloud, endpoint, canary_spec
+):
+    # Given a canary at 10 %, and SageMaker refusing both the weights call and the restore of the original config
+    received = subscribe(cloud)
+    started = baking(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    for _ in range(ROLL_BACK_ATTEMPTS):
+        cloud.inject_fault("UpdateEndpointWeightsAndCapacities", "ThrottlingException: Rate exceeded")
+    cloud.inject_fault("UpdateEndpoint", "ThrottlingException: Rate exceeded")
+
+    fire_alarm(cloud, rollout_id, "5xx above 1 %")
+    until(lambda: store.get_rollout(rollout_id).status == "RollbackFailed", "the rollback never failed")
+
+    # Then the rollout says so: RollbackFailed, the real weights, the lock held, a published decision
+    rollout = view(cloud, rollout_id)
+    assert rollout["status"] == "RollbackFailed"
+    assert rollout["weights"] == {BASELINE: 90.0, CANDIDATE: 10.0}
+    assert endpoint_weights(cloud)[1] == {BASELINE: 0.9, CANDIDATE: 0.1}
+    assert store.lock_holder(ENDPOINT) == rollout_id
+    assert "Rollout Rolled Back" not in kinds(rollout)
+    failed = next(d for d in rollout["decisions"] if d["kind"] == "Rollback Failed")
+    assert f"{CANDIDATE} 10 %" in failed["message"] and "abort" in failed["message"]
+    assert failed["evidence"]["weights"] == {BASELINE: 90.0, CANDIDATE: 10.0}
+    published = [e for e in received() if e["detail-type"] == "Rollback Failed"]
+    assert [e["detail"]["rollout_id"] for e in published] == [rollout_id]
+    assert cloud.client("stepfunctions").describe_execution(executionArn=started["execution_arn"])["status"] == (
+        "RUNNING"
+    )
+    # A guardrail has nothing left to stop, and promote is refused
+    assert cloud.api("POST", f"/rollouts/{rollout_id}/promote").status == 409
+
+    # When an operator aborts again once SageMaker accepts calls, the restore is retried and checked
+    assert cloud.api("POST", f"/rollouts/{rollout_id}/abort", {"reason": "throttling over"}).status == 202
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "FAILED"
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert kinds(rollout).count("Rollback Failed") == 1

@@ -3,9 +3,12 @@ shows, and a rollback that cannot reach the baseline says so and keeps the endpo
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rollouts.aws import store
+from sandbox.cloud import LocalCloud
 from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
@@ -25,7 +28,7 @@ pytestmark = pytest.mark.statemachine
 ROLL_BACK_ATTEMPTS = 5  # Roll Back's own try and its four retries
 
 
-def baking(cloud, canary_spec) -> dict:
+def baking(cloud: LocalCloud, canary_spec: dict[str, Any]) -> dict[str, Any]:
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
     started = start(cloud, canary_spec)
     until(lambda: store.get_rollout(started["rollout_id"]).task_token, "the first step never baked")

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sandbox import moto_ext
+from sandbox import faults, moto_ext
 from sandbox.moto_ext import clock, core
 from sandbox.template import ROOT, load
 
@@ -341,6 +341,12 @@ class LocalCloud:
         return ApiResponse(int(payload["statusCode"]), parsed, dict(payload.get("headers") or {}))
 
     # -- helpers for scenarios and tests -------------------------------------------------------------------------
+
+    def inject_aws_fault(self, operation: str, code: str = "ThrottlingException", times: int = 1) -> None:
+        """Make the control plane's next `times` calls of `operation` (any service) fail with the AWS error `code`,
+        as if the SDK's retries had run out (`sandbox.faults`)."""
+        faults.install()
+        faults.inject(operation, code, times)
 
     def inject_fault(self, operation: str, message: str, when: str = "call") -> None:
         """Make the next `operation` fail: at the call ("call") or, for UpdateEndpoint, during the update ("async":

@@ -19,6 +19,18 @@ SOURCES = HERE / "src"
 SHARED = SOURCES / "shared"
 PARAMETER = re.compile(r"\{\{(\w+)\}\}")
 INCLUDE_KEYS = frozenset({"Include", "With"})
+LAMBDA_TASK = re.compile(r"^arn:aws:states:::lambda:invoke(\.waitForTaskToken)?$")
+# Every Lambda task first retries what AWS answered with throttling or a 5xx (rollouts.aws.clients raises
+# AwsRetryableError for them): exponential backoff from 2 s, each wait at most 60 s and drawn at random below it
+# (full jitter), six retries, about two minutes at the most. Written here once instead of in every task's source.
+AWS_RETRY = {
+    "ErrorEquals": ["AwsRetryableError"],
+    "IntervalSeconds": 2,
+    "MaxAttempts": 6,
+    "BackoffRate": 2.0,
+    "MaxDelaySeconds": 60,
+    "JitterStrategy": "FULL",
+}
 
 
 class SourceError(Exception):
@@ -96,7 +108,17 @@ def compose(strategy: str) -> dict[str, Any]:
     document = _load(source)
     if "Params" in document:
         raise SourceError(f"{_shown(source)}: a strategy takes no Params")
-    return {**document, "States": _compose(source, {}, ())}
+    return {**document, "States": {name: _with_aws_retry(state) for name, state in _compose(source, {}, ()).items()}}
+
+
+def _with_aws_retry(state: dict[str, Any]) -> dict[str, Any]:
+    """A Lambda task with AWS_RETRY first among its retriers; Retry keeps its place among the keys."""
+    if state.get("Type") != "Task" or not LAMBDA_TASK.match(str(state.get("Resource", ""))):
+        return state
+    retry = [AWS_RETRY, *(r for r in state.get("Retry", []) if r != AWS_RETRY)]
+    if "Retry" not in state:
+        return {**state, "Retry": retry}
+    return {key: retry if key == "Retry" else value for key, value in state.items()}
 
 
 def render(machine: dict[str, Any]) -> str:

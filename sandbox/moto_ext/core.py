@@ -37,6 +37,7 @@ class Registry:
     handlers: dict[str, Handler] = field(default_factory=dict)
     endpoint_update_seconds: float = 120.0
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    aws_faults: dict[str, list[str]] = field(default_factory=dict)  # operation -> AWS error codes, next call first
     calls: list[dict[str, Any]] = field(default_factory=list)
     monitoring_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

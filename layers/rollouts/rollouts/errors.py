@@ -85,6 +85,15 @@ class AwsError(RolloutError):
         self.retryable = retryable
 
 
+class AwsRetryableError(AwsError):
+    """AWS throttled the call or failed on its side (a 5xx): the same call may succeed later. Every state machine
+    task retries it with backoff and jitter."""
+
+
+class AwsPermanentError(AwsError):
+    """AWS refused the call for a reason a retry does not change (access denied, a bad parameter, a limit)."""
+
+
 def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
     """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
     return [

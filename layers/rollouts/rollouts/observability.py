@@ -8,6 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rollouts.aws.clients import aws_errors
+
 logger = Logger(service="rollouts")
 metrics = Metrics(namespace="SageMakerRollouts", service="rollouts")
 
@@ -20,6 +22,7 @@ def task_handler(use_case: Callable[..., dict[str, Any]]) -> Handler:
     @logger.inject_lambda_context(correlation_id_path="rollout_id", clear_state=True)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return use_case(**event)
+        with aws_errors():
+            return use_case(**event)
 
     return lambda_handler

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from rollouts.errors import AwsError
+from rollouts.errors import AwsError, AwsPermanentError, AwsRetryableError
 
 _lock = threading.Lock()
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
-    # One session: each new session loads botocore's data files again when it makes its first client.
+def session() -> boto3.session.Session:
+    """The control plane's one boto3 session (each new session loads botocore's data files again when it makes its
+    first client). The local cloud registers its injected AWS faults on its events."""
     return boto3.session.Session()
 
 
@@ -26,7 +29,7 @@ def _session() -> boto3.session.Session:
 def client(service: str) -> Any:
     # A session is not thread-safe while it creates clients; the local cloud runs handlers on threads.
     with _lock:
-        return _session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+        return session().client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 def reset() -> None:
@@ -65,9 +68,16 @@ def aws_error(error: ClientError) -> AwsError:
     details = error.response.get("Error", {})
     code = str(details.get("Code", "Unknown"))
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
-    return AwsError(
-        operation=error.operation_name,
-        code=code,
-        message=str(details.get("Message", "")),
-        retryable=code in _RETRYABLE_CODES or status >= 500,
-    )
+    retryable = code in _RETRYABLE_CODES or status >= 500
+    kind = AwsRetryableError if retryable else AwsPermanentError
+    return kind(operation=error.operation_name, code=code, message=str(details.get("Message", "")), retryable=retryable)
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Let no botocore error out: a ClientError leaves as AwsRetryableError or AwsPermanentError, whose class name is
+    what a state machine's Retry and Catch match."""
+    try:
+        yield
+    except ClientError as error:
+        raise aws_error(error) from error

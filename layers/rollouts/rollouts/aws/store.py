@@ -112,22 +112,38 @@ def update_rollout(rollout_id: str, change: Callable[[Rollout], Rollout | None])
     raise ConcurrentUpdateError(f"rollout {rollout_id} kept changing during {MAX_CONFLICT_RETRIES} attempts")
 
 
-def append_decision(decision: Decision, dedup_key: str | None = None) -> bool:
-    """Append to the decision log; with a dedup key, a second append of the same key is dropped (returns False)."""
+def append_decision(decision: Decision, dedup_key: str | None = None, event: dict[str, Any] | None = None) -> bool:
+    """Append to the decision log; with a dedup key, a second append of the same key is dropped (returns False).
+
+    `event` (a PutEvents entry) goes to the rollout's outbox in the same write, for `outbox` and `published` to
+    deliver: a decision is never published without being logged, nor logged and then forgotten by the bus.
+    """
     pk = rollout_pk(decision.rollout_id)
     stamp = decision.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    token = secrets.token_hex(4)
     put = {
         "Put": {
             "TableName": _table(),
-            "Item": {
-                "pk": _s(pk),
-                "sk": _s(f"DECISION#{stamp}#{secrets.token_hex(4)}"),
-                "body": _s(decision.model_dump_json()),
-            },
+            "Item": {"pk": _s(pk), "sk": _s(f"DECISION#{stamp}#{token}"), "body": _s(decision.model_dump_json())},
         }
     }
+    queued = (
+        [
+            {
+                "Put": {
+                    "TableName": _table(),
+                    "Item": {"pk": _s(pk), "sk": _s(f"OUTBOX#{stamp}#{token}"), "entry": _s(json.dumps(event))},
+                }
+            }
+        ]
+        if event is not None
+        else []
+    )
     if dedup_key is None:
-        _ddb().put_item(**put["Put"])
+        if queued:
+            _ddb().transact_write_items(TransactItems=[put, *queued])
+        else:
+            _ddb().put_item(**put["Put"])
         return True
     guard = {
         "Put": {
@@ -137,12 +153,28 @@ def append_decision(decision: Decision, dedup_key: str | None = None) -> bool:
         }
     }
     try:
-        _ddb().transact_write_items(TransactItems=[guard, put])
+        _ddb().transact_write_items(TransactItems=[guard, put, *queued])
     except ClientError as error:
         if _is_conditional_failure(error):
             return False
         raise
     return True
+
+
+def outbox(rollout_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The rollout's events still to publish, oldest first, each with the key that `published` removes."""
+    response = _ddb().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :o)",
+        ExpressionAttributeValues={":pk": _s(rollout_pk(rollout_id)), ":o": _s("OUTBOX#")},
+        ConsistentRead=True,
+    )
+    return [(item["sk"]["S"], json.loads(item["entry"]["S"])) for item in response.get("Items", [])]
+
+
+def published(rollout_id: str, key: str) -> None:
+    """The bus has the outbox's event `key`: remove it."""
+    _ddb().delete_item(TableName=_table(), Key={"pk": _s(rollout_pk(rollout_id)), "sk": _s(key)})
 
 
 def list_decisions(rollout_id: str) -> list[Decision]:

@@ -18,7 +18,7 @@ from rollouts.errors import (
     PromotionNotServingError,
     RollbackFailedError,
 )
-from rollouts.logic.decisions import record
+from rollouts.logic.decisions import deliver, record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
@@ -427,6 +427,8 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
             f"(config '{endpoint.get('EndpointConfigName')}'); reason: {rollout.reason}"
         )
         record(rollout, DecisionKind.ROLLOUT_ROLLED_BACK, message, evidence, dedup_key="final")
+    # Nothing runs after this task to deliver what the bus refused: retry the task until it takes it.
+    deliver(rollout_id, strict=True)
     return {"status": status.value, "weights": weights}
 
 

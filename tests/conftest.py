@@ -31,6 +31,15 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
 
 
 @pytest.fixture
+def paced_cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalCloud]:
+    """As `cloud` with its endpoint, whose updates take `request.param` simulated seconds."""
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    with LocalCloud(endpoint_update_seconds=request.param) as local:
+        create_endpoint(local)
+        yield local
+
+
+@pytest.fixture
 def endpoint(cloud: LocalCloud) -> str:
     """The endpoint 'churn-predictor' serving model churn-xgb-v1 on variant v1; model churn-xgb-v2 exists."""
     create_endpoint(cloud)

@@ -11,7 +11,6 @@ from rollouts.aws import store, workflows
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
 from sandbox.moto_ext import core, events
-from sandbox.scenarios import create_endpoint
 from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
@@ -309,15 +308,6 @@ def test_promote_requested_before_the_first_bake_ends_the_bake_at_once(cloud, en
     bake = history[names.index("Bake") : names.index("Judge Step")]
     assert bake
     assert not [e for e in bake if e["type"] == "TaskTimedOut"]
-
-
-@pytest.fixture
-def paced_cloud(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
-    """As `cloud` with its endpoint, whose updates take `request.param` simulated seconds."""
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
-    with LocalCloud(endpoint_update_seconds=request.param) as local:
-        create_endpoint(local)
-        yield local
 
 
 # Each update (120 s) ends well within a wait's 900 s timeout.

@@ -9,6 +9,7 @@ import pytest
 
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
+from sandbox.moto_ext import core
 from tests.statemachines.helpers import (
     BASELINE,
     CANDIDATE,
@@ -92,3 +93,50 @@ def test_a_rollback_that_cannot_reach_the_baseline_ends_rollback_failed_with_the
     rollout = view(cloud, rollout_id)
     assert_safe_rolled_back(cloud, rollout)
     assert kinds(rollout).count("Rollback Failed") == 1
+
+
+# An update of 3,000 s: three of the wait's 900 s timeouts would pass before it ends.
+@pytest.mark.parametrize("paced_cloud", [3000], indirect=True)
+def test_an_abort_ends_a_wait_for_the_endpoint_at_once(paced_cloud, canary_spec):
+    # Given a canary whose candidate SageMaker is still adding
+    started = start(paced_cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    until(lambda: store.get_rollout(rollout_id).endpoint_token, "the rollout never waited for its endpoint")
+
+    # When an operator aborts
+    assert paced_cloud.api("POST", f"/rollouts/{rollout_id}/abort", {"reason": "wrong model"}).status == 202
+    execution = paced_cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the wait ends then, not after a timeout, and the rollback restores the endpoint once the update is over
+    assert execution["status"] == "FAILED"
+    entered = paced_cloud.states_entered(started["execution_arn"])
+    assert "Endpoint Still Updating" not in entered, entered
+    assert entered[entered.index("Await Endpoint") + 1] == "Roll Back", entered
+    rollout = view(paced_cloud, rollout_id)
+    assert_safe_rolled_back(paced_cloud, rollout)
+    assert "wrong model" in rollout["reason"]
+
+
+# An update that takes 10 hours, whose state-change events are lost.
+@pytest.mark.parametrize("paced_cloud", [36000], indirect=True)
+def test_an_endpoint_update_that_never_ends_is_bounded_and_said(paced_cloud, canary_spec):
+    core.REGISTRY.emit_endpoint_events = False
+    started = start(paced_cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+
+    until(lambda: store.get_rollout(rollout_id).status == "RollbackFailed", "the rollout never ended", 86400)
+
+    # The wait gave up after its 2 h: the rollback found the endpoint still updating and says so, the lock held
+    rollout = view(paced_cloud, rollout_id)
+    assert "still Updating" in rollout["reason"]
+    assert store.lock_holder(ENDPOINT) == rollout_id
+    failed = next(d for d in rollout["decisions"] if d["kind"] == "Rollback Failed")
+    assert failed["evidence"]["endpoint_status"] == "Updating"
+
+    # Once SageMaker is back to its usual pace, an operator's abort restores the original config: RolledBack
+    sagemaker = paced_cloud.client("sagemaker")
+    until(lambda: sagemaker.describe_endpoint(EndpointName=ENDPOINT)["EndpointStatus"] == "InService", "stuck", 86400)
+    core.REGISTRY.endpoint_update_seconds, core.REGISTRY.emit_endpoint_events = 120, True
+    assert paced_cloud.api("POST", f"/rollouts/{rollout_id}/abort").status == 202
+    paced_cloud.wait_for_execution(started["execution_arn"])
+    assert_safe_rolled_back(paced_cloud, view(paced_cloud, rollout_id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rollouts import clock
 from rollouts.aws import endpoints, store, workflows
 from rollouts.errors import EndpointUpdateFailedError
 from rollouts.models.rollout import Rollout
@@ -19,9 +20,31 @@ def endpoint_of(rollout: Rollout) -> dict[str, Any]:
     return endpoint
 
 
-def await_endpoint(rollout_id: str, task_token: str) -> dict[str, Any]:
-    """Await Endpoint (callback): the endpoint's state-change event ends the wait; so does a settled endpoint now."""
-    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": task_token}))
+MAX_WAIT_SECONDS = 7200  # an endpoint update that has not settled in 2 h is taken as failed
+
+
+def await_endpoint(rollout_id: str, task_token: str, max_wait_seconds: int = MAX_WAIT_SECONDS) -> dict[str, Any]:
+    """Await Endpoint (callback): the endpoint's state-change event ends the wait; so does a settled endpoint now.
+
+    The wait looks again after each timeout (… Still Updating), up to `max_wait_seconds` from its first look; then
+    EndpointUpdateFailedError ends it.
+    """
+    now = clock.now()
+
+    def start(r: Rollout) -> Rollout:
+        return r.model_copy(update={"endpoint_token": task_token, "endpoint_wait_since": r.endpoint_wait_since or now})
+
+    rollout = store.update_rollout(rollout_id, start)
+    since = rollout.endpoint_wait_since or now
+    if (now - since).total_seconds() >= max_wait_seconds:
+        store.update_rollout(
+            rollout_id, lambda r: r.model_copy(update={"endpoint_token": None, "endpoint_wait_since": None})
+        )
+        status = endpoint_of(rollout)["EndpointStatus"]
+        raise EndpointUpdateFailedError(
+            f"endpoint '{rollout.endpoint_name}' is still {status} {int((now - since).total_seconds())} s after "
+            f"the wait began (at most {max_wait_seconds} s)"
+        )
     # The update may have finished before the token was stored: its event found no token to answer.
     endpoint_settled(rollout_id)
     return {"awaiting": True}
@@ -51,6 +74,7 @@ def endpoint_settled(rollout_id: str) -> bool:
         if endpoint_of(rollout)["EndpointStatus"] in SETTLED:
             return endpoint_settled(rollout_id)
         return False
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_wait_since": None}))
     return workflows.succeed_task(
         taken, {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}
     )

@@ -267,6 +267,8 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
             update={
                 "status": RolloutStatus.ROLLING_BACK,
                 "task_token": None,
+                "endpoint_token": None,
+                "endpoint_wait_since": None,  # the restore's wait has a bound of its own
                 "reason": r.reason or f"{error}: {cause}",
             }
         ),

@@ -141,10 +141,11 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         pending = _decide(rollout, signal)
         if pending is None:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
+        tripped = False
         if pending.error and rollout.spec.strategy.blue_green_deployment() is not None:
             # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
-            trip_abort_switch(rollout, pending.cause)
-        return _interrupt(rollout_id, pending)
+            tripped = trip_abort_switch(rollout, pending.cause)
+        return _interrupt(rollout_id, pending, endpoint_wait=not tripped)
     except Exception:
         # A failed signal must not look handled to its retry (EventBridge and Lambda deliver it again).
         store.unclaim(rollout_id, signal.dedup_key)
@@ -236,14 +237,22 @@ def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None
     return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
 
 
-def _interrupt(rollout_id: str, pending: PendingSignal) -> SignalResult:
-    """End the running bake at once; with no bake running, leave the signal for the next bake or judge."""
+def _interrupt(rollout_id: str, pending: PendingSignal, endpoint_wait: bool = True) -> SignalResult:
+    """End the running bake at once; with no bake running, leave the signal for the next bake or judge.
+
+    An abort or a breach also ends a running wait for the endpoint (unless SageMaker's own rollback, tripped by the
+    abort switch, is what that wait is for): the rollback starts without waiting for the update to end."""
     token: list[str | None] = [None]
+    field = ["task_token"]
+    interruptible = bool(pending.error) and endpoint_wait
 
     def change(r: Rollout) -> Rollout:
         token[0] = r.task_token
         if r.task_token:
             return r.model_copy(update={"task_token": None})
+        if interruptible and r.endpoint_token:
+            token[0], field[0] = r.endpoint_token, "endpoint_token"
+            return r.model_copy(update={"endpoint_token": None, "endpoint_wait_since": None})
         return r.model_copy(update={"pending": [*r.pending, pending]})
 
     store.update_rollout(rollout_id, change)
@@ -256,7 +265,7 @@ def _interrupt(rollout_id: str, pending: PendingSignal) -> SignalResult:
                 delivered = workflows.fail_task(taken, pending.error, pending.cause)
         except Exception:
             # The wait is still running: give its token back so the retried signal can end it.
-            store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": r.task_token or taken}))
+            store.update_rollout(rollout_id, lambda r: r.model_copy(update={field[0]: getattr(r, field[0]) or taken}))
             raise
         if delivered:
             return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.INTERRUPTED, message=pending.cause)

@@ -137,6 +137,9 @@ class Rollout(BaseModel):
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")
+    endpoint_wait_since: datetime | None = Field(
+        default=None, description="When the running wait for the endpoint began, across its timeouts"
+    )
     pending: list[PendingSignal] = Field(default_factory=list)
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -26,6 +26,30 @@ def install() -> None:
     _install_task_failure_cause()
     _install_callbacks()
     _install_parse_cache()
+    _install_start_execution_parameters()
+
+
+def _install_start_execution_parameters() -> None:
+    """`arn:aws:states:::states:startExecution` takes StateMachineArn, Name and Input, as AWS documents them; moto
+    5.2.5 passes those names to boto3's start_execution, whose parameters are stateMachineArn, name and input, and
+    the call fails (KeyError in botocore's serializer). Rename them, as Step Functions does."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+        StateTaskServiceSfn,
+    )
+
+    def normalise(
+        self: Any,
+        parameters: dict[str, Any],
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        original(self, parameters, boto_service_name, service_action_name)
+        if service_action_name is None and self._get_boto_service_action() == "start_execution":
+            for name in ("StateMachineArn", "Name", "Input"):
+                if name in parameters:
+                    parameters[name[0].lower() + name[1:]] = parameters.pop(name)
+
+    original = core.replace(StateTaskServiceSfn, "_normalise_parameters", normalise)
 
 
 def _install_parse_cache() -> None:

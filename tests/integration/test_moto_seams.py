@@ -53,6 +53,8 @@ EXPECTED: dict[str, tuple[str, ...] | Module | str] = {
     f"{SFN}.parser.models.StepFunctionsParserBackend.send_task_failure": ("self", "task_token", "error", "cause"),
     f"{SFN_ASL}.eval.callback.callback.CallbackEndpoint.wait": ("self", "timeout"),
     f"{SFN_ASL}.eval.callback.callback.CallbackPoolManager.notify": ("self", "callback_id", "outcome"),
+    f"{SFN_ASL}.component.state.exec.state_task.service.state_task_service_sfn.StateTaskServiceSfn"
+    "._normalise_parameters": ("self", "parameters", "boto_service_name", "service_action_name"),
     # cloudwatch
     "moto.cloudwatch.models.CloudWatchBackend.set_alarm_state": (
         "self",

@@ -146,7 +146,7 @@ def wait_until_watching(rollout_id: str) -> None:
 
 
 def ab_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
-    # A simulated half hour lasts 1.8 s here: looks come at their time, after the feedback has been counted.
+    # Looks every half hour of simulated time, from one hour on.
     canary_spec["strategy"] = {
         "type": "ab-test",
         "candidate_weight": 30,

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from rollouts.aws import store
+from rollouts.settings import get_settings
 from sandbox.moto_ext import core
 from tests.statemachines.helpers import (
     BASELINE,
@@ -233,3 +234,29 @@ def test_a_spec_with_durations_out_of_order_gets_400_naming_the_field(cloud, end
     assert response.status == 400
     assert "strategy.ab-test" in str(response.body)
     assert "min_duration" in str(response.body)
+
+
+def test_a_long_test_continues_as_a_new_execution_and_ends_as_one(cloud, endpoint, canary_spec, monkeypatch):
+    # Given executions that continue as new after two waits (400 by default), and a test of at least 3 hours
+    monkeypatch.setenv("ROLLOUTS_LOOPS_PER_EXECUTION", "2")
+    get_settings.cache_clear()
+    started = start(cloud, ab_spec(canary_spec, min_duration="3h", max_duration="8h"))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+    report(cloud, BASELINE, 2000, 200, "base")
+    report(cloud, CANDIDATE, 2000, 300, "cand")
+
+    # When the first execution has waited twice
+    first = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then it hands over to a new execution, which the rollout follows, and the test ends there as usual
+    assert first["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-2:] == ["Continue As New", "Continued"]
+    until(lambda: store.get_rollout(rollout_id).status == "Promoted", "the continued test never ended")
+    rollout = view(cloud, rollout_id)
+    last = cloud.wait_for_execution(rollout["execution_arn"])
+    assert last["status"] == "SUCCEEDED" and rollout["execution_arn"] != started["execution_arn"]
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    assert store.lock_holder(ENDPOINT) is None
+    assert kinds(rollout).count("Execution Continued") >= 2  # 6 looks at most, two per execution
+    assert [look["evidence"]["look"] for look in looks(rollout)] == list(range(1, len(looks(rollout)) + 1))

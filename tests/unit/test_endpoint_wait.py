@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,10 +15,11 @@ from rollouts.logic import endpoint_wait
 
 @dataclass(frozen=True)
 class Rollout:
-    """The two fields of a rollout the wait reads, copied as pydantic copies them."""
+    """The fields of a rollout the wait reads, copied as pydantic copies them."""
 
     endpoint_name: str
     endpoint_token: str | None = None
+    endpoint_wait_since: datetime | None = None
 
     def model_copy(self, update: dict[str, Any]) -> Rollout:
         return replace(self, **update)

@@ -21,6 +21,9 @@ class Settings:
     feedback_queue_url: str = ""
     feedback_dead_letter_queue_url: str = ""
     ground_truth_s3_uri: str = ""
+    # Waits one execution runs before it continues as a new one: each costs about 13 history events, so 400 stay far
+    # below Step Functions' 25,000 (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+    loops_per_execution: int = 400
 
 
 # Each setting and the environment variable it comes from; only ROLLOUTS_TABLE_NAME is required.
@@ -40,4 +43,7 @@ VARIABLES = {
 def get_settings() -> Settings:
     if "ROLLOUTS_TABLE_NAME" not in os.environ:
         raise RuntimeError("environment variable ROLLOUTS_TABLE_NAME is not set: the stack sets it on every function")
-    return Settings(**{field: os.environ[name] for field, name in VARIABLES.items() if name in os.environ})
+    values: dict[str, str | int] = {field: os.environ[name] for field, name in VARIABLES.items() if name in os.environ}
+    if "ROLLOUTS_LOOPS_PER_EXECUTION" in os.environ:
+        values["loops_per_execution"] = int(os.environ["ROLLOUTS_LOOPS_PER_EXECUTION"])
+    return Settings(**values)  # type: ignore[arg-type]

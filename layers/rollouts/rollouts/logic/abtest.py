@@ -11,6 +11,7 @@ from rollouts.judge.ab import AbDesign, judge_ab
 from rollouts.judge.means import MeanStats
 from rollouts.judge.outcome import AbVerdict, Outcome
 from rollouts.logic.decisions import record
+from rollouts.logic.lifecycle import next_wait
 from rollouts.logic.pending import take_commands
 from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
@@ -24,6 +25,7 @@ def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, winner: str | No
         "next": then,
         "wait_seconds": max(1, int(wait_seconds)),
         "winner": winner,
+        "execution_name": None,
     }
 
 
@@ -135,4 +137,4 @@ def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[s
     until_max = strategy.max_duration - elapsed
     # Look exactly when the minimum duration ends, and when the maximum does.
     wait = min(strategy.check_every, until_max, *([until_min] if until_min > 0 else []))
-    return _plan(rollout, "wait", wait)
+    return next_wait(rollout, _plan(rollout, "wait", wait))

@@ -19,6 +19,7 @@ from rollouts.bandit.schedule import winner as stopping_winner
 from rollouts.bandit.weights import summarize
 from rollouts.judge.outcome import Outcome
 from rollouts.logic.decisions import record
+from rollouts.logic.lifecycle import next_wait
 from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.observability import logger
@@ -42,7 +43,13 @@ def _arms(rollout: Rollout) -> list[str]:
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: int = 0, winner: str | None = None) -> dict[str, Any]:
-    return {"endpoint_name": rollout.endpoint_name, "next": then, "wait_seconds": wait_seconds, "winner": winner}
+    return {
+        "endpoint_name": rollout.endpoint_name,
+        "next": then,
+        "wait_seconds": wait_seconds,
+        "winner": winner,
+        "execution_name": None,
+    }
 
 
 def _batch(arms: list[str], totals: dict[str, ArmTotals], seen: Snapshot) -> list[ArmStatistics]:
@@ -129,7 +136,7 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     new_requests = sum(arm.count for arm in batch)
     expired = (now - started).total_seconds() >= strategy.max_duration
     if index > 0 and new_requests < batch_size(index - 1, design) and not expired:
-        return _plan(rollout, "wait", int(strategy.update_every))
+        return next_wait(rollout, _plan(rollout, "wait", int(strategy.update_every)))
 
     updated = update_arms(history, batch, design) if index > 0 else None
     statistics = list(updated.arms) if updated else history
@@ -181,12 +188,12 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         f"bandit-update-{index + 1}",
     )
     if strategy.mode == "continuous":
-        return _plan(rollout, "wait", int(strategy.update_every))
+        return next_wait(rollout, _plan(rollout, "wait", int(strategy.update_every)))
     chosen = stopping_winner(streak, design)
     if chosen is None and expired:
         chosen = summary.leader
     if chosen is None:
-        return _plan(rollout, "wait", int(strategy.update_every))
+        return next_wait(rollout, _plan(rollout, "wait", int(strategy.update_every)))
     why = (
         f"{chosen} held P(best) >= {design.stop_probability:g} for {design.stop_updates} updates"
         if not expired

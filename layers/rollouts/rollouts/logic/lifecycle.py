@@ -31,8 +31,45 @@ def config_name(rollout: Rollout, suffix: str) -> str:
     return f"{rollout.endpoint_name[:44]}-{rollout.rollout_id}-{suffix}"[:63]
 
 
-def lock_rollout(rollout_id: str, execution_arn: str | None = None) -> dict[str, Any]:
-    """Validate And Lock: check the spec against the endpoint as it is now and hold the endpoint's lock."""
+def next_wait(rollout: Rollout, plan: dict[str, Any]) -> dict[str, Any]:
+    """A strategy's plan to wait again, or to continue as a new execution (`continue`, with the execution's name)
+    once this one has waited `loops_per_execution` times, well before Step Functions' history limit."""
+    if plan["next"] != "wait":
+        return plan
+    rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"loops": r.loops + 1}))
+    if rollout.loops < get_settings().loops_per_execution:
+        return plan
+    return {**plan, "next": "continue", "execution_name": f"{rollout.rollout_id}-{rollout.executions + 1}"}
+
+
+def resume_rollout(rollout_id: str, execution_arn: str) -> dict[str, Any]:
+    """Resume (the first task of a continued execution): the rollout follows its new execution; the lock and the
+    strategy's state are the rollout's, and carry over."""
+    rollout = store.get_rollout(rollout_id)
+    if store.lock_holder(rollout.endpoint_name) != rollout_id:
+        raise InvalidRolloutError(field=None, reason=f"rollout {rollout_id} no longer holds its endpoint's lock")
+    previous = rollout.execution_arn
+    if previous != execution_arn:
+        rollout = store.update_rollout(
+            rollout_id,
+            lambda r: r.model_copy(update={"execution_arn": execution_arn, "executions": r.executions + 1, "loops": 0}),
+        )
+    record(
+        rollout,
+        DecisionKind.EXECUTION_CONTINUED,
+        f"Continued as execution {rollout.executions} ({execution_arn}): the previous one had waited "
+        f"{get_settings().loops_per_execution} times",
+        {"execution_arn": execution_arn, "previous_execution_arn": previous, "execution": rollout.executions},
+        dedup_key=f"execution-{rollout.executions}",
+    )
+    return {"endpoint_name": rollout.endpoint_name}
+
+
+def lock_rollout(rollout_id: str, execution_arn: str | None = None, resume: bool = False) -> dict[str, Any]:
+    """Validate And Lock: check the spec against the endpoint as it is now and hold the endpoint's lock; Resume
+    (`resume`) in a continued execution."""
+    if resume:
+        return resume_rollout(rollout_id, execution_arn or "")
     rollout = store.get_rollout(rollout_id)
     store.acquire_lock(rollout.endpoint_name, rollout_id)
     if rollout.original_config is None:

@@ -54,6 +54,7 @@ class DecisionKind(StrEnum):
     ROLLBACK_STARTED = "Rollback Started"
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
     ROLLBACK_FAILED = "Rollback Failed"
+    EXECUTION_CONTINUED = "Execution Continued"
 
 
 PUBLISHED_KINDS = frozenset(
@@ -124,6 +125,8 @@ class Rollout(BaseModel):
     )
     extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
     rollback_failures: int = Field(default=0, description="Rollbacks whose end state DescribeEndpoint did not show")
+    executions: int = Field(default=1, description="Step Functions executions so far: a long rollout continues as new")
+    loops: int = Field(default=0, description="Waits of the current execution (a look, a bandit update)")
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )

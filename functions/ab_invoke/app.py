@@ -77,7 +77,7 @@ class ModelFailedError(HTTPError):
 
 @app.exception_handler(ValidationError)
 def _invalid_body(error: ValidationError) -> Response:
-    return invalid_request(field_errors(error), style="spaced")
+    return invalid_request(field_errors(error))
 
 
 @app.exception_handler(ClientError)
@@ -86,7 +86,7 @@ def _sagemaker_refused(error: ClientError) -> Response:
     code = error.response.get("Error", {}).get("Code", "")
     message = error.response.get("Error", {}).get("Message", "")
     if code == "ValidationError":
-        return error_response(400, "InvalidRequest", f"SageMaker: {message}", style="spaced")
+        return error_response(400, "InvalidRequest", f"SageMaker: {message}")
     if code == "ModelError":
         original = {
             "status": error.response.get("OriginalStatusCode"),

@@ -22,7 +22,7 @@ app = Router()
 
 @app.exception_handler(ValidationError)
 def _invalid_body(error: ValidationError) -> Response:
-    return invalid_request(field_errors(error), style="spaced")
+    return invalid_request(field_errors(error))
 
 
 @app.post("/feedback")
@@ -36,7 +36,7 @@ def feedback() -> Response:
         except ValidationError as error:
             details += field_errors(error, ("events", index))
     if details:
-        return invalid_request(details, style="spaced")
+        return invalid_request(details)
     message_id = enqueue(batch.events)
     metrics.add_metric(name="FeedbackAccepted", unit="Count", value=len(batch.events))
     body = {"accepted": len(batch.events), "message_id": message_id}

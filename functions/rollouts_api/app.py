@@ -14,7 +14,7 @@ from rollouts.errors import (
     RolloutNotPausedError,
     field_errors,
 )
-from rollouts.http import ErrorStyle, Response, Router, error_response, invalid_request
+from rollouts.http import Response, Router, error_response, invalid_request
 from rollouts.logic.queries import describe_rollout
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import start_rollout
@@ -24,39 +24,38 @@ from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
 
 app = Router()
-_STYLE: ErrorStyle = "utf-8"  # the error bodies are pydantic's JSON, as they have always been
 
 
 @app.exception_handler(ValidationError)
 def _invalid(error: ValidationError) -> Response:
-    return invalid_request(field_errors(error), style=_STYLE)
+    return invalid_request(field_errors(error))
 
 
 @app.exception_handler(InvalidRolloutError)
 def _invalid_rollout(error: InvalidRolloutError) -> Response:
     details = [{"field": error.field, "reason": error.reason}] if error.field else []
-    return error_response(400, "InvalidRollout", str(error), details, style=_STYLE)
+    return error_response(400, "InvalidRollout", str(error), details)
 
 
 @app.exception_handler(RolloutNotFoundError)
 def _not_found(error: RolloutNotFoundError) -> Response:
-    return error_response(404, "RolloutNotFound", str(error), style=_STYLE)
+    return error_response(404, "RolloutNotFound", str(error))
 
 
 @app.exception_handler(EndpointLockedError)
 def _locked(error: EndpointLockedError) -> Response:
     details = [{"active_rollout_id": error.active_rollout_id}]
-    return error_response(409, "EndpointLocked", str(error), details, style=_STYLE)
+    return error_response(409, "EndpointLocked", str(error), details)
 
 
 @app.exception_handler(RolloutFinishedError)
 def _finished(error: RolloutFinishedError) -> Response:
-    return error_response(409, "RolloutFinished", str(error), style=_STYLE)
+    return error_response(409, "RolloutFinished", str(error))
 
 
 @app.exception_handler(RolloutNotPausedError)
 def _not_paused(error: RolloutNotPausedError) -> Response:
-    return error_response(409, "RolloutNotPaused", str(error), style=_STYLE)
+    return error_response(409, "RolloutNotPaused", str(error))
 
 
 @app.post("/rollouts")

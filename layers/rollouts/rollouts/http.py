@@ -32,7 +32,7 @@ import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -72,9 +72,6 @@ RouteResult: TypeAlias = Response | dict[str, Any] | list[Any]
 RouteFunction = TypeVar("RouteFunction", bound=Callable[..., RouteResult])
 Handled = TypeVar("Handled", bound=Exception)
 
-ErrorStyle: TypeAlias = Literal["compact", "spaced", "utf-8"]
-"""How an error body's JSON is written (`error_response`)."""
-
 
 def error_response(
     status: int,
@@ -82,32 +79,21 @@ def error_response(
     message: str,
     details: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
-    *,
-    style: ErrorStyle = "compact",
 ) -> Response:
-    """The answer to an error: its status and headers, and an `ErrorResponse` body `{"error", "message", "details"}`.
-
-    `style` is how the body is written; each kind of error keeps the one it has always been answered with, so that
-    bodies stay byte for byte what clients get: "compact" (the router's own errors and `HTTPError`: no spaces,
-    non-ASCII escaped), "spaced" (`json.dumps`' separators, non-ASCII escaped: the 400s of feedback_api and
-    ab_invoke), "utf-8" (pydantic's compact JSON, non-ASCII as is: rollouts_api's errors).
-    """
+    """The answer to an error: its status and headers, and an `ErrorResponse` body `{"error", "message", "details"}`,
+    written the same way by every route (pydantic's compact JSON, UTF-8)."""
     # Imported on the first error: the module loads the rollout models, which feedback_api and ab_invoke need for
     # nothing else, and their cold start would pay for them.
     from rollouts.models.api import ErrorResponse
 
     body = ErrorResponse(error=error, message=message, details=details or [])
-    if style == "utf-8":
-        text = body.model_dump_json()
-    else:
-        text = json.dumps(body.model_dump(), separators=(",", ":") if style == "compact" else None)
-    return Response(status, text, headers or {})
+    return Response(status, body.model_dump_json(), headers or {})
 
 
-def invalid_request(details: list[dict[str, str]], *, style: ErrorStyle) -> Response:
+def invalid_request(details: list[dict[str, str]]) -> Response:
     """400 InvalidRequest with one {field, reason} per problem; the message lists them as `field: reason; ...`."""
     message = "; ".join(f"{d['field']}: {d['reason']}" for d in details)
-    return error_response(400, "InvalidRequest", message, details, style=style)
+    return error_response(400, "InvalidRequest", message, details)
 
 
 class HTTPError(Exception):

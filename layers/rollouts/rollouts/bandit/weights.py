@@ -94,7 +94,13 @@ def constrain_weights(weights: Sequence[float], floors: Sequence[float], caps: S
     # Every arm with p > 0 is at its cap: the rest goes to the arms with p = 0, by their room under the cap.
     result = clipped(previous)
     room = [upper - w if value == 0 else 0.0 for w, value, upper in zip(result, p, caps, strict=True)]
+    if sum(room) <= 0:
+        # No arm with p = 0 has room: rounding left the last breakpoint's sum a hair below 1 (an arm capped at 0,
+        # the others at their caps). The arms below their caps take that hair, by their room.
+        room = [upper - w for w, upper in zip(result, caps, strict=True)]
     missing = 1 - sum(result)
+    if sum(room) <= 0:
+        return result
     return [w + missing * r / sum(room) for w, r in zip(result, room, strict=True)]
 
 

@@ -1,56 +1,49 @@
-"""Reaction time on the local cloud: from an alarm going to ALARM to the call that gives the baseline all traffic."""
+"""Reaction to a guardrail alarm on the local cloud: from the alarm going to ALARM to the call that gives the baseline
+all the traffic, in simulated seconds and in the work it costs.
+
+The local cloud runs on a virtual clock that moves only when every thread waits (`sandbox.virtual_time`). Two
+figures follow, neither of which depends on how busy the machine is in the way a paced clock did:
+- simulated seconds from SetAlarmState to the weights call: the waits on that path (EventBridge delivery, a task's
+  retry interval, a Step Functions wait); 0 when nothing on the path waits;
+- wall-clock seconds for the same window: the work of that path in one process (the local EventBridge, the
+  on_signal handler, SendTaskFailure, the Roll Back task and moto's side of each call), since the simulated waits
+  take no real time. It is the cost of the path on this machine, not AWS's latency.
+"""
 
 from __future__ import annotations
 
 import gc
 import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
 from bench.common import quiet, runs_from_env
 
 DEFAULT_RUNS = 15
 RUNS_ENV = "BENCH_REACTION_RUNS"
-DEFAULT_BUSY_RUNS = 5
-BUSY_RUNS_ENV = "BENCH_REACTION_BUSY_RUNS"
-TIME_SCALE = 0.001
 TARGET_SECONDS = 1.0
 BASELINE_VARIANT = "v1"
-STEPS = [{"weight": 10, "bake": "1h"}]  # 3.6 s real at time scale 0.001: the bake is still running at the alarm
+STEPS = [{"weight": 10, "bake": "1h"}]  # the bake is still running when the alarm fires
 WEIGHTS_CALL = "UpdateEndpointWeightsAndCapacities"
+DAY = 86400.0
 
 
-def _wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not happen within {timeout} s")
-        time.sleep(interval)
-
-
-def _restore_call(endpoint: str, since: float) -> Callable[[], float | None]:
-    """A probe for the first weights call after `since` that gives the baseline weight 1.0; reads the local log only."""
+def _restore_call(endpoint: str, since: float) -> dict[str, Any] | None:
+    """The first weights call at or after real time `since` that gives the baseline weight 1.0 (the local call log)."""
     from sandbox.moto_ext import core
 
-    def probe() -> float | None:
-        with core.REGISTRY.lock:
-            calls = list(core.REGISTRY.calls)
-        for call in calls:
-            weights = call.get("weights") or {}
-            if (
-                call["operation"] == WEIGHTS_CALL
-                and call.get("endpoint") == endpoint
-                and call["real_at"] >= since
-                and weights.get(BASELINE_VARIANT) == 1.0
-            ):
-                return float(call["real_at"])
-        return None
-
-    return probe
+    with core.REGISTRY.lock:
+        calls = list(core.REGISTRY.calls)
+    for call in calls:
+        weights = call.get("weights") or {}
+        if (
+            call["operation"] == WEIGHTS_CALL
+            and call.get("endpoint") == endpoint
+            and call["real_at"] >= since
+            and weights.get(BASELINE_VARIANT) == 1.0
+        ):
+            return call
+    return None
 
 
 class GcPauses:
@@ -88,8 +81,9 @@ def _endpoint_is_clean(cloud: Any, endpoint: str) -> None:
         raise RuntimeError(f"endpoint {endpoint} is not back to its original state: {state}")
 
 
-def _one_run(cloud: Any, index: int, busy: bool, on_signal_entered: list[float], collector: GcPauses) -> dict[str, Any]:
+def _one_run(cloud: Any, index: int, on_signal_entered: list[float], collector: GcPauses) -> dict[str, Any]:
     from rollouts.aws import store
+    from sandbox.moto_ext import clock
     from sandbox.scenarios import ENDPOINT, spec
 
     _endpoint_is_clean(cloud, ENDPOINT)
@@ -99,29 +93,25 @@ def _one_run(cloud: Any, index: int, busy: bool, on_signal_entered: list[float],
     if started.status != 201:
         raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
     rollout_id, execution_arn = started.body["rollout_id"], started.body["execution_arn"]
-    _wait_for(lambda: store.get_rollout(rollout_id).task_token, 30.0, "the bake")
+    if cloud.wait_until(lambda: store.get_rollout(rollout_id).task_token, DAY) is None:
+        raise RuntimeError(f"run {index}: rollout {rollout_id} never baked")
     alarms = cloud.client("cloudwatch")
     on_signal_entered.clear()
 
-    start = time.monotonic()
+    start, simulated_start = time.monotonic(), clock.monotonic()
     alarms.set_alarm_state(AlarmName=f"rollouts-{rollout_id}-5xx-rate", StateValue="ALARM", StateReason="bench")
-    if busy:
-        # The observer polls the local cloud meanwhile, as a test calling cloud.wait_for_execution at once would.
-        execution = cloud.wait_for_execution(execution_arn, timeout=60.0)
-        restored_at = _restore_call(ENDPOINT, start)()
-    else:
-        # The observer only reads the in-memory call log until the weights call is there, then waits for the end.
-        restored_at = _wait_for(_restore_call(ENDPOINT, start), 30.0, "the rollback's weights call", 0.01)
-        execution = cloud.wait_for_execution(execution_arn, timeout=60.0)
+    restored = cloud.wait_until(lambda: _restore_call(ENDPOINT, start), DAY)
+    execution = cloud.wait_for_execution(execution_arn, timeout=DAY)
     status = store.get_rollout(rollout_id).status.value
-    if restored_at is None or status != "RolledBack":
-        raise RuntimeError(f"run {index}: rollout {rollout_id} ended {status} (weights call at {restored_at})")
+    if restored is None or status != "RolledBack":
+        raise RuntimeError(f"run {index}: rollout {rollout_id} ended {status} (weights call {restored})")
+    restored_at = float(restored["real_at"])
     entered = on_signal_entered[0] if on_signal_entered else None
     gc_seconds, gc_generation = collector.within(start, restored_at)
     return {
         "run": index,
-        "observer": "busy" if busy else "quiet",
         "rollout_id": rollout_id,
+        "simulated_s": round(float(restored["at"]) - simulated_start, 3),
         "reaction_s": round(restored_at - start, 3),
         "delivery_s": round(entered - start, 3) if entered is not None else None,
         "control_plane_s": round(restored_at - entered, 3) if entered is not None else None,
@@ -133,14 +123,15 @@ def _one_run(cloud: Any, index: int, busy: bool, on_signal_entered: list[float],
 
 
 def _figures(samples: list[dict[str, Any]]) -> dict[str, Any]:
-    if not samples:
-        return {"runs": 0}
     reactions = [sample["reaction_s"] for sample in samples]
+    simulated = [sample["simulated_s"] for sample in samples]
     deliveries = [sample["delivery_s"] for sample in samples if sample["delivery_s"] is not None]
     control = [sample["control_plane_s"] for sample in samples if sample["control_plane_s"] is not None]
     median, worst = statistics.median(reactions), max(reactions)
     return {
         "runs": len(samples),
+        "simulated_median_s": round(statistics.median(simulated), 3),
+        "simulated_worst_s": round(max(simulated), 3),
         "median_s": round(median, 3),
         "worst_s": round(worst, 3),
         "best_s": round(min(reactions), 3),
@@ -155,9 +146,8 @@ def _figures(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run(runs: int | None = None, busy_runs: int | None = None) -> dict[str, Any]:
+def run(runs: int | None = None) -> dict[str, Any]:
     runs = runs or runs_from_env(RUNS_ENV, DEFAULT_RUNS)
-    busy_runs = busy_runs if busy_runs is not None else runs_from_env(BUSY_RUNS_ENV, DEFAULT_BUSY_RUNS, minimum=0)
     quiet()
     from sandbox.cloud import LocalCloud
     from sandbox.moto_ext import core
@@ -165,7 +155,7 @@ def run(runs: int | None = None, busy_runs: int | None = None) -> dict[str, Any]
 
     samples: list[dict[str, Any]] = []
     began = time.monotonic()
-    with LocalCloud(time_scale=TIME_SCALE) as cloud:
+    with LocalCloud() as cloud:
         deployed = time.monotonic() - began
         create_endpoint(cloud)
         # Note when the signal handler starts, to split the reaction into event delivery and the control plane.
@@ -178,29 +168,25 @@ def run(runs: int | None = None, busy_runs: int | None = None) -> dict[str, Any]
             return handler(event, context)
 
         core.REGISTRY.handlers[on_signal] = timed
-        for index in range(runs + busy_runs):
-            busy = index >= runs
+        for index in range(runs):
             with GcPauses() as collector:
-                sample = _one_run(cloud, index + 1, busy, on_signal_entered, collector)
+                sample = _one_run(cloud, index + 1, on_signal_entered, collector)
             samples.append(sample)
             print(
-                f"  reaction: run {index + 1}/{runs + busy_runs} ({sample['observer']} observer): "
-                f"{sample['reaction_s']:.3f} s",
+                f"  reaction: run {index + 1}/{runs}: {sample['reaction_s']:.3f} s of work, "
+                f"{sample['simulated_s']:g} simulated s",
                 flush=True,
             )
-
         tracked = len(gc.get_objects())
 
-    quiet_figures = _figures([sample for sample in samples if sample["observer"] == "quiet"])
+    figures = _figures(samples)
     return {
-        "time_scale": TIME_SCALE,
         "target_seconds": TARGET_SECONDS,
         "steps": STEPS,
         "deploy_seconds": round(deployed, 2),
         "gc_tracked_objects": tracked,
-        **quiet_figures,
-        "met": quiet_figures["worst_met"],
-        "busy_observer": _figures([sample for sample in samples if sample["observer"] == "busy"]),
+        **figures,
+        "met": figures["worst_met"],
         "samples": samples,
     }
 

@@ -9,9 +9,6 @@ from typing import Any
 
 from bench.common import ROOT, quiet
 
-# The local cloud's 120 s endpoint update lasts 1.2 s here: the tasks' own run time (tens of ms, not scaled) stays
-# small beside it, as it is beside a real update.
-TIME_SCALE = 0.01
 TARGET = 40
 WEIGHTS = (10, 25, 50, 75)
 BAKE = "1m"
@@ -66,7 +63,9 @@ def run() -> dict[str, Any]:
 
     definition = _definition()
     began = time.monotonic()
-    with LocalCloud(time_scale=TIME_SCALE) as cloud:
+    # The virtual clock: an endpoint update's 120 simulated seconds pass when every thread waits for it, so the
+    # count is the same on a quiet machine and a busy one.
+    with LocalCloud() as cloud:
         create_endpoint(cloud)
         body = spec()
         body["strategy"]["steps"] = [{"weight": weight, "bake": BAKE} for weight in WEIGHTS]
@@ -74,7 +73,7 @@ def run() -> dict[str, Any]:
         if started.status != 201:
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id, execution_arn = started.body["rollout_id"], started.body["execution_arn"]
-        execution = cloud.wait_for_execution(execution_arn, timeout=120.0)
+        execution = cloud.wait_for_execution(execution_arn, timeout=86400.0)
         status = store.get_rollout(rollout_id).status.value
         history = cloud.history(execution_arn)
         update_seconds = cloud.endpoint_update_seconds
@@ -84,7 +83,6 @@ def run() -> dict[str, Any]:
     total = counted["states_entered"] + counted["retries"]
     print(f"  transitions: {counted['states_entered']} states entered, {counted['retries']} retries", flush=True)
     return {
-        "time_scale": TIME_SCALE,
         "steps": body["strategy"]["steps"],
         "endpoint_update_seconds": update_seconds,
         "execution_status": execution["status"],

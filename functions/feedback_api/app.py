@@ -13,11 +13,12 @@ from pydantic import ValidationError
 
 from rollouts.aws.feedback import enqueue
 from rollouts.errors import field_errors
-from rollouts.http import Response, Router, invalid_request
+from rollouts.http import Response, Router, error_response, invalid_request
 from rollouts.models.feedback import FeedbackBatch, parse_feedback
 from rollouts.observability import logger, metrics
 
 app = Router()
+MAX_MESSAGE_BYTES = 262_144  # SQS's largest message
 
 
 @app.exception_handler(ValidationError)
@@ -37,6 +38,13 @@ def feedback() -> Response:
             details += field_errors(error, ("events", index))
     if details:
         return invalid_request(details)
+    message = json.dumps({"events": batch.events})
+    if len(message.encode()) > MAX_MESSAGE_BYTES:
+        reason = (
+            f"the events take {len(message.encode()):,} bytes as a queue message; at most {MAX_MESSAGE_BYTES:,} "
+            "(SQS's limit): send them in smaller requests"
+        )
+        return error_response(413, "PayloadTooLarge", reason, [{"field": "events", "reason": reason}])
     message_id = enqueue(batch.events)
     metrics.add_metric(name="FeedbackAccepted", unit="Count", value=len(batch.events))
     body = {"accepted": len(batch.events), "message_id": message_id}

@@ -7,9 +7,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from rollouts.logic.feedback import dead_letter, ingest, parse_message
+from rollouts.logic.feedback import dead_letter, dead_letter_failed, ingest, parse_message
 from rollouts.models.feedback import Feedback
 from rollouts.observability import logger, metrics
+
+MAX_RECEIVES = 5  # the feedback queue's maxReceiveCount (template.yaml)
 
 
 class FeedbackProcessor(BatchProcessor):
@@ -28,10 +30,15 @@ class FeedbackProcessor(BatchProcessor):
         outcome = ingest(self.staged)
         metrics.add_metric(name="FeedbackCounted", unit="Count", value=outcome.counted)
         metrics.add_metric(name="FeedbackDuplicates", unit="Count", value=outcome.duplicates)
+        metrics.add_metric(name="FeedbackRejected", unit="Count", value=outcome.rejected)
         # Successes hold the raw records; failures take the data class (Powertools reads its message_id).
         raw_successes: list[dict[str, Any]] = self.success_messages  # type: ignore[assignment]
         for raw in list(raw_successes):
             if raw["messageId"] in outcome.failed_messages:
+                if int(raw.get("attributes", {}).get("ApproximateReceiveCount", 1)) >= MAX_RECEIVES:
+                    # The queue would move it with no reason: move it here, saying why.
+                    dead_letter_failed(raw["body"], outcome.failure, MAX_RECEIVES)
+                    continue
                 raw_successes.remove(raw)
                 try:
                     raise RuntimeError("the batch's write failed; the message is delivered again")
@@ -42,6 +49,7 @@ class FeedbackProcessor(BatchProcessor):
             extra={
                 "counted": outcome.counted,
                 "duplicates": outcome.duplicates,
+                "rejected": outcome.rejected,
                 "labels": outcome.labels_written,
                 "failed_messages": sorted(outcome.failed_messages),
             },

@@ -189,3 +189,52 @@ def test_a_message_that_keeps_failing_is_moved_to_the_dead_letters_after_five_re
     assert calls["n"] == 5  # maxReceiveCount of the queue's redrive policy
     [letter] = dead_letters(cloud)
     assert json.loads(letter["Body"])["events"][0]["event_id"] == "x-1"
+    reason = letter["MessageAttributes"]["reason"]["StringValue"]
+    assert reason == "its write failed on all 5 receives; last: RuntimeError: the table is unreachable"
+
+
+def test_an_event_the_table_refuses_goes_to_the_dead_letters_and_the_rest_of_the_batch_counts_once(cloud):
+    # Given DynamoDB refusing the next three writes: the batch's, then each half's first half
+    cloud.inject_aws_fault("TransactWriteItems", "ValidationException", times=3)
+
+    # When four events arrive in one message
+    response = cloud.api("POST", "/feedback", {"events": [reward(f"p-{n}") for n in range(1, 5)]})
+
+    # Then the write is halved until the refused event stands alone: it goes to the dead letters, saying why, and
+    # the three others count, once
+    assert response.status == 202
+    assert endpoint_totals(cloud, "v1") == {"count": 3, "reward_sum": 3.0}
+    [letter] = dead_letters(cloud)
+    assert [event["event_id"] for event in json.loads(letter["Body"])["events"]] == ["p-1"]
+    assert "the table refused its totals" in letter["MessageAttributes"]["reason"]["StringValue"]
+    assert "ValidationException" in letter["MessageAttributes"]["reason"]["StringValue"]
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "why"),
+    [
+        ("1", "conversion", "valid number"),
+        (True, "conversion", "valid number"),
+        (1e200, "real", "at most 1e+12"),
+    ],
+)
+def test_a_reward_that_is_not_a_finite_bounded_number_gets_400_naming_it(cloud, value, kind, why):
+    response = cloud.api("POST", "/feedback", {"events": [reward("ok-1"), reward("bad-1", value=value, kind=kind)]})
+
+    assert response.status == 400
+    assert [d["field"] for d in response.body["details"]] == [
+        "events.1.reward" if why == "valid number" else "events.1"
+    ]
+    assert why in response.body["message"]
+    assert endpoint_totals(cloud, "v1") is None  # nothing of the request is queued
+
+
+def test_a_batch_larger_than_a_queue_message_gets_413_naming_the_limit(cloud):
+    # 300 labels of a kilobyte each: valid events, but more than one SQS message holds
+    events = [{"inference_id": f"i-{n}", "label": "y" * 1000, "endpoint": ENDPOINT} for n in range(300)]
+
+    response = cloud.api("POST", "/feedback", {"events": events})
+
+    assert response.status == 413
+    assert response.body["error"] == "PayloadTooLarge"
+    assert "262,144" in response.body["message"] and response.body["details"][0]["field"] == "events"

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from rollouts.aws.clients import client
+from rollouts.aws.clients import aws_error, client
 from rollouts.aws.keys import rollout_pk
+from rollouts.errors import AwsPermanentError, AwsRetryableError
 from rollouts.settings import get_settings
 
 if TYPE_CHECKING:  # the ingestion's event models load with the ingestion, not with every reader of totals
@@ -82,6 +83,10 @@ def _event_key(event_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"FEEDBACK_EVENT#{event_key}"}, "sk": {"S": "EVENT"}}
 
 
+# Why DynamoDB cancels a transaction, when trying again may succeed.
+_RETRYABLE_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+
+
 def write_totals(event_keys: list[str], deltas: dict[tuple[str, str], ArmDelta]) -> list[str]:
     """One transaction: remember every event id and add every delta. If some ids were already remembered, nothing
     is written and those ids are returned (the caller drops them and tries again); else an empty list."""
@@ -123,16 +128,24 @@ def write_totals(event_keys: list[str], deltas: dict[tuple[str, str], ArmDelta])
         client("dynamodb").transact_write_items(TransactItems=actions)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-            raise
+            raise aws_error(error) from error
         reasons = error.response.get("CancellationReasons", [])
         duplicates = [
             key
             for key, reason in zip(event_keys, reasons, strict=False)
             if reason.get("Code") == "ConditionalCheckFailed"
         ]
-        if not duplicates:
-            raise
-        return duplicates
+        if duplicates:
+            return duplicates
+        codes = sorted({str(reason.get("Code")) for reason in reasons if reason.get("Code") not in (None, "None")})
+        retryable = bool(set(codes) & _RETRYABLE_CANCELLATIONS)
+        kind = AwsRetryableError if retryable else AwsPermanentError
+        raise kind(
+            operation="TransactWriteItems",
+            code="TransactionCanceledException",
+            message=", ".join(codes) or str(error),
+            retryable=retryable,
+        ) from error
     return []
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
 from rollouts.aws.feedback import ArmDelta
-from rollouts.errors import RolloutNotFoundError
+from rollouts.errors import AwsError, RolloutNotFoundError
 from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Feedback, Label, Reward, event_key, parse_feedback
 from rollouts.observability import logger
 
@@ -39,6 +39,8 @@ class Outcome:
     duplicates: int = 0
     labels_written: list[str] = field(default_factory=list)
     failed_messages: set[str] = field(default_factory=set)
+    rejected: int = 0  # events whose write DynamoDB refuses for good: in the dead-letter queue with the reason
+    failure: str = ""  # why the failed messages failed, for the dead-letter queue when they are given up
 
 
 def _reason(error: ValidationError) -> str:
@@ -81,10 +83,12 @@ def dead_letter(parsed: Parsed, message_id: str) -> None:
 
 
 class _Managers:
-    """Which running rollout manages an endpoint's variant, looked up once per endpoint and batch."""
+    """Which running rollout manages an endpoint's variant, looked up once per endpoint and batch; and the arm keys
+    of each reward, worked out once per batch."""
 
     def __init__(self) -> None:
         self._arms: dict[str, tuple[str, frozenset[str]] | None] = {}
+        self.keys: dict[int, list[tuple[str, str]]] = {}
         self.waking: set[str] = set()  # the rollouts among them whose wait feedback may end (a bandit's)
 
     def rollout_of(self, endpoint: str, variant: str) -> str | None:
@@ -105,17 +109,26 @@ class _Managers:
         return managed[0] if managed and variant in managed[1] else None
 
 
-def _deltas(events: Iterable[Feedback], managers: _Managers) -> dict[tuple[str, str], ArmDelta]:
-    deltas: dict[tuple[str, str], ArmDelta] = {}
-    for event in events:
-        if not isinstance(event, Reward):
-            continue
-        keys = [aws_feedback.endpoint_arm_key(event.endpoint, event.variant)]
+def _arm_keys(event: Feedback, managers: _Managers) -> list[tuple[str, str]]:
+    """The totals a reward adds to: its endpoint's arm, and the arm of the rollout that manages the variant."""
+    known = managers.keys.get(id(event))
+    if known is not None:
+        return known
+    keys: list[tuple[str, str]] = []
+    if isinstance(event, Reward):
+        keys.append(aws_feedback.endpoint_arm_key(event.endpoint, event.variant))
         rollout_id = managers.rollout_of(event.endpoint, event.variant)
         if rollout_id:
             keys.append(aws_feedback.rollout_arm_key(rollout_id, event.variant))
-        for key in keys:
-            deltas.setdefault(key, ArmDelta(kind=event.kind)).add(event.reward)
+    managers.keys[id(event)] = keys
+    return keys
+
+
+def _deltas(events: Iterable[Feedback], managers: _Managers) -> dict[tuple[str, str], ArmDelta]:
+    deltas: dict[tuple[str, str], ArmDelta] = {}
+    for event in events:
+        for key in _arm_keys(event, managers):
+            deltas.setdefault(key, ArmDelta(kind=event.kind)).add(event.reward)  # type: ignore[union-attr]
     return deltas
 
 
@@ -125,12 +138,12 @@ def _chunks(events: list[Feedback], managers: _Managers) -> list[list[Feedback]]
     current: list[Feedback] = []
     arms: set[tuple[str, str]] = set()
     for event in events:
-        touched = set(_deltas([event], managers))
-        if current and len(current) + 1 + len(arms | touched) > aws_feedback.MAX_ACTIONS:
+        touched = _arm_keys(event, managers)
+        if current and len(current) + 1 + len(arms.union(touched)) > aws_feedback.MAX_ACTIONS:
             chunks.append(current)
             current, arms = [], set()
         current.append(event)
-        arms |= touched
+        arms.update(touched)
     if current:
         chunks.append(current)
     return chunks
@@ -151,6 +164,62 @@ def _wake(rollout_ids: set[str]) -> None:
             logger.exception("Could not start a bandit's update; its wait ends on time", extra={"rollout": rollout_id})
 
 
+def dead_letter_failed(body: str, failure: str, receives: int) -> None:
+    """A message whose write failed on its last receive: to the dead-letter queue with why, not silently."""
+    aws_feedback.send_to_dead_letters(
+        body, f"its write failed on all {receives} receives; last: {failure or 'unknown'}"
+    )
+
+
+def _reject(event: Feedback, reason: str) -> None:
+    """An event the table refuses for good: to the dead-letter queue with the reason, so its message is done."""
+    logger.error("Feedback event refused", extra={"event_id": event_key(event), "reason": reason})
+    aws_feedback.send_to_dead_letters(json.dumps({"events": [event.model_dump(mode="json")]}), reason)
+
+
+def _write(events: list[Feedback], managers: _Managers, carriers: dict[str, set[str]], outcome: Outcome) -> list[Label]:
+    """Write the events' totals a transaction at a time; the labels counted. One event the table refuses for good
+    does not sink the others: the write is halved until it stands alone, and it goes to the dead-letter queue."""
+    counted_labels: list[Label] = []
+    waiting = list(reversed(_chunks(events, managers)))
+    while waiting:
+        chunk = waiting.pop()
+        keys = [event_key(event) for event in chunk]
+        try:
+            duplicates = aws_feedback.write_totals(keys, _deltas(chunk, managers))
+        except AwsError as error:
+            if not error.retryable and len(chunk) > 1:
+                half = len(chunk) // 2
+                waiting += [chunk[half:], chunk[:half]]
+            elif not error.retryable:
+                _reject(chunk[0], f"the table refused its totals: {error}")
+                outcome.rejected += 1
+            else:
+                logger.warning(
+                    "Feedback write throttled; its messages are delivered again", extra={"error": str(error)}
+                )
+                for key in keys:
+                    outcome.failed_messages |= carriers[key]
+            continue
+        except Exception as error:
+            logger.exception("Could not write a feedback batch; its messages will be delivered again")
+            outcome.failure = f"{type(error).__name__}: {error}"
+            for key in keys:
+                outcome.failed_messages |= carriers[key]
+            continue
+        if duplicates:
+            outcome.duplicates += len(duplicates)
+            logger.info("Dropped feedback events already counted", extra={"event_ids": duplicates})
+            seen = set(duplicates)
+            rest = [event for event in chunk if event_key(event) not in seen]
+            if rest:
+                waiting.append(rest)
+            continue
+        outcome.counted += len(chunk)
+        counted_labels += [event for event in chunk if isinstance(event, Label)]
+    return counted_labels
+
+
 def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
     """Count every new event of the batch; the ids of messages to deliver again (their writes failed)."""
     outcome = Outcome()
@@ -162,26 +231,7 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
             carriers.setdefault(key, set()).add(message_id)
             unique.setdefault(key, event)
     managers = _Managers()
-    counted_labels: list[Label] = []
-    for planned in _chunks(list(unique.values()), managers):
-        chunk = planned
-        while chunk:
-            keys = [event_key(event) for event in chunk]
-            try:
-                duplicates = aws_feedback.write_totals(keys, _deltas(chunk, managers))
-            except Exception:
-                logger.exception("Could not write a feedback batch; its messages will be delivered again")
-                for key in keys:
-                    outcome.failed_messages |= carriers[key]
-                break
-            if not duplicates:
-                outcome.counted += len(chunk)
-                counted_labels += [event for event in chunk if isinstance(event, Label)]
-                break
-            outcome.duplicates += len(duplicates)
-            logger.info("Dropped feedback events already counted", extra={"event_ids": duplicates})
-            seen = set(duplicates)
-            chunk = [event for event in chunk if event_key(event) not in seen]
+    counted_labels = _write(list(unique.values()), managers, carriers, outcome)
     if outcome.counted:
         _wake(managers.waking)
     if counted_labels:
@@ -189,6 +239,7 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
             outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, datetime.now(UTC))
         except Exception:
             logger.exception("Could not write ground truth; the labels will be delivered again")
+            outcome.failure = "the ground truth could not be written to S3"
             aws_feedback.forget_events(label.key for label in counted_labels)
             outcome.counted -= len(counted_labels)
             for label in counted_labels:

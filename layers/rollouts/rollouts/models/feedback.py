@@ -12,6 +12,9 @@ from rollouts.models.names import NAME_PATTERN
 EVENT_ID_PATTERN = r"^[A-Za-z0-9._:/#@=+-]{1,128}$"
 # An API request or a queue message may carry this many events at most (a message stays under SQS's 256 KiB).
 MAX_EVENTS_PER_MESSAGE = 500
+# |reward| <= 1e12: a square is at most 1e24, and the sum of squares of a billion of them stays far below DynamoDB's
+# largest number (9.9999999999999999999999999999999999999E+125) and exact to its 38 digits' use here.
+MAX_REAL_REWARD = 1e12
 
 
 class Reward(BaseModel):
@@ -23,7 +26,7 @@ class Reward(BaseModel):
     endpoint: str = Field(pattern=NAME_PATTERN)
     variant: str = Field(pattern=NAME_PATTERN)
     inference_id: str | None = Field(default=None, max_length=64, description="As passed to InvokeEndpoint")
-    reward: float = Field(allow_inf_nan=False)
+    reward: float = Field(strict=True, allow_inf_nan=False, description="A number: not a string, not a boolean")
     kind: Literal["conversion", "real"] = Field(
         default="conversion", description="conversion: a reward from 0 to 1; real: any finite value"
     )
@@ -33,6 +36,11 @@ class Reward(BaseModel):
     def _conversion_in_range(self) -> Reward:
         if self.kind == "conversion" and not 0.0 <= self.reward <= 1.0:
             raise ValueError(f"a conversion reward is from 0 to 1, got {self.reward:g}; set kind to 'real' otherwise")
+        if abs(self.reward) > MAX_REAL_REWARD:
+            raise ValueError(
+                f"a real reward is at most {MAX_REAL_REWARD:g} in magnitude, got {self.reward:g}: the arm's sum of "
+                "squares must stay a number DynamoDB can store"
+            )
         return self
 
 

@@ -16,6 +16,7 @@ TaskTimedOut without the message the exception needs, so the backend's two calls
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -27,6 +28,34 @@ def install() -> None:
     _install_callbacks()
     _install_parse_cache()
     _install_start_execution_parameters()
+    _install_status_change_events()
+
+
+def _install_status_change_events() -> None:
+    """Step Functions sends "Step Functions Execution Status Change" to the default bus when an execution ends;
+    moto 5.2.5 sends nothing. (The control plane's watchdog, `rollouts.logic.signals`, acts on the abnormal ends.)"""
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    from sandbox.moto_ext import events
+
+    def terminated(self: Any) -> None:
+        original(self)
+        execution = self.execution
+        status = execution.exec_status.value if execution.exec_status is not None else None
+        detail = {
+            "executionArn": execution.exec_arn,
+            "stateMachineArn": execution.state_machine.arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": int(execution.start_date.timestamp() * 1000),
+            "stopDate": int(execution.stop_date.timestamp() * 1000) if execution.stop_date else None,
+            "input": json.dumps(execution.input_data) if execution.input_data is not None else None,
+            "error": getattr(execution, "error", None),
+            "cause": getattr(execution, "cause", None),
+        }
+        events.put_event("aws.states", "Step Functions Execution Status Change", detail, [execution.exec_arn])
+
+    original = core.replace(BaseExecutionWorkerCommunication, "terminated", terminated)
 
 
 def _install_start_execution_parameters() -> None:

@@ -49,6 +49,7 @@ EXPECTED: dict[str, tuple[str, ...] | Module | str] = {
     "moto.events.models.Rule.send_to_targets": ("self", "original_event", "transform_input"),
     # stepfunctions
     f"{SFN}.responses.StepFunctionResponse.send_task_failure": BACKEND_CALL,
+    f"{SFN}.parser.backend.execution.BaseExecutionWorkerCommunication.terminated": ("self",),
     f"{SFN}.parser.models.StepFunctionsParserBackend.send_task_success": ("self", "task_token", "outcome"),
     f"{SFN}.parser.models.StepFunctionsParserBackend.send_task_failure": ("self", "task_token", "error", "cause"),
     f"{SFN_ASL}.eval.callback.callback.CallbackEndpoint.wait": ("self", "timeout"),

@@ -140,3 +140,21 @@ def test_an_endpoint_update_that_never_ends_is_bounded_and_said(paced_cloud, can
     assert paced_cloud.api("POST", f"/rollouts/{rollout_id}/abort").status == 202
     paced_cloud.wait_for_execution(started["execution_arn"])
     assert_safe_rolled_back(paced_cloud, view(paced_cloud, rollout_id))
+
+
+def test_an_execution_that_ends_abnormally_is_rolled_back_in_a_new_one(cloud, endpoint, canary_spec):
+    # Given a canary baking at 10 %
+    started = baking(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+
+    # When its execution is stopped by hand, which no Catch sees
+    cloud.client("stepfunctions").stop_execution(executionArn=started["execution_arn"], cause="stopped by hand")
+    until(lambda: store.get_rollout(rollout_id).status == "RolledBack", "the rollout was never rolled back")
+
+    # Then the watchdog rolls back to the baseline in a new execution, and the log says why
+    rollout = view(cloud, rollout_id)
+    assert rollout["execution_arn"] != started["execution_arn"]
+    assert cloud.wait_for_execution(rollout["execution_arn"])["status"] == "FAILED"  # Rolled Back, on purpose
+    assert_safe_rolled_back(cloud, rollout)
+    assert f"ExecutionEnded: execution {started['execution_arn']} ended" in rollout["reason"]
+    assert "Execution Ended" in kinds(rollout) and "Execution Continued" in kinds(rollout)

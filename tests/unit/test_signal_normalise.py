@@ -156,3 +156,33 @@ def test_endpoint_state_change_status_is_read_in_either_spelling() -> None:
         assert signal is not None
         assert signal.endpoint_name == "churn-predictor"
         assert signal.endpoint_status == "InService"
+
+
+# --- executions ---------------------------------------------------------------------------------------------------
+
+
+def test_an_execution_that_timed_out_becomes_a_signal_for_its_rollout() -> None:
+    signal = normalise(load_event("eventbridge/execution_timed_out.json"))
+
+    assert signal is not None
+    assert signal.source == SignalSource.EXECUTION
+    assert signal.rollout_id == "r-0123456789ab"
+    assert signal.execution_arn == "arn:aws:states:us-east-1:123456789012:execution:rollouts-canary:r-0123456789ab"
+    assert signal.reason == "TIMED_OUT: States.Timeout"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"status": "SUCCEEDED", "error": None}, "a rollout's own end"),
+        ({"status": "FAILED", "error": "RolloutRolledBack"}, "the Fail state a rollback ends in"),
+        ({"status": "FAILED", "error": "RollbackFailed"}, "a rollback that waits for an operator no more"),
+        ({"input": '{"something": "else"}'}, "no rollout in its input"),
+        ({"input": "not json"}, "an input that is not JSON"),
+    ],
+)
+def test_an_execution_end_that_needs_no_watchdog_is_no_signal(change: dict[str, str | None], why: str) -> None:
+    event = load_event("eventbridge/execution_timed_out.json")
+    event["detail"].update(change)
+
+    assert normalise(event) is None, why

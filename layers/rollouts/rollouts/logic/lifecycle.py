@@ -42,9 +42,10 @@ def next_wait(rollout: Rollout, plan: dict[str, Any]) -> dict[str, Any]:
     return {**plan, "next": "continue", "execution_name": f"{rollout.rollout_id}-{rollout.executions + 1}"}
 
 
-def resume_rollout(rollout_id: str, execution_arn: str) -> dict[str, Any]:
-    """Resume (the first task of a continued execution): the rollout follows its new execution; the lock and the
-    strategy's state are the rollout's, and carry over."""
+def resume_rollout(rollout_id: str, execution_arn: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Resume (the first task of an execution started for a running rollout): the rollout follows its new execution;
+    the lock and the strategy's state are the rollout's, and carry over. The execution continues the previous one
+    (a long rollout), or recovers from its abnormal end (`state["recover"]`: it rolls back next)."""
     rollout = store.get_rollout(rollout_id)
     if store.lock_holder(rollout.endpoint_name) != rollout_id:
         raise InvalidRolloutError(field=None, reason=f"rollout {rollout_id} no longer holds its endpoint's lock")
@@ -54,22 +55,29 @@ def resume_rollout(rollout_id: str, execution_arn: str) -> dict[str, Any]:
             rollout_id,
             lambda r: r.model_copy(update={"execution_arn": execution_arn, "executions": r.executions + 1, "loops": 0}),
         )
+    recover = (state or {}).get("recover")
+    why = (
+        f"to roll back after the previous one ended: {recover.get('Cause', '')}"
+        if isinstance(recover, dict)
+        else f"the previous one had waited {get_settings().loops_per_execution} times"
+    )
     record(
         rollout,
         DecisionKind.EXECUTION_CONTINUED,
-        f"Continued as execution {rollout.executions} ({execution_arn}): the previous one had waited "
-        f"{get_settings().loops_per_execution} times",
+        f"Continued as execution {rollout.executions} ({execution_arn}): {why}",
         {"execution_arn": execution_arn, "previous_execution_arn": previous, "execution": rollout.executions},
         dedup_key=f"execution-{rollout.executions}",
     )
     return {"endpoint_name": rollout.endpoint_name}
 
 
-def lock_rollout(rollout_id: str, execution_arn: str | None = None, resume: bool = False) -> dict[str, Any]:
+def lock_rollout(
+    rollout_id: str, execution_arn: str | None = None, resume: bool = False, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Validate And Lock: check the spec against the endpoint as it is now and hold the endpoint's lock; Resume
-    (`resume`) in a continued execution."""
+    (`resume`) in an execution started for a running rollout."""
     if resume:
-        return resume_rollout(rollout_id, execution_arn or "")
+        return resume_rollout(rollout_id, execution_arn or "", state)
     rollout = store.get_rollout(rollout_id)
     store.acquire_lock(rollout.endpoint_name, rollout_id)
     if rollout.original_config is None:

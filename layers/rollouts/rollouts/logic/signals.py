@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rollouts.aws import monitoring, store, workflows
@@ -16,10 +17,15 @@ from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, Signa
 from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
 from rollouts.observability import logger
+from rollouts.settings import get_settings
 
 ALARM_EVENT = "CloudWatch Alarm State Change"
 PROCESSING_JOB_EVENT = "SageMaker Processing Job State Change"
 ENDPOINT_EVENT = "SageMaker Endpoint State Change"
+EXECUTION_EVENT = "Step Functions Execution Status Change"
+ABNORMAL_ENDS = ("FAILED", "TIMED_OUT", "ABORTED")
+# The Fail states a strategy ends in on purpose: the rollout's status already says what happened.
+DESIGNED_FAILURES = ("RolloutRolledBack", "FinalizeFailed", "RollbackFailed")
 FINISHED_JOB_STATES = ("Completed", "Failed", "Stopped")
 
 
@@ -49,6 +55,8 @@ def normalise(event: dict[str, Any]) -> Signal | None:
             endpoint_status=endpoint_status,
             raw=event,
         )
+    if detail_type == EXECUTION_EVENT:
+        return _execution_signal(event, detail)
     if detail_type == PROCESSING_JOB_EVENT and detail.get("MonitoringScheduleArn"):
         job_arn = detail.get("ProcessingJobArn")
         status = detail.get("ProcessingJobStatus")
@@ -62,6 +70,26 @@ def normalise(event: dict[str, Any]) -> Signal | None:
             raw=event,
         )
     return None
+
+
+def _execution_signal(event: dict[str, Any], detail: dict[str, Any]) -> Signal | None:
+    """A rollout's execution that ended abnormally; None for the ends its state machine has on purpose."""
+    if detail.get("status") not in ABNORMAL_ENDS or detail.get("error") in DESIGNED_FAILURES:
+        return None
+    try:
+        rollout_id = json.loads(detail.get("input") or "{}").get("rollout_id")
+    except (ValueError, AttributeError):
+        return None
+    if not rollout_id:
+        return None
+    return Signal(
+        source=SignalSource.EXECUTION,
+        dedup_key=f"execution:{detail.get('executionArn')}:{detail['status']}",
+        execution_arn=detail.get("executionArn"),
+        rollout_id=str(rollout_id),
+        reason=str(detail["status"]) + "".join(f": {detail[k]}" for k in ("error", "cause") if detail.get(k)),
+        raw=event,
+    )
 
 
 def _endpoint_status(value: str) -> str:
@@ -88,6 +116,8 @@ def _concerned(signal: Signal) -> list[str]:
 def handle_signal(signal: Signal) -> list[SignalResult]:
     if signal.source == SignalSource.ENDPOINT:
         return [_endpoint_changed(signal)]
+    if signal.source == SignalSource.EXECUTION:
+        return [_execution_ended(signal)]
     rollout_ids = _concerned(signal)
     if not rollout_ids:
         logger.info("Ignored a signal for nothing the control plane manages", extra={"signal": signal.dedup_key})
@@ -106,6 +136,39 @@ def _endpoint_changed(signal: Signal) -> SignalResult:
     if endpoint_settled(rollout_id):
         return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RESUMED, message="endpoint settled")
     return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message="no wait to end")
+
+
+def _execution_ended(signal: Signal) -> SignalResult:
+    """A rollout's execution ended without reaching one of its own ends (timed out, aborted in the console, a failure
+    no Catch took): no state machine acts for the rollout any more. Roll it back in a new execution."""
+    rollout_id = signal.rollout_id or ""
+    rollout = store.get_rollout(rollout_id)
+    logger.set_correlation_id(rollout_id)
+    ended = rollout.status.is_final or rollout.status == RolloutStatus.ROLLBACK_FAILED
+    if rollout.execution_arn != signal.execution_arn or ended:
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message="not the rollout's course")
+    if not store.claim(rollout_id, signal.dedup_key):
+        return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
+    try:
+        cause = f"execution {signal.execution_arn} ended {signal.reason}"
+        record(
+            rollout,
+            DecisionKind.EXECUTION_ENDED,
+            f"Execution ended without finishing the rollout ({signal.reason}); rolling back in a new execution",
+            {"execution_arn": signal.execution_arn, "reason": signal.reason},
+            dedup_key=signal.dedup_key,
+        )
+        name = f"{rollout_id}-{rollout.executions + 1}"
+        machine = get_settings().state_machine_arn_prefix + rollout.spec.strategy.type
+        workflows.start(
+            machine,
+            name,
+            {"rollout_id": rollout_id, "resume": True, "recover": {"Error": "ExecutionEnded", "Cause": cause[:1000]}},
+        )
+    except Exception:
+        store.unclaim(rollout_id, signal.dedup_key)
+        raise
+    return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.INTERRUPTED, message=cause)
 
 
 def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:

@@ -55,6 +55,7 @@ class DecisionKind(StrEnum):
     ROLLOUT_ROLLED_BACK = "Rollout Rolled Back"
     ROLLBACK_FAILED = "Rollback Failed"
     EXECUTION_CONTINUED = "Execution Continued"
+    EXECUTION_ENDED = "Execution Ended"
 
 
 PUBLISHED_KINDS = frozenset(
@@ -70,6 +71,7 @@ PUBLISHED_KINDS = frozenset(
         DecisionKind.ROLLOUT_PROMOTED,
         DecisionKind.ROLLOUT_ROLLED_BACK,
         DecisionKind.ROLLBACK_FAILED,
+        DecisionKind.EXECUTION_ENDED,
     }
 )
 

@@ -13,6 +13,7 @@ class SignalSource(StrEnum):
     MONITORING = "monitoring"
     OPERATOR = "operator"
     ENDPOINT = "endpoint"
+    EXECUTION = "execution"  # a rollout's Step Functions execution ended other than by its own design
 
 
 class OperatorCommand(StrEnum):
@@ -35,6 +36,7 @@ class Signal(BaseModel):
     schedule_name: str | None = None
     processing_job_arn: str | None = None
     processing_job_status: str | None = None
+    execution_arn: str | None = None
     rollout_id: str | None = None
     command: OperatorCommand | None = None
     reason: str = ""

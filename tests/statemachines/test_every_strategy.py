@@ -58,3 +58,45 @@ def test_an_operator_promote_is_judged_successful_by_the_operator_in_every_strat
     assert rollout["status"] == "Promoted"
     judged = [d for d in rollout["decisions"] if d["kind"] in ("Step Judged", "A/B Test Judged")]
     assert (judged[-1]["evidence"]["outcome"], judged[-1]["evidence"]["rule"]) == ("Successful", "operator promote")
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_guardrail_alarm_that_does_not_exist_gets_400_naming_it_and_changes_nothing(
+    cloud, endpoint, canary_spec, strategy
+):
+    spec = STRATEGIES[strategy](canary_spec)
+    spec["guardrails"]["alarms"] = ["churn-predictor-5xx-rate-misspelt"]
+
+    response = cloud.api("POST", "/rollouts", spec)
+
+    assert response.status == 400, response.body
+    assert [d["field"] for d in response.body["details"]] == ["guardrails.alarms.0"]
+    assert "churn-predictor-5xx-rate-misspelt" in response.body["message"]
+    assert cloud.client("stepfunctions").list_state_machines()["stateMachines"]  # deployed, and nothing started:
+    assert all(
+        not cloud.client("stepfunctions").list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
+        for m in cloud.client("stepfunctions").list_state_machines()["stateMachines"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("strategy", "steps", 0, "weight"), "10", "strategy.canary.steps.0.weight"),
+        (("strategy", "steps", 0, "weight"), True, "strategy.canary.steps.0.weight"),
+        (("strategy", "steps", 0, "bake"), "0.5s", "strategy.canary.steps.0.bake"),
+        (("guardrails", "alarms"), ["a" * 256], "guardrails.alarms.0"),
+    ],
+)
+def test_a_number_that_is_not_a_number_or_a_wait_under_a_second_gets_400_naming_it(
+    cloud, endpoint, canary_spec, path, value, field
+):
+    target = canary_spec
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    response = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert response.status == 400, response.body
+    assert field in [d["field"] for d in response.body["details"]]

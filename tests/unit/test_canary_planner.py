@@ -43,8 +43,8 @@ def test_plan_of_a_single_step_makes_it_the_last() -> None:
     assert plan(canary((20, "90s"))) == [PlannedStep(index=0, weight=20, bake_seconds=90, is_last=True)]
 
 
-@pytest.mark.parametrize(("bake", "seconds"), [(90.4, 90), (90.6, 91), ("500ms", 1), (0.2, 1), ("1.5m", 90)])
-def test_plan_bakes_whole_seconds_and_at_least_one(bake: object, seconds: int) -> None:
+@pytest.mark.parametrize(("bake", "seconds"), [(90.4, 90), (90.6, 91), ("1500ms", 2), (1.2, 1), ("1.5m", 90)])
+def test_plan_bakes_whole_seconds(bake: object, seconds: int) -> None:
     (step,) = plan(canary((10, bake)))
 
     assert step.bake_seconds == seconds
@@ -113,7 +113,7 @@ increasing_weights = st.lists(
 ).map(sorted)
 
 
-@given(weights=increasing_weights, bake=st.floats(min_value=0.001, max_value=7 * 24 * 3600))
+@given(weights=increasing_weights, bake=st.floats(min_value=1, max_value=7 * 24 * 3600))
 def test_plan_of_any_increasing_weights_increases_and_ends_with_the_only_last_step(
     weights: list[float], bake: float
 ) -> None:

@@ -41,13 +41,9 @@ class Preflight:
     alarms: list[str] = field(default_factory=list)
     alarm_rules: int = 0
     model: dict[str, Any] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
 
     def candidate_model(self) -> dict[str, Any]:
         return self.model
-
-    def missing_alarms(self) -> list[str]:
-        return self.missing
 
 
 def candidate(**changes: Any) -> Candidate:
@@ -91,13 +87,6 @@ def test_a_blue_green_deployment_refuses_inf1_before_any_change() -> None:
 
     with pytest.raises(InvalidRolloutError, match=r"candidate\.instance_type: .*Inf1"):
         strategy.check(Preflight(candidate=candidate(instance_type="ml.inf1.xlarge")))
-
-
-def test_a_blue_green_deployment_refuses_a_missing_alarm_it_would_hand_to_sagemaker() -> None:
-    preflight = Preflight(candidate=candidate(), alarms=["gone"], missing=["gone"])
-
-    with pytest.raises(InvalidRolloutError, match=r"guardrails\.alarms: no alarm named 'gone'"):
-        BlueGreenStrategy().check(preflight)
 
 
 def test_a_shadow_needs_a_single_production_variant_and_checks_its_promotion_only_if_it_promotes() -> None:

@@ -27,9 +27,6 @@ class _Preflight:
     def candidate_model(self) -> dict[str, Any]:
         return endpoints.describe_model(self.candidate.model_name) or {}
 
-    def missing_alarms(self) -> list[str]:
-        return alarms.missing(self.alarms)
-
 
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
     """What the spec assumes about SageMaker, checked before anything changes. Returns the baseline facts."""
@@ -42,6 +39,14 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
             raise InvalidRolloutError(
                 field=f"{path}.model_name", reason=f"no model named '{candidate.model_name}' exists"
             )
+    # A guardrail that does not exist watches nothing: refuse it before anything changes, whatever the strategy.
+    missing = alarms.missing(spec.guardrails.alarms)
+    if missing:
+        index = spec.guardrails.alarms.index(missing[0])
+        raise InvalidRolloutError(
+            field=f"guardrails.alarms.{index}",
+            reason=f"no CloudWatch alarm named {', '.join(repr(name) for name in missing)} exists",
+        )
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:

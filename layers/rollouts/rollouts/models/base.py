@@ -6,9 +6,9 @@ evaluate each string annotation as a ForwardRef at every cold start.
 """
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from rollouts.models.names import NAME_PATTERN
 
@@ -38,13 +38,49 @@ def format_duration(seconds: float) -> str:
     return " ".join(parts[:2])
 
 
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=MAX_BAKE_SECONDS)]
+# At least a second: Step Functions waits in whole seconds, and a shorter one would be a wait of 0.
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=1, le=MAX_BAKE_SECONDS)]
 # A Step Functions standard execution lasts at most one year.
-LongSeconds = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=365 * 86400)]
+LongSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=1, le=365 * 86400)]
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field holds a number: int or float, optional or not (not bool, which is an int)."""
+    if annotation in (int, float):
+        return True
+    return any(arg in (int, float) for arg in get_args(annotation)) and bool not in get_args(annotation)
+
+
+class _NotANumber:
+    """A string or a boolean given for a number: the field's own validation refuses it, naming the field."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return repr(self.value)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A spec model: unknown fields refused, numbers finite, and a number given as a number: "1", "NaN" or true is
+    not taken for one (a duration field takes its strings, such as "5m", through its own parser)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        changed = dict(data)
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name)
+            if not isinstance(value, bool | str) or not _numeric(field.annotation):
+                continue
+            if isinstance(value, str) and any(isinstance(m, BeforeValidator) for m in field.metadata):
+                continue  # a duration: "5m"
+            changed[field.alias or name] = _NotANumber(value)
+        return changed
 
 
 class Candidate(Strict):

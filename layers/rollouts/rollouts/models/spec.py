@@ -10,7 +10,7 @@ and every handler imports it.
 
 import re
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -211,7 +211,9 @@ class MonitoringGuard(Strict):
 
 
 class Guardrails(Strict):
-    alarms: list[str] = Field(default_factory=list, max_length=10, description="Existing CloudWatch alarm names")
+    alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
+        default_factory=list, max_length=10, description="Existing CloudWatch alarm names (CloudWatch's limit: 255)"
+    )
     alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)

@@ -33,10 +33,6 @@ class Preflight(Protocol):
         """DescribeModel of the candidate's model ({} if it is gone)."""
         ...
 
-    def missing_alarms(self) -> list[str]:
-        """The spec's named alarms that do not exist."""
-        ...
-
 
 class BlueGreenDeployment(Protocol):
     """The part of a blue/green spec that an `UpdateEndpoint` deployment needs."""

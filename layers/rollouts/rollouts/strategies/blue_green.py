@@ -171,8 +171,3 @@ def check_deployment_limits(preflight: Preflight) -> None:
             f"rollout would give it {total} ({len(preflight.alarms)} named, {preflight.alarm_rules} from alarm_rules, "
             "1 abort switch)",
         )
-    missing = preflight.missing_alarms()
-    if missing:
-        raise InvalidRolloutError(
-            field="guardrails.alarms", reason=f"no alarm named {', '.join(repr(m) for m in missing)} exists"
-        )

@@ -12,6 +12,7 @@ from rollouts.errors import (
     RolloutFinishedError,
     RolloutNotFoundError,
     RolloutNotPausedError,
+    RolloutNotStartedError,
     field_errors,
 )
 from rollouts.http import Response, Router, error_response, invalid_request
@@ -53,6 +54,12 @@ def _finished(error: RolloutFinishedError) -> Response:
     return error_response(409, "RolloutFinished", str(error))
 
 
+@app.exception_handler(RolloutNotStartedError)
+def _not_started(error: RolloutNotStartedError) -> Response:
+    details = [{"rollout_id": error.rollout_id}]
+    return error_response(503, "RolloutNotStarted", str(error), details, {"Retry-After": "5"})
+
+
 @app.exception_handler(RolloutNotPausedError)
 def _not_paused(error: RolloutNotPausedError) -> Response:
     return error_response(409, "RolloutNotPaused", str(error))
@@ -71,9 +78,14 @@ def get(rollout_id: str) -> dict[str, Any]:
     return describe_rollout(rollout_id).model_dump(mode="json")
 
 
+MAX_REASON = 1024  # characters of an operator's reason: it goes into decisions, events and SendTaskFailure's cause
+
+
 def _command(rollout_id: str, command: OperatorCommand) -> Response:
     body = app.current_event.json_body
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
+    if len(reason) > MAX_REASON:
+        return invalid_request([{"field": "reason", "reason": f"{len(reason):,} characters; at most {MAX_REASON:,}"}])
     result = operator_command(rollout_id, command, reason, app.current_event.request_id)
     payload = CommandResponse(
         rollout_id=rollout_id, command=command.value, outcome=result.outcome.value, message=result.message

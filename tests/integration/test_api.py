@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from rollouts.aws import store
+from sandbox.scenarios import ENDPOINT
 
 
 def test_unknown_rollout_gets_404(cloud):
@@ -56,3 +59,47 @@ def test_rollout_view_shows_status_weights_and_the_decision_log(cloud, endpoint,
     assert body["steps"] == 2
     assert all({"at", "kind", "message", "evidence"} <= set(d) for d in body["decisions"])
     assert store.lock_holder("churn-predictor") is None
+
+
+def test_a_body_nested_100000_deep_gets_400_not_a_server_error(cloud, endpoint, canary_spec):
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    started = cloud.api("POST", "/rollouts", canary_spec)
+
+    for method, path in (("POST", "/rollouts"), ("POST", f"/rollouts/{started.body['rollout_id']}/abort")):
+        response = cloud.api(method, path, raw_body=deep)
+        assert response.status == 400, (path, response.body)
+        assert "nested" in response.body["message"] or "recursion" in response.body["message"]
+
+
+def test_a_body_over_a_mebibyte_gets_413_naming_the_limit(cloud, endpoint, canary_spec):
+    response = cloud.api("POST", "/rollouts", raw_body=json.dumps({**canary_spec, "padding": "x" * 1_100_000}))
+
+    assert response.status == 413
+    assert response.body["error"] == "PayloadTooLarge" and "1,048,576" in response.body["message"]
+
+
+def test_an_abort_reason_over_1024_characters_gets_400_and_the_rollout_goes_on(cloud, endpoint, canary_spec):
+    started = cloud.api("POST", "/rollouts", canary_spec).body
+
+    response = cloud.api("POST", f"/rollouts/{started['rollout_id']}/abort", {"reason": "x" * 450_000})
+
+    assert response.status == 400
+    assert response.body["details"][0]["field"] == "reason"
+    # Nothing was stored: the rollout was not aborted by half
+    assert store.get_rollout(started["rollout_id"]).pending == []
+
+
+def test_a_start_that_step_functions_refuses_marks_the_rollout_failed_and_frees_the_endpoint(
+    cloud, endpoint, canary_spec
+):
+    cloud.inject_aws_fault("StartExecution", "AccessDeniedException")
+
+    refused = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert refused.status == 503
+    assert refused.body["error"] == "RolloutNotStarted" and "AccessDeniedException" in refused.body["message"]
+    failed = cloud.api("GET", f"/rollouts/{refused.body['details'][0]['rollout_id']}").body
+    assert failed["status"] == "Failed" and "could not start" in failed["reason"]
+    assert store.lock_holder(ENDPOINT) is None
+    # The endpoint is free for the retry
+    assert cloud.api("POST", "/rollouts", canary_spec).status == 201

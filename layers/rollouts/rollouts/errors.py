@@ -58,6 +58,14 @@ class RolloutAbortedError(RolloutError):
     """An operator aborted the rollout; the state machine rolls back."""
 
 
+class RolloutNotStartedError(RolloutError):
+    """Step Functions refused to start the rollout's execution: the rollout is Failed and nothing changed (HTTP 503)."""
+
+    def __init__(self, rollout_id: str, reason: str) -> None:
+        super().__init__(f"rollout {rollout_id}: {reason}")
+        self.rollout_id = rollout_id
+
+
 class RollbackFailedError(RolloutError):
     """The rollback ended but DescribeEndpoint does not show the baseline alone serving; the lock stays held."""
 

@@ -96,6 +96,9 @@ def invalid_request(details: list[dict[str, str]]) -> Response:
     return error_response(400, "InvalidRequest", message, details)
 
 
+MAX_BODY_BYTES = 1_048_576  # a request body larger than this is answered 413 before any route reads it
+
+
 class HTTPError(Exception):
     """An error with its own HTTP answer; the router sends it unless an exception handler for its class is set."""
 
@@ -119,6 +122,13 @@ class BadRequestError(HTTPError):
 
     status = 400
     error = "InvalidRequest"
+
+
+class PayloadTooLargeError(HTTPError):
+    """The body is larger than the route takes (413); the message names the limit."""
+
+    status = 413
+    error = "PayloadTooLarge"
 
 
 class NotFoundError(HTTPError):
@@ -206,6 +216,8 @@ class Request:
                 self._json = json.loads(text) if text else None
             except json.JSONDecodeError as error:
                 raise _invalid_body(f"Invalid JSON: {error}") from error
+            except RecursionError as error:
+                raise _invalid_body("Invalid JSON: nested deeper than the parser's recursion limit") from error
         return self._json
 
 
@@ -219,7 +231,8 @@ class Router:
     Gateway answers 502), as with Powertools.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.max_body_bytes = max_body_bytes
         self._routes: dict[tuple[str, str], Callable[..., RouteResult]] = {}
         self._handlers: dict[type[Exception], Callable[[Any], Response]] = {}
         self._current: Request | None = None
@@ -287,6 +300,10 @@ class Router:
             route = self._routes.get((request.method, request.resource))
             if route is None:
                 raise self._no_route(request)
+            size = len(request.raw.get("body") or "")
+            if size > self.max_body_bytes:
+                reason = f"the body is {size:,} bytes; this API takes at most {self.max_body_bytes:,}"
+                raise PayloadTooLargeError(f"body: {reason}", [{"field": "body", "reason": reason}])
             result = route(**request.path_parameters)
             return result if isinstance(result, Response) else Response.json(200, result)
         except Exception as error:

@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rollouts.aws.clients import client
+from rollouts.aws.clients import aws_error, client
 
 
 def _sfn() -> Any:
@@ -15,11 +15,12 @@ def _sfn() -> Any:
 
 
 def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+    """StartExecution; the execution's ARN. Raises `AwsError` when Step Functions refuses it."""
     try:
         response = _sfn().start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
+            raise aws_error(error) from error
         # A retried start: the execution with this name is ours.
         arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
         return arn

@@ -29,10 +29,11 @@ class RolloutStatus(StrEnum):
     ROLLING_BACK = "RollingBack"
     ROLLED_BACK = "RolledBack"
     ROLLBACK_FAILED = "RollbackFailed"  # not final: the lock is held until an operator's abort restores the baseline
+    FAILED = "Failed"  # it never started (StartExecution failed): nothing changed, the lock is free
 
     @property
     def is_final(self) -> bool:
-        return self in (RolloutStatus.PROMOTED, RolloutStatus.ROLLED_BACK)
+        return self in (RolloutStatus.PROMOTED, RolloutStatus.ROLLED_BACK, RolloutStatus.FAILED)
 
 
 class DecisionKind(StrEnum):

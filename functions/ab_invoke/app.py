@@ -11,18 +11,18 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from rollouts.assignment import shares
-from rollouts.aws.invoke import endpoint_weights, invoke, runtime_client
-from rollouts.errors import field_errors
+from rollouts.aws.invoke import endpoint_weights, invoke_for
+from rollouts.errors import AwsError, InvocationRefusedError, ModelInvocationError, field_errors
 from rollouts.http import HTTPError, Response, Router, error_response, invalid_request
 from rollouts.models.names import NAME_PATTERN
 from rollouts.observability import logger, metrics
 
 app = Router()
+MAX_WEIGHT = 1e9  # a variant's weight, as SageMaker's own weights go; 1e308 overflowed the sum of the split
 
 
 class InvokeRequest(BaseModel):
@@ -34,8 +34,10 @@ class InvokeRequest(BaseModel):
     rollout_id: str = Field(min_length=1, description="The A/B test: another id assigns users anew")
     payload: JsonValue = Field(description="The model's input: a string is sent as is, anything else as JSON")
     content_type: str = Field(default="application/json", max_length=1024, pattern=r"^[\x20-\x7e]*$")
-    weights: dict[Annotated[str, Field(pattern=NAME_PATTERN)], float] | None = Field(
-        default=None, description="Variant weights of any positive total; default: the endpoint's current weights"
+    weights: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = (
+        Field(
+            default=None, description="Variant weights of any positive total; default: the endpoint's current weights"
+        )
     )
     inference_id: str | None = Field(default=None, min_length=1, max_length=64, description="InvokeEndpoint's")
 
@@ -80,20 +82,22 @@ def _invalid_body(error: ValidationError) -> Response:
     return invalid_request(field_errors(error))
 
 
-@app.exception_handler(ClientError)
-def _sagemaker_refused(error: ClientError) -> Response:
-    """SageMaker's ValidationError (no such endpoint or variant, endpoint not in service) is the caller's to fix."""
-    code = error.response.get("Error", {}).get("Code", "")
-    message = error.response.get("Error", {}).get("Message", "")
-    if code == "ValidationError":
-        return error_response(400, "InvalidRequest", f"SageMaker: {message}")
-    if code == "ModelError":
-        original = {
-            "status": error.response.get("OriginalStatusCode"),
-            "message": error.response.get("OriginalMessage"),
-        }
-        return ModelFailedError(message, [original]).response()
-    raise error  # throttling and SageMaker's own failures: Lambda reports them, API Gateway answers 502
+@app.exception_handler(InvocationRefusedError)
+def _sagemaker_refused(error: InvocationRefusedError) -> Response:
+    """No such endpoint or variant, or an endpoint not in service: the caller's to fix."""
+    return error_response(400, "InvalidRequest", str(error))
+
+
+@app.exception_handler(ModelInvocationError)
+def _model_failed(error: ModelInvocationError) -> Response:
+    return ModelFailedError(str(error), [{"status": error.status, "message": error.original}]).response()
+
+
+@app.exception_handler(AwsError)
+def _sagemaker_unavailable(error: AwsError) -> Response:
+    """Throttling and SageMaker's own failures: the caller may try again."""
+    status, name = (503, "ServiceUnavailable") if error.retryable else (502, "BadGateway")
+    return error_response(status, name, str(error), headers={"Retry-After": "1"} if error.retryable else None)
 
 
 @app.post("/invoke/{endpoint_name}")
@@ -106,8 +110,7 @@ def invoke_endpoint(endpoint_name: str) -> Response:
     if not any(weight > 0 for weight in weights.values()):
         raise NoTrafficError(f"endpoint {endpoint_name!r} has no variant with a weight above 0: {weights}")
     extra = {"InferenceId": request.inference_id} if request.inference_id else {}
-    response = invoke(
-        runtime_client(),
+    response = invoke_for(
         endpoint_name,
         request.user_id,
         request.rollout_id,

@@ -57,4 +57,4 @@ def test_only_the_adapters_import_botocore():
         if path.parent != layer / "aws" and any(module.split(".")[0] == "botocore" for module in imported_modules(path))
     ]
 
-    assert outside == ["functions/ab_invoke/app.py"]  # its translation moves to an adapter next
+    assert outside == []

@@ -102,6 +102,20 @@ class AwsPermanentError(AwsError):
     """AWS refused the call for a reason a retry does not change (access denied, a bad parameter, a limit)."""
 
 
+class InvocationRefusedError(RolloutError):
+    """SageMaker refused an InvokeEndpoint for the caller's input (its ValidationError): no such endpoint or variant,
+    or an endpoint not in service (HTTP 400)."""
+
+
+class ModelInvocationError(RolloutError):
+    """The model's container answered with an error (SageMaker's ModelError); `status` and `original` are its own."""
+
+    def __init__(self, message: str, status: int | None, original: str | None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.original = original
+
+
 def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
     """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
     return [

@@ -6,9 +6,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from rollouts.assignment import assign
-from rollouts.aws.clients import client
+from rollouts.aws.clients import aws_error, client
 from rollouts.aws.endpoints import describe_endpoint
+from rollouts.errors import InvocationRefusedError, ModelInvocationError
 
 # DescribeEndpoint is a control-plane call with a low rate limit, not one to make per inference: the live weights
 # are read at most this often per endpoint and Lambda instance, so a weight change reaches the split this late.
@@ -71,3 +74,27 @@ def endpoint_weights(endpoint_name: str) -> dict[str, float] | None:
 def forget_endpoint_weights() -> None:
     """Empty the cache of live weights (tests)."""
     _weights.clear()
+
+
+def invoke_for(
+    endpoint_name: str,
+    user_id: str,
+    rollout_id: str,
+    weights: Mapping[str, float],
+    body: bytes,
+    content_type: str,
+    **extra: Any,
+) -> dict[str, Any]:
+    """`invoke` with this module's runtime client, SageMaker's refusals as the project's errors: ValidationError as
+    InvocationRefusedError, ModelError as ModelInvocationError, anything else as AwsError."""
+    try:
+        return invoke(runtime_client(), endpoint_name, user_id, rollout_id, weights, body, content_type, **extra)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        if code == "ValidationError":
+            raise InvocationRefusedError(f"SageMaker: {message}") from error
+        if code == "ModelError":
+            status = error.response.get("OriginalStatusCode")
+            raise ModelInvocationError(message, status, error.response.get("OriginalMessage")) from error
+        raise aws_error(error) from error

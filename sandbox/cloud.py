@@ -292,7 +292,14 @@ class LocalCloud:
 
     # -- the API, as API Gateway would call it -------------------------------------------------------------------
 
-    def api(self, method: str, path: str, body: Any = None, raw_body: str | None = None) -> ApiResponse:
+    def api(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
         method = method.upper()
         for route in self.routes:
             match = route.pattern.match(path)
@@ -309,7 +316,7 @@ class LocalCloud:
             "resource": route.path,
             "path": path,
             "httpMethod": method,
-            "headers": {"Content-Type": "application/json"},
+            "headers": {"Content-Type": "application/json", **(headers or {})},
             "multiValueHeaders": {},
             "queryStringParameters": None,
             "multiValueQueryStringParameters": None,

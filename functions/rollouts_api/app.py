@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from rollouts.errors import (
     EndpointLockedError,
+    IdempotencyKeyReusedError,
     InvalidRolloutError,
     RolloutFinishedError,
     RolloutNotFoundError,
@@ -54,6 +55,11 @@ def _finished(error: RolloutFinishedError) -> Response:
     return error_response(409, "RolloutFinished", str(error))
 
 
+@app.exception_handler(IdempotencyKeyReusedError)
+def _key_reused(error: IdempotencyKeyReusedError) -> Response:
+    return error_response(422, "IdempotencyKeyReused", str(error), [{"field": "Idempotency-Key", "reason": str(error)}])
+
+
 @app.exception_handler(RolloutNotStartedError)
 def _not_started(error: RolloutNotStartedError) -> Response:
     details = [{"rollout_id": error.rollout_id}]
@@ -68,7 +74,10 @@ def _not_paused(error: RolloutNotPausedError) -> Response:
 @app.post("/rollouts")
 def start() -> Response:
     spec = RolloutSpec.model_validate_json(app.current_event.body or "")
-    response = start_rollout(spec)
+    key = app.current_event.header("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        return invalid_request([{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}])
+    response = start_rollout(spec, key)
     metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
     return Response(201, response.model_dump_json())
 

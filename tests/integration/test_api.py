@@ -103,3 +103,22 @@ def test_a_start_that_step_functions_refuses_marks_the_rollout_failed_and_frees_
     assert store.lock_holder(ENDPOINT) is None
     # The endpoint is free for the retry
     assert cloud.api("POST", "/rollouts", canary_spec).status == 201
+
+
+def test_a_retried_start_with_the_same_idempotency_key_answers_the_first_rollout(cloud, endpoint, canary_spec):
+    key = {"Idempotency-Key": "release-2026-12-04-churn-v2"}
+
+    first = cloud.api("POST", "/rollouts", canary_spec, headers=key)
+    retried = cloud.api("POST", "/rollouts", canary_spec, headers=key)
+    other = cloud.api("POST", "/rollouts", {**canary_spec, "baseline_variant": "v1"}, headers=key)
+    unkeyed = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert (first.status, retried.status) == (201, 201)
+    assert retried.body["rollout_id"] == first.body["rollout_id"]
+    assert retried.body["execution_arn"] == first.body["execution_arn"]
+    assert other.status == 422 and other.body["details"][0]["field"] == "Idempotency-Key"
+    assert unkeyed.status == 409  # without the key, a second start is a second rollout, and the endpoint is taken
+    executions = cloud.client("stepfunctions").list_executions(
+        stateMachineArn=first.body["execution_arn"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
+    )["executions"]
+    assert len(executions) == 1

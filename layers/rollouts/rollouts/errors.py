@@ -58,6 +58,10 @@ class RolloutAbortedError(RolloutError):
     """An operator aborted the rollout; the state machine rolls back."""
 
 
+class IdempotencyKeyReusedError(RolloutError):
+    """An Idempotency-Key already used for another request body (HTTP 422)."""
+
+
 class RolloutNotStartedError(RolloutError):
     """Step Functions refused to start the rollout's execution: the rollout is Failed and nothing changed (HTTP 503)."""
 

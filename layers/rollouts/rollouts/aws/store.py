@@ -195,6 +195,32 @@ def list_decisions(rollout_id: str) -> list[Decision]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def remember_start(key: str, fingerprint: str, rollout_id: str) -> dict[str, str] | None:
+    """Tie the caller's idempotency key to this start of `POST /rollouts` (the request's fingerprint and the rollout
+    id it gets) for a day; None when this call made the tie, else the tie already made: {fingerprint, rollout_id}."""
+    item = {
+        "pk": _s(f"IDEMPOTENCY#{key}"),
+        "sk": _s("POST /rollouts"),
+        "fingerprint": _s(fingerprint),
+        "rollout_id": _s(rollout_id),
+        "expires_at": {"N": str(int((utcnow() + timedelta(days=1)).timestamp()))},
+    }
+    try:
+        _ddb().put_item(
+            TableName=_table(),
+            Item=item,
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+            ExpressionAttributeValues={":now": {"N": str(int(utcnow().timestamp()))}},
+        )
+    except ClientError as error:
+        if not _is_conditional_failure(error):
+            raise
+        kept = _ddb().get_item(TableName=_table(), Key={"pk": item["pk"], "sk": item["sk"]}, ConsistentRead=True)
+        found = kept.get("Item") or item
+        return {"fingerprint": found["fingerprint"]["S"], "rollout_id": found["rollout_id"]["S"]}
+    return None
+
+
 def claim(rollout_id: str, key: str) -> bool:
     """Take a one-time key under a rollout (duplicate signals, retried side effects); False if already taken."""
     try:

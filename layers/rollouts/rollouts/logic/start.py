@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from rollouts.aws import store, workflows
-from rollouts.errors import AwsError, RolloutNotStartedError
+from rollouts.errors import AwsError, IdempotencyKeyReusedError, RolloutNotFoundError, RolloutNotStartedError
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.api import StartRolloutResponse
 from rollouts.models.rollout import Rollout, RolloutStatus
@@ -17,9 +18,32 @@ def new_rollout_id() -> str:
     return f"r-{secrets.token_hex(6)}"
 
 
-def start_rollout(spec: RolloutSpec) -> StartRolloutResponse:
+def start_rollout(spec: RolloutSpec, idempotency_key: str | None = None) -> StartRolloutResponse:
+    """Check the spec, take the endpoint's lock, store the rollout and start its execution.
+
+    With an `idempotency_key`, a retry of the same request (same spec) answers what the first one started, even
+    when the first answer never reached the caller; the key with another spec is refused.
+    """
+    rollout_id = new_rollout_id()
+    if idempotency_key:
+        fingerprint = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+        kept = store.remember_start(idempotency_key, fingerprint, rollout_id)
+        if kept is not None:
+            if kept["fingerprint"] != fingerprint:
+                raise IdempotencyKeyReusedError(
+                    f"Idempotency-Key {idempotency_key!r} was used for another request body (rollout "
+                    f"{kept['rollout_id']}): use a new key for a new rollout"
+                )
+            try:
+                started = store.get_rollout(kept["rollout_id"])
+            except RolloutNotFoundError:
+                rollout_id = kept["rollout_id"]  # the first request failed before storing it: start it now
+            else:
+                return StartRolloutResponse(
+                    rollout_id=started.rollout_id, status=started.status, execution_arn=started.execution_arn
+                )
     check_against_endpoint(spec)
-    rollout = Rollout(rollout_id=new_rollout_id(), spec=spec)
+    rollout = Rollout(rollout_id=rollout_id, spec=spec)
     store.acquire_lock(spec.endpoint_name, rollout.rollout_id)
     try:
         store.put_new_rollout(rollout)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
+
 from rollouts.aws import monitoring, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError, RolloutNotPausedError
@@ -30,11 +32,24 @@ FINISHED_JOB_STATES = ("Completed", "Failed", "Stopped")
 
 
 def normalise(event: dict[str, Any]) -> Signal | None:
-    """An EventBridge event as a Signal, or None for events that can never concern a rollout."""
-    detail_type = event.get("detail-type")
+    """An EventBridge event as a Signal, or None for events that can never concern a rollout (including one whose
+    fields are not what the service documents: no AWS service sends it, and there is nothing to act on)."""
     detail = event.get("detail") or {}
+    if not isinstance(detail, dict):
+        return None
+    try:
+        return _normalise(event, detail)
+    except (ValidationError, TypeError, AttributeError) as error:
+        logger.warning("Ignored an event whose fields are not the documented ones", extra={"error": str(error)})
+        return None
+
+
+def _normalise(event: dict[str, Any], detail: dict[str, Any]) -> Signal | None:
+    detail_type = event.get("detail-type")
     if detail_type == ALARM_EVENT:
-        state = detail.get("state") or {}
+        state = detail.get("state")
+        if not isinstance(state, dict):
+            state = {}
         name = detail.get("alarmName")
         if not name:
             return None

@@ -20,7 +20,7 @@ CONTEXT = SimpleNamespace(
 
 
 def start_refused(monkeypatch: pytest.MonkeyPatch, error: Exception) -> dict[str, Any]:
-    def refuse(spec: Any) -> None:
+    def refuse(spec: Any, idempotency_key: str | None = None) -> None:
         raise error
 
     monkeypatch.setattr(rollouts_api, "start_rollout", refuse)

@@ -129,3 +129,35 @@ def test_signal_that_failed_midway_is_handled_by_its_retry(cloud, endpoint, cana
 
     # Then the retry acts on it instead of dropping it as a duplicate
     assert outcomes(response) == ["interrupted"]
+
+
+class Killed(BaseException):
+    """The handler stopped where it stood (Lambda's timeout): no except clause of the control plane runs."""
+
+
+def test_a_signal_whose_handler_died_after_claiming_it_is_handled_once_its_claim_expires(
+    cloud, endpoint, canary_spec, monkeypatch
+):
+    # Given a breach whose handler is killed between taking the signal's claim and deciding
+    rollout_id = baking_rollout(cloud, canary_spec)
+    event = alarm_event(f"rollouts-{rollout_id}-5xx-rate")
+    from rollouts.logic import signals
+
+    real_decide = signals._decide
+
+    def killed(*args: Any) -> Any:
+        raise Killed
+
+    monkeypatch.setattr(signals, "_decide", killed)
+    with pytest.raises(Killed):
+        on_signal.lambda_handler(event, CONTEXT)
+    monkeypatch.setattr(signals, "_decide", real_decide)
+
+    # When the event is delivered again at once, the claim is still in progress: one handler at a time
+    assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["duplicate"]
+
+    # Then once the in-progress claim has expired, a redelivery acts on the breach (and a later one no more)
+    cloud.wait_until(lambda: False, timeout=store.IN_PROGRESS_SECONDS + 1)
+    assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["interrupted"]
+    assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["duplicate"]
+    until(lambda: store.get_rollout(rollout_id).status == "RolledBack", "the breach never rolled the rollout back")

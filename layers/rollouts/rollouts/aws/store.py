@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from rollouts import clock
 from rollouts.aws.clients import client
 from rollouts.aws.keys import rollout_pk
 from rollouts.errors import EndpointLockedError, RolloutNotFoundError
@@ -221,8 +222,18 @@ def remember_start(key: str, fingerprint: str, rollout_id: str) -> dict[str, str
     return None
 
 
+# A claim in progress expires after this long: longer than a handler may run (its timeout, 30 s), so a handler
+# that died between claim and decision (killed at its timeout, say) leaves a claim its redelivery can take again.
+IN_PROGRESS_SECONDS = 60
+
+
 def claim(rollout_id: str, key: str) -> bool:
-    """Take a one-time key under a rollout (duplicate signals, retried side effects); False if already taken."""
+    """Take a one-time key under a rollout (duplicate signals, retried side effects); False if already taken.
+
+    The claim is in progress until `complete_claim`; one in progress for more than IN_PROGRESS_SECONDS may be taken
+    again (as Powertools' idempotency utility does with its in-progress expiry).
+    """
+    now = int(clock.now().timestamp())
     try:
         _ddb().put_item(
             TableName=_table(),
@@ -230,15 +241,30 @@ def claim(rollout_id: str, key: str) -> bool:
                 "pk": _s(rollout_pk(rollout_id)),
                 "sk": _s(f"CLAIM#{key}"),
                 "at": _s(utcnow().isoformat()),
+                "status": _s("IN_PROGRESS"),
+                "in_progress_until": {"N": str(now + IN_PROGRESS_SECONDS)},
                 "expires_at": _expiry(),
             },
-            ConditionExpression="attribute_not_exists(pk)",
+            ConditionExpression="attribute_not_exists(pk) OR (#status = :progress AND in_progress_until < :now)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":progress": _s("IN_PROGRESS"), ":now": {"N": str(now)}},
         )
     except ClientError as error:
         if _is_conditional_failure(error):
             return False
         raise
     return True
+
+
+def complete_claim(rollout_id: str, key: str) -> None:
+    """The work a claim guarded is done: the key stays taken for its whole TTL."""
+    _ddb().update_item(
+        TableName=_table(),
+        Key={"pk": _s(rollout_pk(rollout_id)), "sk": _s(f"CLAIM#{key}")},
+        UpdateExpression="SET #status = :done REMOVE in_progress_until",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":done": _s("COMPLETED")},
+    )
 
 
 def unclaim(rollout_id: str, key: str) -> None:

@@ -183,6 +183,7 @@ def _execution_ended(signal: Signal) -> SignalResult:
     except Exception:
         store.unclaim(rollout_id, signal.dedup_key)
         raise
+    store.complete_claim(rollout_id, signal.dedup_key)
     return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.INTERRUPTED, message=cause)
 
 
@@ -216,18 +217,24 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         logger.info("Dropped a duplicate signal", extra={"signal": signal.dedup_key})
         return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.DUPLICATE, message="already handled")
     try:
-        pending = _decide(rollout, signal)
-        if pending is None:
-            return SignalResult(rollout_id=rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
-        tripped = False
-        if pending.error and rollout.spec.strategy.blue_green_deployment() is not None:
-            # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
-            tripped = trip_abort_switch(rollout, pending.cause)
-        return _interrupt(rollout_id, pending, endpoint_wait=not tripped)
+        result = _act(rollout, signal)
     except Exception:
         # A failed signal must not look handled to its retry (EventBridge and Lambda deliver it again).
         store.unclaim(rollout_id, signal.dedup_key)
         raise
+    store.complete_claim(rollout_id, signal.dedup_key)
+    return result
+
+
+def _act(rollout: Rollout, signal: Signal) -> SignalResult:
+    pending = _decide(rollout, signal)
+    if pending is None:
+        return SignalResult(rollout_id=rollout.rollout_id, outcome=SignalOutcome.RECORDED, message="no action needed")
+    tripped = False
+    if pending.error and rollout.spec.strategy.blue_green_deployment() is not None:
+        # SageMaker owns the traffic while it deploys: its own rollback is the fast way back.
+        tripped = trip_abort_switch(rollout, pending.cause)
+    return _interrupt(rollout.rollout_id, pending, endpoint_wait=not tripped)
 
 
 def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:

@@ -161,3 +161,32 @@ def test_a_signal_whose_handler_died_after_claiming_it_is_handled_once_its_claim
     assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["interrupted"]
     assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == ["duplicate"]
     until(lambda: store.get_rollout(rollout_id).status == "RolledBack", "the breach never rolled the rollout back")
+
+
+def test_an_alarm_recovery_reaches_the_rollout_through_the_rule_and_is_logged(cloud, endpoint, canary_spec):
+    rollout_id = baking_rollout(cloud, canary_spec)
+
+    alarms = cloud.client("cloudwatch")
+    name = f"rollouts-{rollout_id}-5xx-rate"
+    alarms.set_alarm_state(AlarmName=name, StateValue="INSUFFICIENT_DATA", StateReason="no requests for 5 minutes")
+    alarms.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="requests again, under 1 %")
+
+    def logged() -> list[str]:
+        return [d.message for d in store.list_decisions(rollout_id) if d.message.startswith(f"Alarm '{name}' is ")]
+
+    messages = until(lambda: len(logged()) == 2 and logged(), "the state changes never reached the rollout")
+    assert messages == [f"Alarm '{name}' is INSUFFICIENT_DATA", f"Alarm '{name}' is OK"]
+    assert store.get_rollout(rollout_id).status == "Progressing"  # neither is a breach
+
+
+@pytest.mark.parametrize(("policy", "outcome"), [("breach", "interrupted"), ("ignore", "recorded")])
+def test_a_suppressed_alarm_follows_the_guardrails_option(cloud, endpoint, canary_spec, policy, outcome):
+    canary_spec["guardrails"]["suppressed_alarms"] = policy
+    rollout_id = baking_rollout(cloud, canary_spec)
+    event = alarm_event(f"rollouts-{rollout_id}-5xx-rate")
+    event["detail"]["state"]["actionsSuppressedBy"] = "Alarm"
+    event["detail"]["state"]["actionsSuppressedReason"] = "maintenance-window is in ALARM"
+
+    assert outcomes(on_signal.lambda_handler(event, CONTEXT)) == [outcome]
+    last = store.list_decisions(rollout_id)[-1]
+    assert "actions suppressed by Alarm (maintenance-window is in ALARM)" in last.message

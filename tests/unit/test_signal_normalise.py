@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
@@ -186,3 +187,20 @@ def test_an_execution_end_that_needs_no_watchdog_is_no_signal(change: dict[str, 
     event["detail"].update(change)
 
     assert normalise(event) is None, why
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"state": {"actionsSuppressedBy": "WaitPeriod", "actionsSuppressedReason": "waiting"}}, "actions suppressed"),
+        ({"muteDetail": {"muteRuleName": "nightly"}}, "muted by a mute rule"),
+    ],
+)
+def test_an_alarm_whose_actions_are_held_back_says_why(change: dict[str, Any], why: str) -> None:
+    event = load_event("eventbridge/alarm_state_change_alarm.json")
+    for key, value in change.items():
+        event["detail"][key] = {**event["detail"].get(key, {}), **value} if key == "state" else value
+
+    signal = normalise(event)
+
+    assert signal is not None and signal.suppressed_by is not None and why in signal.suppressed_by

@@ -58,6 +58,7 @@ def _normalise(event: dict[str, Any], detail: dict[str, Any]) -> Signal | None:
             dedup_key=f"alarm:{name}:{state.get('value')}:{state.get('timestamp') or event.get('time')}",
             alarm_name=name,
             alarm_state=state.get("value"),
+            suppressed_by=_suppressed_by(detail, state),
             reason=str(state.get("reason", "")),
             raw=event,
         )
@@ -105,6 +106,18 @@ def _execution_signal(event: dict[str, Any], detail: dict[str, Any]) -> Signal |
         reason=str(detail["status"]) + "".join(f": {detail[k]}" for k in ("error", "cause") if detail.get(k)),
         raw=event,
     )
+
+
+def _suppressed_by(detail: dict[str, Any], state: dict[str, Any]) -> str | None:
+    """Why the alarm's actions are held back: a composite alarm's suppression (Alarm, ExtensionPeriod, WaitPeriod)
+    or a mute rule; None when they are not."""
+    suppressed = state.get("actionsSuppressedBy") or detail.get("actionsSuppressedBy")
+    if suppressed:
+        reason = state.get("actionsSuppressedReason") or detail.get("actionsSuppressedReason")
+        return f"actions suppressed by {suppressed}" + (f" ({reason})" if reason else "")
+    if state.get("muteDetail") or detail.get("muteDetail"):
+        return "muted by a mute rule"
+    return None
 
 
 def _endpoint_status(value: str) -> str:
@@ -264,7 +277,18 @@ def _decide_alarm(rollout: Rollout, signal: Signal) -> PendingSignal | None:
             {"alarm": signal.alarm_name, "state": signal.alarm_state},
         )
         return None
+    if signal.suppressed_by and rollout.spec.guardrails.suppressed_alarms == "ignore":
+        record(
+            rollout,
+            DecisionKind.SIGNAL_RECEIVED,
+            f"Alarm '{signal.alarm_name}' is in ALARM, {signal.suppressed_by}: ignored, as guardrails."
+            "suppressed_alarms says",
+            {"alarm": signal.alarm_name, "state": "ALARM", "suppressed_by": signal.suppressed_by},
+        )
+        return None
     cause = f"alarm '{signal.alarm_name}' is in ALARM: {signal.reason}"
+    if signal.suppressed_by:
+        cause += f" ({signal.suppressed_by}; a breach all the same)"
     if _removes_arm(rollout, signal, cause):
         return None
     record(

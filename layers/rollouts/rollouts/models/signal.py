@@ -33,6 +33,7 @@ class Signal(BaseModel):
     endpoint_status: str | None = None
     alarm_name: str | None = None
     alarm_state: str | None = None
+    suppressed_by: str | None = None  # why the alarm's actions are suppressed or muted, when they are
     schedule_name: str | None = None
     processing_job_arn: str | None = None
     processing_job_status: str | None = None

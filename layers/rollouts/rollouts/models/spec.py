@@ -215,6 +215,14 @@ class Guardrails(Strict):
         default_factory=list, max_length=10, description="Existing CloudWatch alarm names (CloudWatch's limit: 255)"
     )
     alarm_rules: list[AlarmRule] = Field(default_factory=list, max_length=10)
+    suppressed_alarms: Literal["breach", "ignore"] = Field(
+        default="breach",
+        description=(
+            "An alarm in ALARM whose actions are suppressed (a composite alarm's actionsSuppressedBy) or muted by a "
+            "mute rule: breach (the default: suppression and muting silence notifications, not the candidate's "
+            "errors) or ignore (record it and go on, for alarms muted during a maintenance window)"
+        ),
+    )
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
     metric_checks: list[MetricCheck] = Field(default_factory=list, max_length=10)

@@ -309,7 +309,11 @@ def list_monitoring_executions(self: Any) -> Any:
     rows.sort(key=lambda row: row[key], reverse=params.get("SortOrder", "Descending") == "Descending")
     if params.get("StatusEquals"):
         rows = [row for row in rows if row["MonitoringExecutionStatus"] == params["StatusEquals"]]
-    return ActionResult({"MonitoringExecutionSummaries": rows[: int(params.get("MaxResults", 10))]})
+    start, size = int(params.get("NextToken") or 0), int(params.get("MaxResults", 10))
+    result: dict[str, Any] = {"MonitoringExecutionSummaries": rows[start : start + size]}
+    if start + size < len(rows):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
 
 
 def install() -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from rollouts.aws import monitoring as monitoring_adapter
 from rollouts.aws import store, workflows
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
@@ -161,9 +163,11 @@ def test_duplicated_alarm_event_has_one_effect(cloud, endpoint, canary_spec):
     assert_safe_rolled_back(cloud, rollout)
 
 
-def test_data_quality_violations_roll_back_and_name_the_drifted_features(cloud, endpoint, canary_spec):
-    # Given a candidate whose inputs drift, baking its first step (12 simulated hours, 43 s here: the violations end
-    # the bake, however long serving the traffic and running the monitor take on a busy machine)
+@pytest.mark.parametrize("listing", ["first page", "beyond the first page", "missing"])
+def test_data_quality_violations_roll_back_and_name_the_drifted_features(
+    cloud, endpoint, canary_spec, listing, monkeypatch
+):
+    # Given a candidate whose inputs drift, baking its first step of 12 hours
     canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "12h"}]
     started = start(cloud, canary_spec)
     wait_until_baking(started["rollout_id"])
@@ -171,6 +175,24 @@ def test_data_quality_violations_roll_back_and_name_the_drifted_features(cloud, 
     for _ in range(5):
         plane.step(60)
     monitor = DataQualityMonitor(plane, "churn-predictor-data-quality", variant=CANDIDATE)
+    # ... and ListMonitoringExecutions showing its execution first, after 150 newer ones, or not at all (then the
+    # event's ExitMessage says how the job ended)
+    if listing == "beyond the first page":
+        later = datetime(2099, 1, 1, tzinfo=UTC)
+        core.REGISTRY.monitoring_executions[monitor.schedule_name] += [
+            {
+                "MonitoringScheduleName": monitor.schedule_name,
+                "ScheduledTime": later + timedelta(minutes=n),
+                "CreationTime": later,
+                "LastModifiedTime": later,
+                "MonitoringExecutionStatus": "Completed",
+                "ProcessingJobArn": f"arn:aws:sagemaker:us-east-1:123456789012:processing-job/other-{n}",
+                "MonitoringType": "DataQuality",
+            }
+            for n in range(150)
+        ]
+    elif listing == "missing":
+        monkeypatch.setattr(monitoring_adapter, "find_execution", lambda schedule, job: None)
 
     # When the monitoring execution finishes with violations
     result = monitor.run()

@@ -12,21 +12,37 @@ from rollouts.aws.clients import client
 VIOLATIONS_FILE = "constraint_violations.json"
 
 
+MAX_PAGES = 20  # of 100 executions: the job of an event is among the schedule's latest 2,000
+
+
 def find_execution(schedule_name: str, processing_job_arn: str | None) -> dict[str, Any] | None:
-    """The execution summary for this processing job (the event is only a trigger; this is authoritative)."""
-    response = client("sagemaker").list_monitoring_executions(
-        MonitoringScheduleName=schedule_name, SortBy="ScheduledTime", SortOrder="Descending", MaxResults=10
-    )
-    summaries: list[dict[str, Any]] = response.get("MonitoringExecutionSummaries", [])
-    for summary in summaries:
-        if processing_job_arn is None or summary.get("ProcessingJobArn") == processing_job_arn:
-            return summary
+    """The execution summary for this processing job (the event is only a trigger; this is authoritative), looked
+    for page after page, newest first; None when it is not among the latest MAX_PAGES pages."""
+    kwargs: dict[str, Any] = {
+        "MonitoringScheduleName": schedule_name,
+        "SortBy": "ScheduledTime",
+        "SortOrder": "Descending",
+        "MaxResults": 100,
+    }
+    for _ in range(MAX_PAGES):
+        response = client("sagemaker").list_monitoring_executions(**kwargs)
+        for summary in response.get("MonitoringExecutionSummaries", []):
+            if processing_job_arn is None or summary.get("ProcessingJobArn") == processing_job_arn:
+                return dict(summary)
+        if not response.get("NextToken"):
+            return None
+        kwargs["NextToken"] = response["NextToken"]
     return None
 
 
 def monitoring_type(schedule_name: str) -> str | None:
+    """The schedule's MonitoringType. A schedule with an inline MonitoringJobDefinition and no type runs data
+    quality, the only kind an inline definition can be; otherwise None when SageMaker names none."""
     response = client("sagemaker").describe_monitoring_schedule(MonitoringScheduleName=schedule_name)
-    value = response.get("MonitoringType") or response.get("MonitoringScheduleConfig", {}).get("MonitoringType")
+    config = response.get("MonitoringScheduleConfig", {})
+    value = response.get("MonitoringType") or config.get("MonitoringType")
+    if not value and "MonitoringJobDefinition" in config:
+        return "DataQuality"
     return str(value) if value else None
 
 

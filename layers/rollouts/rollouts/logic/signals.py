@@ -313,12 +313,20 @@ def _removes_arm(rollout: Rollout, signal: Signal, cause: str) -> bool:
 def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None:
     schedule = signal.schedule_name or ""
     execution = monitoring.find_execution(schedule, signal.processing_job_arn)
-    status = (execution or {}).get("MonitoringExecutionStatus", signal.processing_job_status)
+    # Not found in the listing: the event's own ExitMessage ("CompletedWithViolations: ...") says how the job ended.
+    exit_status = signal.reason.split(":", 1)[0].strip() if signal.reason else ""
+    status = (execution or {}).get("MonitoringExecutionStatus") or exit_status or signal.processing_job_status
     evidence: dict[str, Any] = {"schedule": schedule, "processing_job": signal.processing_job_arn, "status": status}
     if status != "CompletedWithViolations":
         record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Monitoring schedule '{schedule}' finished: {status}", evidence)
         return None
-    kind_name = (execution or {}).get("MonitoringType") or monitoring.monitoring_type(schedule) or "DataQuality"
+    kind_name = (execution or {}).get("MonitoringType") or monitoring.monitoring_type(schedule)
+    if kind_name not in {kind.value for kind in MonitoringType}:
+        # Reading another kind's violations as data quality would judge them by the wrong rules.
+        raise ValueError(
+            f"monitoring schedule '{schedule}' has monitoring type {kind_name!r}, which is not one of "
+            f"{[kind.value for kind in MonitoringType]}"
+        )
     kind = MonitoringType(kind_name)
     uri, text = monitoring.read_violations(
         str(execution["ProcessingJobArn"] if execution else signal.processing_job_arn)

@@ -17,7 +17,7 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite clean
+.PHONY: help demo test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
@@ -27,6 +27,7 @@ help:
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
 	@echo "make bench-suite                the test suite, quiet and beside a CPU-bound process; results in docs/benchmarks.md"
+	@echo "make faults                     the fault matrix: every AWS call x 3 faults; results in docs/reliability.md"
 
 $(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +104,9 @@ bench-judge: $(VENV)/.installed
 bench-bandit: $(VENV)/.installed
 	$(PY) -W ignore -m bench.bandit
 	$(PY) -W ignore -m bench.run --render-only
+
+faults: $(VENV)/.installed
+	$(PY) -W ignore -m bench.faults
 
 bench-suite: $(VENV)/.installed
 	$(PY) -W ignore -m bench.suite

@@ -43,8 +43,15 @@ def inject(operation: str, code: str, times: int = 1) -> None:
         core.REGISTRY.aws_faults.setdefault(operation, []).extend([code] * times)
 
 
+def operations() -> list[str]:
+    """The control plane's AWS operations called since `install`, in the order first called."""
+    with core.REGISTRY.lock:
+        return list(dict.fromkeys(core.REGISTRY.control_plane_calls))
+
+
 def _fail_if_injected(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
     with core.REGISTRY.lock:
+        core.REGISTRY.control_plane_calls.append(model.name)
         codes = core.REGISTRY.aws_faults.get(model.name) or []
         code = codes.pop(0) if codes else None
     if code is None:

@@ -6,7 +6,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from rollouts.aws.clients import translated
 from rollouts.errors import (
+    AwsError,
     EndpointLockedError,
     IdempotencyKeyReusedError,
     InvalidRolloutError,
@@ -25,7 +27,7 @@ from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
 
-app = Router()
+app = Router(translate=translated)
 
 
 @app.exception_handler(ValidationError)
@@ -58,6 +60,13 @@ def _finished(error: RolloutFinishedError) -> Response:
 @app.exception_handler(IdempotencyKeyReusedError)
 def _key_reused(error: IdempotencyKeyReusedError) -> Response:
     return error_response(422, "IdempotencyKeyReused", str(error), [{"field": "Idempotency-Key", "reason": str(error)}])
+
+
+@app.exception_handler(AwsError)
+def _aws_unavailable(error: AwsError) -> Response:
+    """AWS throttled or failed a call the request needed: nothing the caller sent is wrong; try again."""
+    status, name = (503, "ServiceUnavailable") if error.retryable else (502, "BadGateway")
+    return error_response(status, name, str(error), headers={"Retry-After": "5"} if error.retryable else None)
 
 
 @app.exception_handler(RolloutNotStartedError)

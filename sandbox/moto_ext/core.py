@@ -38,6 +38,7 @@ class Registry:
     endpoint_update_seconds: float = 120.0
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     aws_faults: dict[str, list[str]] = field(default_factory=dict)  # operation -> AWS error codes, next call first
+    control_plane_calls: list[str] = field(default_factory=list)  # the control plane's operations, once faults watch
     calls: list[dict[str, Any]] = field(default_factory=list)
     monitoring_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     monitoring_executions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

@@ -122,3 +122,15 @@ def test_a_retried_start_with_the_same_idempotency_key_answers_the_first_rollout
         stateMachineArn=first.body["execution_arn"].rsplit(":", 1)[0].replace(":execution:", ":stateMachine:")
     )["executions"]
     assert len(executions) == 1
+
+
+def test_aws_throttling_a_request_needs_answers_503_with_retry_after(cloud, endpoint, canary_spec):
+    cloud.inject_aws_fault("DescribeEndpoint", "ThrottlingException")
+
+    response = cloud.api("POST", "/rollouts", canary_spec)
+
+    assert response.status == 503
+    assert response.body["error"] == "ServiceUnavailable" and "ThrottlingException" in response.body["message"]
+    assert response.headers["Retry-After"] == "5"
+    assert store.lock_holder(ENDPOINT) is None  # nothing was started
+    assert cloud.api("POST", "/rollouts", canary_spec).status == 201  # the retry gets its answer

@@ -231,8 +231,13 @@ class Router:
     Gateway answers 502), as with Powertools.
     """
 
-    def __init__(self, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, max_body_bytes: int = MAX_BODY_BYTES, translate: Callable[[Exception], Exception] | None = None
+    ) -> None:
+        """`translate` turns an exception a route raised into the one the handlers answer (an SDK's errors into
+        the project's, say) before a handler is looked for."""
         self.max_body_bytes = max_body_bytes
+        self._translate = translate
         self._routes: dict[tuple[str, str], Callable[..., RouteResult]] = {}
         self._handlers: dict[type[Exception], Callable[[Any], Response]] = {}
         self._current: Request | None = None
@@ -306,12 +311,15 @@ class Router:
                 raise PayloadTooLargeError(f"body: {reason}", [{"field": "body", "reason": reason}])
             result = route(**request.path_parameters)
             return result if isinstance(result, Response) else Response.json(200, result)
-        except Exception as error:
+        except Exception as raised:
+            error = self._translate(raised) if self._translate else raised
             handler = self._handler_for(error)
             if handler is not None:
                 return handler(error)
             if isinstance(error, HTTPError):
                 return error.response()
+            if error is not raised:
+                raise error from raised
             raise
 
     def _no_route(self, request: Request) -> HTTPError:

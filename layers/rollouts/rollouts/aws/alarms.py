@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from rollouts.aws.clients import aws_error, client
+from rollouts.aws.clients import aws_error, aws_errors, client
 from rollouts.models.spec import AlarmRule
 
 NAMESPACE = "AWS/SageMaker"
@@ -50,8 +50,10 @@ def put_variant_alarm(name: str, rule: AlarmRule, endpoint_name: str, variant_na
 
 
 def delete_alarms(names: list[str]) -> None:
-    for start in range(0, len(names), 100):
-        _cw().delete_alarms(AlarmNames=names[start : start + 100])
+    """Delete the alarms; raises `AwsError` when CloudWatch refuses."""
+    with aws_errors():
+        for start in range(0, len(names), 100):
+            _cw().delete_alarms(AlarmNames=names[start : start + 100])
 
 
 def firing(names: list[str]) -> list[dict[str, str]]:

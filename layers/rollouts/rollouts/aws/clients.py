@@ -73,6 +73,11 @@ def aws_error(error: ClientError) -> AwsError:
     return kind(operation=error.operation_name, code=code, message=str(details.get("Message", "")), retryable=retryable)
 
 
+def translated(error: Exception) -> Exception:
+    """`error` as the project's AwsError when it is a botocore ClientError; any other error as it is."""
+    return aws_error(error) if isinstance(error, ClientError) else error
+
+
 @contextmanager
 def aws_errors() -> Iterator[None]:
     """Let no botocore error out: a ClientError leaves as AwsRetryableError or AwsPermanentError, whose class name is

@@ -12,6 +12,7 @@ from typing import Any
 from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
+    AwsError,
     EndpointUpdatingError,
     GuardrailBreachedError,
     InvalidRolloutError,
@@ -23,6 +24,7 @@ from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
+from rollouts.observability import logger
 from rollouts.settings import get_settings
 from rollouts.strategies.base import candidate_variant, without_variants
 
@@ -444,8 +446,17 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
     if not promoted and not _restored(rollout, endpoint):
         _rollback_failed(rollout, endpoint)
     weights = endpoints.live_weights(endpoint)
+    alarms_left: list[str] = []
     if rollout.alarm_names:
-        alarms.delete_alarms(rollout.alarm_names)
+        try:
+            alarms.delete_alarms(rollout.alarm_names)
+        except AwsError as error:
+            # The end is verified; alarms left behind only notify a finished rollout, which ignores them. They are
+            # named in the decision so that they can be deleted by hand.
+            logger.warning(
+                "Could not delete the rollout's alarms", extra={"alarms": rollout.alarm_names, "error": str(error)}
+            )
+            alarms_left = list(rollout.alarm_names)
     store.delete_guards(rollout_id, ALARM_GUARD, rollout.guard_alarm_names)
     store.delete_guards(
         rollout_id, SCHEDULE_GUARD, [g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules]
@@ -461,6 +472,7 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         "endpoint_config": endpoint.get("EndpointConfigName"),
         "reason": rollout.reason,
         "judgement": rollout.judgement,
+        **({"alarms_left": alarms_left} if alarms_left else {}),
     }
     if promoted:
         message = (

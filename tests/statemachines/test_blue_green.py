@@ -162,6 +162,7 @@ def test_a_failing_update_endpoint_ends_in_a_safe_state(cloud, endpoint, canary_
         ({"candidate": {"variant_name": "green"}}, "candidate.variant_name", "keeps the variant's name"),
         ({"strategy": {"canary_size": {"value": 60}}}, "strategy.blue-green", "at most 50 %"),
         ({"strategy": {"wait_interval": "2h"}}, "strategy.blue-green.wait_interval", "less than or equal to 3600"),
+        ({"strategy": {"wait_interval": "0.5s"}}, "strategy.blue-green.wait_interval", "at least 1 s"),
         ({"guardrails": {"alarms": [f"alarm-{i}" for i in range(8)]}}, "guardrails.alarms", "at most 10 alarms"),
         ({"guardrails": {"alarms": ["no-such-alarm"]}}, "guardrails.alarms", "no-such-alarm"),
     ],

@@ -5,7 +5,7 @@ No `from __future__ import annotations`: the spec is a pydantic model (see `roll
 
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, parse_duration
@@ -31,7 +31,16 @@ class CapacitySize(Strict):
         return {"Type": self.type.upper().replace("-", "_"), "Value": self.value}
 
 
-BlueGreenSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, le=3600)]
+def _none_or_a_second(seconds: float) -> float:
+    """0 is no wait; a wait under a second would be sent to SageMaker (whole seconds) and Step Functions as 0."""
+    if 0 < seconds < 1:
+        raise ValueError(f"{seconds:g} s: 0 for no wait, or at least 1 s")
+    return seconds
+
+
+BlueGreenSeconds = Annotated[
+    float, BeforeValidator(parse_duration), Field(ge=0, le=3600), AfterValidator(_none_or_a_second)
+]
 
 
 class BlueGreenStrategy(StrategySpec):
@@ -59,7 +68,10 @@ class BlueGreenStrategy(StrategySpec):
         float, BeforeValidator(parse_duration), Field(ge=600, le=28800, description="The whole deployment: 10m to 8h")
     ] = 3600.0
     watch_after_promotion: Annotated[
-        float, BeforeValidator(parse_duration), Field(ge=0, le=MAX_BAKE_SECONDS, description="Guardrails stay armed")
+        float,
+        BeforeValidator(parse_duration),
+        Field(ge=0, le=MAX_BAKE_SECONDS, description="Guardrails stay armed"),
+        AfterValidator(_none_or_a_second),
     ] = 600.0
 
     @model_validator(mode="after")

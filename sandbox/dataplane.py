@@ -430,6 +430,44 @@ class DataPlane:
         return values
 
 
+def create_data_quality_schedule(cloud: Any, schedule_name: str, endpoint_name: str) -> None:
+    """An hourly data-quality monitoring schedule on the endpoint, its baseline and results in MONITOR_BUCKET."""
+    sm = cloud.client("sagemaker")
+    sm.create_monitoring_schedule(
+        MonitoringScheduleName=schedule_name,
+        MonitoringScheduleConfig={
+            "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
+            "MonitoringType": "DataQuality",
+            "MonitoringJobDefinition": {
+                "BaselineConfig": {
+                    "ConstraintsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/constraints.json"},
+                    "StatisticsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/statistics.json"},
+                },
+                "MonitoringInputs": [
+                    {"EndpointInput": {"EndpointName": endpoint_name, "LocalPath": "/opt/ml/processing/input"}}
+                ],
+                "MonitoringOutputConfig": {
+                    "MonitoringOutputs": [
+                        {
+                            "S3Output": {
+                                "S3Uri": f"s3://{MONITOR_BUCKET}/monitoring",
+                                "LocalPath": "/opt/ml/processing/output",
+                            }
+                        }
+                    ]
+                },
+                "MonitoringResources": {
+                    "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}
+                },
+                "MonitoringAppSpecification": {
+                    "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+                },
+                "RoleArn": f"arn:aws:iam::{core.ACCOUNT}:role/model-monitor",
+            },
+        },
+    )
+
+
 class DataQualityMonitor:
     """A data-quality monitoring schedule on one variant's capture, run on demand like an hourly execution."""
 
@@ -441,48 +479,11 @@ class DataQualityMonitor:
         rng = random.Random(11)
         rows = [_training_row(rng) for _ in range(2000)]
         self.baseline = {f: [row[f] for row in rows] for f in FEATURES}
-        sm = plane.cloud.client("sagemaker")
         s3 = plane.cloud.client("s3")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=MONITOR_BUCKET)
-        sm.create_monitoring_schedule(
-            MonitoringScheduleName=schedule_name,
-            MonitoringScheduleConfig={
-                "ScheduleConfig": {"ScheduleExpression": "cron(0 * ? * * *)"},
-                "MonitoringType": "DataQuality",
-                "MonitoringJobDefinition": {
-                    "BaselineConfig": {
-                        "ConstraintsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/constraints.json"},
-                        "StatisticsResource": {"S3Uri": f"s3://{MONITOR_BUCKET}/baseline/statistics.json"},
-                    },
-                    "MonitoringInputs": [
-                        {
-                            "EndpointInput": {
-                                "EndpointName": plane.endpoint_name,
-                                "LocalPath": "/opt/ml/processing/input",
-                            }
-                        }
-                    ],
-                    "MonitoringOutputConfig": {
-                        "MonitoringOutputs": [
-                            {
-                                "S3Output": {
-                                    "S3Uri": f"s3://{MONITOR_BUCKET}/monitoring",
-                                    "LocalPath": "/opt/ml/processing/output",
-                                }
-                            }
-                        ]
-                    },
-                    "MonitoringResources": {
-                        "ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}
-                    },
-                    "MonitoringAppSpecification": {
-                        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
-                    },
-                    "RoleArn": f"arn:aws:iam::{core.ACCOUNT}:role/model-monitor",
-                },
-            },
-        )
+        if schedule_name not in core.REGISTRY.monitoring_schedules:  # the scenario's endpoint may have made it
+            create_data_quality_schedule(plane.cloud, schedule_name, plane.endpoint_name)
 
     def run(self) -> dict[str, Any]:
         """One execution: compare the captured inputs with the baseline, write the files, emit the event."""

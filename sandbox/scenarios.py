@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.cloud import LocalCloud
-from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour, create_data_quality_schedule
 from sandbox.moto_ext import clock, core
 
 ENDPOINT = "churn-predictor"
@@ -194,6 +194,8 @@ def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), captur
         ],
     )
     sm.create_endpoint(EndpointName=ENDPOINT, EndpointConfigName=f"{ENDPOINT}-v1")
+    # The data-quality schedule the demo spec names as a guardrail; a DataQualityMonitor runs its executions.
+    create_data_quality_schedule(cloud, SCHEDULE, ENDPOINT)
 
 
 def until_ended(cloud: LocalCloud, look: Callable[[], T | None], name: str, limit: float) -> T:

@@ -100,3 +100,15 @@ def test_a_number_that_is_not_a_number_or_a_wait_under_a_second_gets_400_naming_
 
     assert response.status == 400, response.body
     assert field in [d["field"] for d in response.body["details"]]
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_monitoring_schedule_that_does_not_exist_gets_400_naming_it(cloud, endpoint, canary_spec, strategy):
+    spec = STRATEGIES[strategy](canary_spec)
+    spec["guardrails"]["monitoring_schedules"] = [{"schedule_name": "churn-predictor-data-qualty"}]
+
+    response = cloud.api("POST", "/rollouts", spec)
+
+    assert response.status == 400, response.body
+    assert [d["field"] for d in response.body["details"]] == ["guardrails.monitoring_schedules.0.schedule_name"]
+    assert "churn-predictor-data-qualty" in response.body["message"]

@@ -35,6 +35,21 @@ def find_execution(schedule_name: str, processing_job_arn: str | None) -> dict[s
     return None
 
 
+def missing_schedules(names: list[str]) -> list[str]:
+    """The monitoring schedules among `names` that do not exist."""
+    missing = []
+    for name in names:
+        try:
+            client("sagemaker").describe_monitoring_schedule(MonitoringScheduleName=name)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            gone = details.get("Code") == "ResourceNotFound" or "does not exist" in str(details.get("Message", ""))
+            if not gone:
+                raise
+            missing.append(name)
+    return missing
+
+
 def monitoring_type(schedule_name: str) -> str | None:
     """The schedule's MonitoringType. A schedule with an inline MonitoringJobDefinition and no type runs data
     quality, the only kind an inline definition can be; otherwise None when SageMaker names none."""

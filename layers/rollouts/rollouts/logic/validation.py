@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollouts.aws import alarms, endpoints
+from rollouts.aws import alarms, endpoints, monitoring
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate
 from rollouts.models.spec import RolloutSpec
@@ -46,6 +46,13 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         raise InvalidRolloutError(
             field=f"guardrails.alarms.{index}",
             reason=f"no CloudWatch alarm named {', '.join(repr(name) for name in missing)} exists",
+        )
+    schedules = [guard.schedule_name for guard in spec.guardrails.monitoring_schedules]
+    missing = monitoring.missing_schedules(schedules)
+    if missing:
+        raise InvalidRolloutError(
+            field=f"guardrails.monitoring_schedules.{schedules.index(missing[0])}.schedule_name",
+            reason=f"no monitoring schedule named {', '.join(repr(name) for name in missing)} exists",
         )
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
 from rollouts.aws.clients import client
 
 
-def captured_records(
-    destination_s3_uri: str, endpoint_name: str, variant: str, since: datetime
-) -> Iterator[dict[str, Any]]:
-    """A variant's captured records, from the files written since the hour before `since`, oldest first.
+def captured_lines(destination_s3_uri: str, endpoint_name: str, variant: str, since: datetime) -> Iterator[str]:
+    """A variant's captured lines, from the files written since the hour before `since`, oldest first.
 
-    SageMaker writes `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`, one JSON record a line; a
-    line that is not JSON is skipped.
+    SageMaker writes `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<file>.jsonl`, one JSON record a line; the
+    lines are the reader's to parse (`rollouts.logic.shadow.parse_capture`).
     """
     bucket, _, prefix = destination_s3_uri.removeprefix("s3://").partition("/")
     if not bucket:
@@ -28,10 +24,4 @@ def captured_records(
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=root, StartAfter=after):
         for item in page.get("Contents", []):
             body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read().decode("utf-8", errors="replace")
-            for line in body.splitlines():
-                try:
-                    record = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(record, dict):
-                    yield record
+            yield from body.splitlines()

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
 from rollouts import clock
 from rollouts.aws import endpoints, metrics, store
-from rollouts.aws.capture import captured_records
+from rollouts.aws.capture import captured_lines
 from rollouts.judge.outcome import Outcome
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
@@ -81,39 +82,72 @@ def _latency(rollout: Rollout, variant: str, statistic: str, start: datetime, en
     return value
 
 
-def _output(record_: dict[str, Any]) -> str | None:
-    """A captured record's prediction as text: the first CSV field or the JSON's first number, else the text."""
-    output = record_.get("captureData", {}).get("endpointOutput") or {}
+@dataclass(frozen=True)
+class CapturedPrediction:
+    """One line of SageMaker's data capture, as the shadow's comparison reads it."""
+
+    inference_id: str
+    output: str
+    inferred_at: datetime | None
+
+
+def parse_capture(line: str) -> CapturedPrediction | None:
+    """A captured line's inference id, prediction and time; None for a line without both an id and an output (not
+    JSON, another shape, a record captured without an inference id). A time without a zone is UTC, as SageMaker
+    writes it."""
+    try:
+        record_ = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    metadata = _object(record_, "eventMetadata")
+    output = _output(_object(_object(record_, "captureData"), "endpointOutput"))
+    inference_id = metadata.get("inferenceId")
+    if not isinstance(inference_id, str | int) or isinstance(inference_id, bool) or output is None:
+        return None
+    if not str(inference_id):
+        return None
+    return CapturedPrediction(str(inference_id), output, _time(metadata.get("inferenceTime")))
+
+
+def _object(value: object, key: str) -> dict[str, Any]:
+    found = value.get(key) if isinstance(value, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _output(output: dict[str, Any]) -> str | None:
+    """A captured prediction as text: the first CSV field or the JSON's first number, else the text."""
     data = output.get("data")
-    if data is None:
+    if data is None or isinstance(data, (dict, list)):
         return None
     text = str(data)
     if str(output.get("encoding", "")).upper() == "BASE64":
         try:
-            text = base64.b64decode(text).decode("utf-8", errors="replace")
+            text = base64.b64decode(text, validate=True).decode("utf-8", errors="replace")
         except ValueError:
             return None
     text = text.strip()
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text.split(",")[0].strip()
     while isinstance(value, (list, dict)) and value:
         value = value[0] if isinstance(value, list) else next(iter(value.values()))
     return str(value)
 
 
+def _time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _score(text: str) -> float | None:
     try:
         return float(text)
-    except ValueError:
-        return None
-
-
-def _inferred_at(captured: dict[str, Any]) -> datetime | None:
-    text = (captured.get("eventMetadata") or {}).get("inferenceTime")
-    try:
-        return datetime.fromisoformat(str(text)) if text else None
     except ValueError:
         return None
 
@@ -124,14 +158,14 @@ def captured_predictions(rollout: Rollout, variant: str, start: datetime, end: d
     config = endpoints.describe_endpoint_config(rollout.candidate_config or "") or {}
     uri = (endpoint.get("DataCaptureConfig") or config.get("DataCaptureConfig") or {}).get("DestinationS3Uri", "")
     predictions: dict[str, str] = {}
-    for captured in captured_records(str(uri), rollout.endpoint_name, variant, start):
-        inferred = _inferred_at(captured)
+    for line in captured_lines(str(uri), rollout.endpoint_name, variant, start):
+        captured = parse_capture(line)
+        if captured is None:
+            continue
+        inferred = captured.inferred_at
         if inferred is not None and not start - timedelta(seconds=1) <= inferred <= end:
             continue
-        inference_id = (captured.get("eventMetadata") or {}).get("inferenceId")
-        output = _output(captured)
-        if inference_id and output is not None:
-            predictions[str(inference_id)] = output
+        predictions[captured.inference_id] = captured.output
         if len(predictions) >= MAX_CAPTURED_RECORDS:
             break
     return predictions

@@ -15,13 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, f
 from pydantic_core import PydanticCustomError
 
 from rollouts.assignment import shares
+from rollouts.aws.clients import translated
 from rollouts.aws.invoke import endpoint_weights, invoke_for
 from rollouts.errors import AwsError, InvocationRefusedError, ModelInvocationError, field_errors
 from rollouts.http import HTTPError, Response, Router, error_response, invalid_request
 from rollouts.models.names import NAME_PATTERN
 from rollouts.observability import logger, metrics
 
-app = Router()
+# DescribeEndpoint's errors reach the handlers as the project's AwsError, as InvokeEndpoint's do.
+app = Router(translate=translated)
 MAX_WEIGHT = 1e9  # a variant's weight, as SageMaker's own weights go; 1e308 overflowed the sum of the split
 
 
@@ -93,8 +95,27 @@ def _model_failed(error: ModelInvocationError) -> Response:
     return ModelFailedError(str(error), [{"status": error.status, "message": error.original}]).response()
 
 
+# The tag an endpoint carries to be invoked through this route: the function's IAM policy allows no other.
+OPT_IN_TAG = "rollouts:ab-invoke"
+DENIED = ("AccessDenied", "AccessDeniedException")
+
+
+class NotInvokableError(HTTPError):
+    """IAM refused: the endpoint does not carry the opt-in tag (or the caller's account denies the call)."""
+
+    status = 403
+    error = "EndpointNotInvokable"
+
+
 @app.exception_handler(AwsError)
 def _sagemaker_unavailable(error: AwsError) -> Response:
+    if error.code in DENIED:
+        endpoint_name = app.current_event.path_parameters.get("endpoint_name", "")
+        reason = (
+            f"the control plane may not call {error.operation} on endpoint {endpoint_name!r}: tag the endpoint "
+            f"{OPT_IN_TAG}=true (SageMaker AddTags) to open it to this route"
+        )
+        return NotInvokableError(reason, [{"field": "endpoint_name", "reason": reason}]).response()
     """Throttling and SageMaker's own failures: the caller may try again."""
     status, name = (503, "ServiceUnavailable") if error.retryable else (502, "BadGateway")
     return error_response(status, name, str(error), headers={"Retry-After": "1"} if error.retryable else None)

@@ -253,3 +253,36 @@ def test_a_variant_the_endpoint_lacks_is_sagemakers_400(runtime: Stubber) -> Non
     status, body = call(request(weights={"v9": 1}))
 
     assert (status, body["message"]) == (400, f"SageMaker: {message}")
+
+
+@pytest.mark.parametrize("operation", ["invoke_endpoint", "describe_endpoint"])
+def test_an_endpoint_without_the_opt_in_tag_is_a_403_that_names_the_tag(
+    runtime: Stubber, sagemaker: Stubber, operation: str
+) -> None:
+    # The function's role may only reach endpoints tagged rollouts:ab-invoke=true; IAM's refusal was a 502.
+    denied = runtime if operation == "invoke_endpoint" else sagemaker
+    message = f"User is not authorized to perform: sagemaker:{operation} on resource: endpoint/{ENDPOINT}"
+    denied.add_client_error(operation, "AccessDeniedException", message, 403)
+
+    status, body = call(request(weights=WEIGHTS if operation == "invoke_endpoint" else None))
+
+    assert (status, body["error"], body["details"][0]["field"]) == (403, "EndpointNotInvokable", "endpoint_name")
+    assert "rollouts:ab-invoke=true" in body["message"]
+
+
+def test_the_route_may_invoke_only_the_endpoints_that_opt_in() -> None:
+    from sandbox.template import load
+
+    statements = load()["Resources"]["AbInvokeFunction"]["Properties"]["Policies"][0]["Statement"]
+    (sagemaker,) = [s for s in statements if "sagemaker:InvokeEndpoint" in s["Action"]]
+
+    assert sagemaker["Condition"] == {"StringEquals": {f"aws:ResourceTag/{ab_invoke.OPT_IN_TAG}": "true"}}
+
+
+def test_a_throttled_read_of_the_weights_is_a_503_to_retry(runtime: Stubber, sagemaker: Stubber) -> None:
+    # DescribeEndpoint's ClientError left the route untranslated: a 502 for a call the client may simply retry.
+    sagemaker.add_client_error("describe_endpoint", "ThrottlingException", "Rate exceeded", 400)
+
+    status, body = call(request())
+
+    assert (status, body["error"]) == (503, "ServiceUnavailable")

@@ -108,6 +108,9 @@ def compose(strategy: str) -> dict[str, Any]:
     document = _load(source)
     if "Params" in document:
         raise SourceError(f"{_shown(source)}: a strategy takes no Params")
+    if not isinstance(document.get("TimeoutSeconds"), int):
+        # No execution may run unbounded: at its timeout it ends TIMED_OUT and the watchdog rolls the rollout back.
+        raise SourceError(f"{_shown(source)}: needs a top-level TimeoutSeconds")
     return {**document, "States": {name: _with_aws_retry(state) for name, state in _compose(source, {}, ()).items()}}
 
 

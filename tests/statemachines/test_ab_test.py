@@ -260,3 +260,25 @@ def test_a_long_test_continues_as_a_new_execution_and_ends_as_one(cloud, endpoin
     assert store.lock_holder(ENDPOINT) is None
     assert kinds(rollout).count("Execution Continued") >= 2  # 6 looks at most, two per execution
     assert [look["evidence"]["look"] for look in looks(rollout)] == list(range(1, len(looks(rollout)) + 1))
+
+
+def test_an_execution_continues_as_new_after_its_time_whatever_its_waits(cloud, endpoint, canary_spec, monkeypatch):
+    # Given executions that continue after 2 hours (a week deployed), far fewer than 400 waits, and a test of 3 hours
+    monkeypatch.setattr("rollouts.logic.lifecycle.CONTINUE_AFTER_SECONDS", 7200)
+    started = start(cloud, ab_spec(canary_spec, min_duration="3h", max_duration="8h"))
+    rollout_id = started["rollout_id"]
+    wait_until_split(rollout_id)
+    report(cloud, BASELINE, 2000, 200, "base")
+    report(cloud, CANDIDATE, 2000, 300, "cand")
+
+    # When the first execution has run its time
+    first = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then it hands over to a new one, well before the state machine's timeout, and says why
+    assert first["status"] == "SUCCEEDED"
+    assert cloud.states_entered(started["execution_arn"])[-2:] == ["Continue As New", "Continued"]
+    until(lambda: store.get_rollout(rollout_id).status == "Promoted", "the continued test never ended")
+    rollout = view(cloud, rollout_id)
+    continued = next(d for d in rollout["decisions"] if d["kind"] == "Execution Continued")
+    assert "the previous one had run 2h" in continued["message"]
+    assert store.lock_holder(ENDPOINT) is None

@@ -3,11 +3,13 @@ shows, and a rollback that cannot reach the baseline says so and keeps the endpo
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from rollouts.aws import store
+from rollouts.strategies.base import EXECUTION_TIMEOUT_SECONDS
 from sandbox.cloud import LocalCloud
 from sandbox.moto_ext import core
 from tests.statemachines.helpers import (
@@ -158,3 +160,24 @@ def test_an_execution_that_ends_abnormally_is_rolled_back_in_a_new_one(cloud, en
     assert_safe_rolled_back(cloud, rollout)
     assert f"ExecutionEnded: execution {started['execution_arn']} ended" in rollout["reason"]
     assert "Execution Ended" in kinds(rollout) and "Execution Continued" in kinds(rollout)
+
+
+def test_an_execution_past_its_timeout_is_rolled_back_by_the_watchdog(cloud, endpoint, canary_spec):
+    # Given a canary state machine whose top-level timeout (30 days deployed) is half an hour, and a canary baking
+    # an hour at 10 %
+    sfn = cloud.client("stepfunctions")
+    arn = cloud.environment["STATE_MACHINE_ARN_PREFIX"] + "canary"
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+    assert definition["TimeoutSeconds"] == EXECUTION_TIMEOUT_SECONDS
+    sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps({**definition, "TimeoutSeconds": 1800}))
+    started = baking(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+
+    # When the execution reaches its timeout mid-bake
+    assert cloud.wait_for_execution(started["execution_arn"])["status"] == "TIMED_OUT"
+    until(lambda: store.get_rollout(rollout_id).status == "RolledBack", "the timed-out rollout was never rolled back")
+
+    # Then the watchdog's execution rolls back to the baseline and says why
+    rollout = view(cloud, rollout_id)
+    assert_safe_rolled_back(cloud, rollout)
+    assert f"ExecutionEnded: execution {started['execution_arn']} ended TIMED_OUT" in rollout["reason"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rollouts.strategies.base import EXECUTION_TIMEOUT_SECONDS
 from sandbox.template import load
 from statemachines import build
 
@@ -65,6 +66,7 @@ def test_an_include_with_a_misspelt_argument_stops_the_build_naming_both_files(
     (shared / "wait.json").write_text(json.dumps(fragment))
     strategy = {
         "StartAt": "Wait",
+        "TimeoutSeconds": 60,
         "States": [{"Include": "wait", "With": {"than": "Done"}}, {"Done": {"Type": "Succeed"}}],
     }
     (tmp_path / "src" / "x.json").write_text(json.dumps(strategy))
@@ -74,4 +76,23 @@ def test_an_include_with_a_misspelt_argument_stops_the_build_naming_both_files(
 
     # When it is built, Then the build stops and names the fragment and the file that includes it
     with pytest.raises(build.SourceError, match=re.escape("src/shared/wait.json (included by src/x.json)")):
+        build.compose("x")
+
+
+@pytest.mark.parametrize("strategy", build.strategies())
+def test_every_execution_has_the_top_level_timeout_the_validation_plans_for(strategy: str) -> None:
+    machine = json.loads(build.target(strategy).read_text(encoding="utf-8"))
+
+    assert machine["TimeoutSeconds"] == EXECUTION_TIMEOUT_SECONDS
+
+
+def test_a_strategy_without_a_top_level_timeout_stops_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.json").write_text(json.dumps({"StartAt": "Done", "States": [{"Done": {"Type": "Succeed"}}]}))
+    monkeypatch.setattr(build, "ROOT", tmp_path)
+    monkeypatch.setattr(build, "SOURCES", tmp_path / "src")
+
+    with pytest.raises(build.SourceError, match=re.escape("src/x.json: needs a top-level TimeoutSeconds")):
         build.compose("x")

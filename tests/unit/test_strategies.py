@@ -12,10 +12,13 @@ import pytest
 from rollouts.bandit.models import ArmStatistics, Streak
 from rollouts.errors import InvalidRolloutError
 from rollouts.judge.outcome import AbVerdict, Outcome
+from rollouts.logic.validation import check_duration
 from rollouts.models.base import Candidate
+from rollouts.models.spec import RolloutSpec
 from rollouts.strategies import STRATEGIES, Strategy, StrategySpec
 from rollouts.strategies.ab_test import AbTestState
 from rollouts.strategies.bandit import BanditState
+from rollouts.strategies.base import EXECUTION_TIMEOUT_SECONDS, LONGEST_RUN_SECONDS
 from rollouts.strategies.blue_green import BlueGreenStrategy
 from rollouts.strategies.canary import CanaryStrategy
 from rollouts.strategies.shadow import ShadowStrategy
@@ -195,3 +198,38 @@ def test_a_bandit_and_an_ab_test_keep_typed_state_and_still_read_what_older_roll
     assert isinstance(state.verdict, AbVerdict)
     assert state.verdict.outcome is Outcome.FAILED
     assert AbTestState.model_validate_json(state.model_dump_json()) == state
+
+
+@pytest.mark.parametrize("kind", sorted(STRATEGIES))
+def test_every_default_plan_fits_in_one_execution(kind: str) -> None:
+    # Each state machine ends an execution at its TimeoutSeconds: a plan must fit, with the lifecycle around it.
+    run = sample(kind).longest_run(extra_bakes=0, pause_seconds=0)
+
+    assert 0 < run <= LONGEST_RUN_SECONDS < EXECUTION_TIMEOUT_SECONDS
+
+
+def test_a_canary_too_long_for_one_execution_is_refused_naming_the_strategy() -> None:
+    # 20 steps of a day, each baked again up to twice, each with its update: 61d 16h, past an execution's end.
+    spec = RolloutSpec.model_validate(
+        {
+            "endpoint_name": "churn-predictor",
+            "candidate": {"model_name": "churn-xgb-v2", "instance_type": "ml.m5.large"},
+            "strategy": {"type": "canary", "steps": [{"weight": 5 * (i + 1), "bake": "1d"} for i in range(20)]},
+            "guardrails": {"extra_bakes_when_inconclusive": 2},
+        }
+    )
+
+    with pytest.raises(InvalidRolloutError) as refused:
+        check_duration(spec)
+
+    assert refused.value.field == "strategy"
+    assert "61d 16h in one execution" in refused.value.reason and "21d" in refused.value.reason
+
+
+def test_looping_strategies_fit_however_long_they_run() -> None:
+    # An A/B test of a year continues as a new execution every week, so each execution fits.
+    ab = STRATEGIES["ab-test"].model_validate({"max_duration": "365d", "check_every": "7d"})
+
+    assert ab.longest_run(extra_bakes=5, pause_seconds=7 * 86400) == 14 * 86400 + 7200
+    with pytest.raises(ValueError, match="check_every"):
+        STRATEGIES["ab-test"].model_validate({"check_every": "8d"})

@@ -8,6 +8,7 @@ from rollouts import clock
 from rollouts.aws import endpoints, store, workflows
 from rollouts.errors import EndpointUpdateFailedError
 from rollouts.models.rollout import Rollout
+from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS
 
 BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 SETTLED = ("InService", "Failed", "OutOfService", "UpdateRollbackFailed")
@@ -20,7 +21,7 @@ def endpoint_of(rollout: Rollout) -> dict[str, Any]:
     return endpoint
 
 
-MAX_WAIT_SECONDS = 7200  # an endpoint update that has not settled in 2 h is taken as failed
+MAX_WAIT_SECONDS = ENDPOINT_UPDATE_SECONDS  # an endpoint update that has not settled in 2 h is taken as failed
 
 
 def await_endpoint(rollout_id: str, task_token: str, max_wait_seconds: int = MAX_WAIT_SECONDS) -> dict[str, Any]:

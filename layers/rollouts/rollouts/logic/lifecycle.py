@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rollouts import clock
 from rollouts.aws import alarms, endpoints, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
 from rollouts.errors import (
@@ -23,10 +24,11 @@ from rollouts.logic.decisions import deliver, record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
 from rollouts.logic.validation import check_against_endpoint
+from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.observability import logger
 from rollouts.settings import get_settings
-from rollouts.strategies.base import candidate_variant, without_variants
+from rollouts.strategies.base import CONTINUE_AFTER_SECONDS, candidate_variant, without_variants
 
 
 def config_name(rollout: Rollout, suffix: str) -> str:
@@ -35,13 +37,20 @@ def config_name(rollout: Rollout, suffix: str) -> str:
 
 def next_wait(rollout: Rollout, plan: dict[str, Any]) -> dict[str, Any]:
     """A strategy's plan to wait again, or to continue as a new execution (`continue`, with the execution's name)
-    once this one has waited `loops_per_execution` times, well before Step Functions' history limit."""
+    once this one has waited `loops_per_execution` times, well before Step Functions' history limit, or has run
+    `CONTINUE_AFTER_SECONDS`, well before the state machine's timeout."""
     if plan["next"] != "wait":
         return plan
     rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"loops": r.loops + 1}))
-    if rollout.loops < get_settings().loops_per_execution:
+    if rollout.loops < get_settings().loops_per_execution and _execution_age(rollout) < CONTINUE_AFTER_SECONDS:
         return plan
     return {**plan, "next": "continue", "execution_name": f"{rollout.rollout_id}-{rollout.executions + 1}"}
+
+
+def _execution_age(rollout: Rollout) -> float:
+    """Seconds since the current execution began (0 for a rollout stored before this was kept)."""
+    began = rollout.execution_started_at
+    return (clock.now() - began).total_seconds() if began is not None else 0.0
 
 
 def resume_rollout(rollout_id: str, execution_arn: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,17 +61,27 @@ def resume_rollout(rollout_id: str, execution_arn: str, state: dict[str, Any] | 
     if store.lock_holder(rollout.endpoint_name) != rollout_id:
         raise InvalidRolloutError(field=None, reason=f"rollout {rollout_id} no longer holds its endpoint's lock")
     previous = rollout.execution_arn
+    waited, age = rollout.loops, _execution_age(rollout)
     if previous != execution_arn:
+        now = clock.now()
         rollout = store.update_rollout(
             rollout_id,
-            lambda r: r.model_copy(update={"execution_arn": execution_arn, "executions": r.executions + 1, "loops": 0}),
+            lambda r: r.model_copy(
+                update={
+                    "execution_arn": execution_arn,
+                    "executions": r.executions + 1,
+                    "loops": 0,
+                    "execution_started_at": now,
+                }
+            ),
         )
     recover = (state or {}).get("recover")
-    why = (
-        f"to roll back after the previous one ended: {recover.get('Cause', '')}"
-        if isinstance(recover, dict)
-        else f"the previous one had waited {get_settings().loops_per_execution} times"
-    )
+    if isinstance(recover, dict):
+        why = f"to roll back after the previous one ended: {recover.get('Cause', '')}"
+    elif waited >= get_settings().loops_per_execution:
+        why = f"the previous one had waited {waited} times"
+    else:
+        why = f"the previous one had run {format_duration(age)}"
     record(
         rollout,
         DecisionKind.EXECUTION_CONTINUED,
@@ -96,6 +115,7 @@ def lock_rollout(
                 **facts,
                 "status": RolloutStatus.PROGRESSING,
                 "execution_arn": execution_arn or r.execution_arn,
+                "execution_started_at": r.execution_started_at or clock.now(),
                 "weights": {facts["baseline_variant"]: 100.0},
             }
         ),

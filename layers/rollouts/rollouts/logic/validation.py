@@ -7,8 +7,9 @@ from typing import Any
 
 from rollouts.aws import alarms, endpoints, monitoring
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.base import Candidate
+from rollouts.models.base import Candidate, format_duration
 from rollouts.models.spec import RolloutSpec
+from rollouts.strategies.base import LONGEST_RUN_SECONDS
 
 
 @dataclass
@@ -28,8 +29,26 @@ class _Preflight:
         return endpoints.describe_model(self.candidate.model_name) or {}
 
 
+def check_duration(spec: RolloutSpec) -> None:
+    """A plan that fits in one execution: the state machines' top-level timeout would end a longer one mid-way (and
+    the watchdog roll it back), so it is refused before anything changes."""
+    guardrails = spec.guardrails
+    pause = guardrails.pause_timeout if guardrails.when_inconclusive == "pause" else 0.0
+    run = spec.strategy.longest_run(guardrails.extra_bakes_when_inconclusive, pause)
+    if run > LONGEST_RUN_SECONDS:
+        raise InvalidRolloutError(
+            field="strategy",
+            reason=(
+                f"this {spec.strategy.title.lower()} can take {format_duration(run)} in one execution (bakes, extra "
+                f"bakes, pauses and endpoint updates of 2h each), more than the {format_duration(LONGEST_RUN_SECONDS)}"
+                " a rollout's execution may run: shorten the plan"
+            ),
+        )
+
+
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
     """What the spec assumes about SageMaker, checked before anything changes. Returns the baseline facts."""
+    check_duration(spec)
     endpoint = endpoints.describe_endpoint(spec.endpoint_name)
     if endpoint is None:
         raise InvalidRolloutError(field="endpoint_name", reason=f"no endpoint named '{spec.endpoint_name}' exists")

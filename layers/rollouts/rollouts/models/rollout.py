@@ -130,6 +130,7 @@ class Rollout(BaseModel):
     rollback_failures: int = Field(default=0, description="Rollbacks whose end state DescribeEndpoint did not show")
     executions: int = Field(default=1, description="Step Functions executions so far: a long rollout continues as new")
     loops: int = Field(default=0, description="Waits of the current execution (a look, a bandit update)")
+    execution_started_at: datetime | None = Field(default=None, description="When the current execution began")
     judgement: list[dict[str, Any]] = Field(
         default_factory=list, description="The last step's metric verdicts with their evidence"
     )

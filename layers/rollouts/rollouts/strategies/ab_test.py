@@ -9,8 +9,8 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from rollouts.judge.outcome import AbVerdict
-from rollouts.models.base import LongSeconds, format_duration
-from rollouts.strategies.base import StrategySpec
+from rollouts.models.base import LongSeconds, Seconds, format_duration
+from rollouts.strategies.base import CONTINUE_AFTER_SECONDS, ENDPOINT_UPDATE_SECONDS, StrategySpec
 
 
 class AbTestStrategy(StrategySpec):
@@ -42,7 +42,7 @@ class AbTestStrategy(StrategySpec):
         default=0.05, gt=0, lt=0.5, description="The chance of naming a winner when there is none, over all looks"
     )
     minimum_samples: int = Field(default=200, ge=2, description="Rewards per variant below which nothing is decided")
-    check_every: LongSeconds = Field(default=86400.0, description="How often the test looks: '1d'")
+    check_every: Seconds = Field(default=86400.0, description="How often the test looks: '1d' (at most '7d')")
     min_duration: LongSeconds = Field(default=7 * 86400.0, description="No decision before: '7d'")
     max_duration: LongSeconds = Field(default=28 * 86400.0, description="Inconclusive after: '28d'")
 
@@ -57,6 +57,10 @@ class AbTestStrategy(StrategySpec):
                 f"check_every ({self.check_every:.0f} s) must not exceed max_duration ({self.max_duration:.0f} s)"
             )
         return self
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """An execution continues as a new one after a week: the week, then the look that passed it."""
+        return min(self.max_duration, CONTINUE_AFTER_SECONDS) + self.check_every + ENDPOINT_UPDATE_SECONDS
 
     def summary(self) -> str:
         return (

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from rollouts.bandit.models import ArmStatistics, Streak
 from rollouts.models.base import Candidate, Seconds
-from rollouts.strategies.base import StrategySpec
+from rollouts.strategies.base import CONTINUE_AFTER_SECONDS, ENDPOINT_UPDATE_SECONDS, StrategySpec
 
 
 class BanditStrategy(StrategySpec):
@@ -68,6 +68,10 @@ class BanditStrategy(StrategySpec):
                 f"({self.update_every:g} s)"
             )
         return self
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """As an A/B test's: at most a week an execution, then the update that passed it."""
+        return min(self.max_duration, CONTINUE_AFTER_SECONDS) + self.update_every + ENDPOINT_UPDATE_SECONDS
 
     def summary(self) -> str:
         return f"a bandit reweighting every {self.update_every:g} s on {self.reward}s"

@@ -16,6 +16,19 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from rollouts.models.base import Candidate, Strict
 
+# Every state machine's top-level TimeoutSeconds (statemachines/build.py writes it): an execution that runs longer
+# ends TIMED_OUT, and the watchdog (rule ExecutionEnded) rolls the rollout back in a recovery execution.
+EXECUTION_TIMEOUT_SECONDS = 30 * 86400
+# What a strategy's plan may take in one execution; the rest of the timeout is for the lifecycle around it: the
+# endpoint's first update, the promotion (a blue/green deployment waits up to 12 h), a restore and the week a
+# rollback that could not be verified waits for an operator (statemachines/src/shared/rollback.json).
+LONGEST_RUN_SECONDS = 21 * 86400
+# The longest wait for one endpoint update (`rollouts.logic.endpoint_wait`): an update not settled by then failed.
+ENDPOINT_UPDATE_SECONDS = 7200
+# A strategy that loops (an A/B test's looks, a bandit's updates) continues as a new execution after this long in
+# one, or after `Settings.loops_per_execution` waits, whichever comes first (`rollouts.logic.lifecycle.next_wait`).
+CONTINUE_AFTER_SECONDS = 7 * 86400
+
 
 class Preflight(Protocol):
     """What a strategy checks before anything changes: the spec's candidate and guardrails beside the endpoint as it
@@ -97,6 +110,12 @@ class Strategy(Protocol):
         """What that config does, for the "Variants Prepared" decision."""
         ...
 
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """The longest the strategy's plan can take in one execution, in seconds, endpoint updates included, given
+        the guardrails' extra bakes and the pause an inconclusive step may wait (0 when it does not pause).
+        Validation refuses a spec whose longest run passes `LONGEST_RUN_SECONDS`."""
+        ...
+
     def removes_arm_on_breach(self) -> bool:
         """Whether an alarm on one candidate's variant takes that candidate out, the others going on, rather than
         rolling the whole rollout back."""
@@ -154,6 +173,9 @@ class StrategySpec(Strict):
             + ", ".join(f"candidate '{candidate.resolved_variant_name}'" for candidate in candidates)
             + " at 0 %"
         )
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        raise NotImplementedError(f"{type(self).__name__} does not say how long it can run")
 
     def removes_arm_on_breach(self) -> bool:
         return False

@@ -11,6 +11,9 @@ from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, parse_duration
 from rollouts.strategies.base import Preflight, StrategySpec
 
+# The longest wait for SageMaker's deployment to end (statemachines/src/shared/blue-green-deployment.json).
+DEPLOYMENT_WAIT_SECONDS = 43200
+
 MAX_AUTO_ROLLBACK_ALARMS = 10  # UpdateEndpoint's AutoRollbackConfiguration.Alarms: 1 to 10
 INF1_PREFIX = "ml.inf1."
 
@@ -115,6 +118,10 @@ class BlueGreenStrategy(StrategySpec):
             },
             "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarms]},
         }
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """The deployment's wait, then the watch after it."""
+        return DEPLOYMENT_WAIT_SECONDS + self.watch_after_promotion
 
     def summary(self) -> str:
         return f"a SageMaker blue/green deployment, traffic routing {self.traffic_routing}"

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from rollouts.models.base import Seconds, Strict
-from rollouts.strategies.base import StrategySpec
+from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS, StrategySpec
 
 
 class CanaryStep(Strict):
@@ -36,6 +36,10 @@ class CanaryStrategy(StrategySpec):
 
     def step_count(self) -> int:
         return len(self.steps)
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """Each step: its shift's endpoint update, its bake and every extra bake, and a pause when inconclusive."""
+        return sum(ENDPOINT_UPDATE_SECONDS + step.bake * (1 + extra_bakes) + pause_seconds for step in self.steps)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate, Seconds, Strict, format_duration
-from rollouts.strategies.base import Preflight, StrategySpec, candidate_variant
+from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS, Preflight, StrategySpec, candidate_variant
 from rollouts.strategies.blue_green import BlueGreenStrategy, check_deployment_limits
 
 
@@ -61,6 +61,11 @@ class ShadowStrategy(StrategySpec):
     promotion: BlueGreenStrategy = Field(
         default_factory=BlueGreenStrategy, description="How a challenger that passes replaces production"
     )
+
+    def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
+        """The shadow config's update, the shadowing, then the promotion's deployment."""
+        promotion = self.promotion.longest_run(extra_bakes, pause_seconds) if self.on_success == "promote" else 0.0
+        return ENDPOINT_UPDATE_SECONDS + self.duration + promotion
 
     def summary(self) -> str:
         return (

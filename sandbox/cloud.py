@@ -106,7 +106,11 @@ class LocalCloud:
 
     def __enter__(self) -> LocalCloud:
         self.start()
-        self.deploy()
+        try:
+            self.deploy()
+        except BaseException:
+            self.stop()  # a stack that did not deploy leaves no clock running for the next cloud of the process
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -129,6 +133,9 @@ class LocalCloud:
         self._mock.start()
         moto_ext.install()
         core.REGISTRY.__init__()  # type: ignore[misc]
+        # Before any client of the control plane exists: a client copies its session's event hooks when it is made,
+        # so a hook registered later (at the first injected fault, say) would miss the clients already cached.
+        faults.install()
         clock.start(self.time_scale)
         core.REGISTRY.endpoint_update_seconds = self.endpoint_update_seconds
         self._reset_caches()
@@ -362,6 +369,33 @@ class LocalCloud:
         DescribeEndpointConfig, PutMetricAlarm and SetAlarmState (the CloudWatch calls fail with LimitExceeded)."""
         with core.REGISTRY.lock:
             core.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
+
+    def run_schedules(self) -> list[dict[str, Any]]:
+        """Fire every scheduled rule of the stack once, as EventBridge does when its time comes: each Lambda target
+        gets a "Scheduled Event" and is invoked at once. Returns what each target answered.
+
+        The virtual clock does not fire them on its own: a rule every minute would wake it 10,080 times in a
+        simulated week, and every test that waits would pay for it. A test or a demo fires them when it needs to."""
+        events, answers = self.client("events"), []
+        for rule in events.list_rules()["Rules"]:
+            if not rule.get("ScheduleExpression") or rule.get("State") != "ENABLED":
+                continue
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": core.ACCOUNT,
+                "time": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": core.REGION,
+                "resources": [rule["Arn"]],
+                "detail": {},
+            }
+            for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
+                if ":lambda:" in target["Arn"]:
+                    response = self.client("lambda").invoke(FunctionName=target["Arn"], Payload=json.dumps(event))
+                    answers.append(json.loads(response["Payload"].read() or b"null"))
+        return answers
 
     def wait_until(self, predicate: Callable[[], T], timeout: float = WEEK) -> T | None:
         """The predicate's first true value, looked at whenever the cloud is idle; None after `timeout` simulated

@@ -28,7 +28,8 @@ _installed: set[int] = set()
 
 
 def install() -> None:
-    """Register the injection on the control plane's session, once per session."""
+    """Register the injection on the control plane's session, once per session. `LocalCloud.start` does, before
+    the control plane makes its first client (a client copies the session's hooks when it is made)."""
     from rollouts.aws import clients
 
     session = clients.session()

@@ -63,7 +63,9 @@ def install() -> None:
     lock = threading.Lock()
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        if not self.event_pattern.matches_event(original_event):
+        # A scheduled rule has no pattern, which moto matches with every event: it fires on its schedule only
+        # (`LocalCloud.run_schedules`).
+        if self.scheduled_expression or not self.event_pattern.matches_event(original_event):
             return
         ours = [t for t in self.targets if parse_arn(t["Arn"]).service in ("lambda", "states")]
         for target in ours:

@@ -3,9 +3,13 @@ rolls back safe, and a bus that refuses an event neither changes a rollout's cou
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from rollouts.aws import store
+from rollouts.aws import bus, store
+from rollouts.models.rollout import Decision, DecisionKind
+from sandbox.moto_ext import core
 from tests.statemachines.helpers import (
     CANDIDATE,
     ENDPOINT,
@@ -74,21 +78,47 @@ def test_a_bus_that_refuses_events_changes_nothing_and_every_event_arrives_once(
     assert store.lock_holder(ENDPOINT) is None
 
 
-def test_the_last_event_is_delivered_even_when_the_bus_refuses_it_at_first(cloud, endpoint, canary_spec):
-    # Given a canary baking, then EventBridge throttling the next two publishes
+def test_the_last_event_is_delivered_even_when_the_bus_refuses_it_past_every_retry(cloud, endpoint, canary_spec):
+    # Given a canary baking, then EventBridge refusing every publish for a while (more than any task retries)
     received = subscribe(cloud)
     canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
     started = start(cloud, canary_spec)
     rollout_id = started["rollout_id"]
     until(lambda: store.get_rollout(rollout_id).task_token, "the step never baked")
-    cloud.inject_aws_fault("PutEvents", "ThrottlingException", times=2)
+    cloud.inject_aws_fault("PutEvents", "ThrottlingException", times=1000)
 
-    # When an operator aborts: Finalize Rollback's publish of "Rollout Rolled Back" is refused twice
+    # When an operator aborts: "Rollout Rolled Back" cannot be published when it is decided
     assert cloud.api("POST", f"/rollouts/{rollout_id}/abort", {"reason": "wrong model"}).status == 202
     execution = cloud.wait_for_execution(started["execution_arn"])
 
-    # Then the task is retried until the bus takes it: the rollback ends as usual, the event arrives once
+    # Then the rollback ends as usual (the bus's refusal changes nothing), the event waiting in the outbox
     assert execution["status"] == "FAILED"
+    assert cloud.states_entered(started["execution_arn"])[-1] == "Rolled Back"
     assert_safe_rolled_back(cloud, view(cloud, rollout_id))
+    assert "Rollout Rolled Back" not in [e["detail-type"] for e in received()]
+    assert [event["DetailType"] for _, event in store.outbox(rollout_id)][-1] == "Rollout Rolled Back"
+
+    # And once the bus takes events again, the scheduled delivery publishes it, once, and empties the outbox
+    core.REGISTRY.aws_faults.clear()
+    time.sleep(60)  # simulated seconds: the schedule's next minute
+    assert cloud.run_schedules() == [{"rollouts": 1, "left": 0}]
+    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    until(lambda: "Rollout Rolled Back" in [e["detail-type"] for e in received()], "the event never arrived")
     assert [e["detail-type"] for e in received()].count("Rollout Rolled Back") == 1
     assert store.outbox(rollout_id) == []
+
+
+def test_the_scheduled_delivery_leaves_an_event_to_its_own_task_for_a_minute(cloud):
+    # Given a decision whose event the bus has just refused
+    received = subscribe(cloud)
+    decision = Decision(rollout_id="r-000000000001", kind=DecisionKind.ROLLOUT_STARTED, message="started")
+    store.append_decision(decision, None, bus.entry(decision, {"endpoint_name": ENDPOINT}))
+
+    # Then the schedule leaves it to the task that made it for a minute, then publishes it once
+    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    time.sleep(61)  # simulated seconds
+    assert cloud.run_schedules() == [{"rollouts": 1, "left": 0}]
+    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    until(lambda: received(), "the event never arrived")
+    assert [event["detail-type"] for event in received()] == ["Rollout Started"]
+    assert store.outbox("r-000000000001") == []

@@ -23,6 +23,8 @@ META = "META"
 # Kinds of guardrail in the guard index (GUARD#<kind>#<name> -> the rollouts it protects).
 ALARM_GUARD = "ALARM"
 SCHEDULE_GUARD = "SCHEDULE"
+# The index key of every outbox item (the ByEndpoint index, whose other keys are ENDPOINT#<name>).
+OUTBOX_INDEX_KEY = "OUTBOX"
 # Dedup and claim keys only need to outlive the redeliveries they guard against.
 KEY_TTL = timedelta(days=30)
 MAX_CONFLICT_RETRIES = 20
@@ -133,7 +135,14 @@ def append_decision(decision: Decision, dedup_key: str | None = None, event: dic
             {
                 "Put": {
                     "TableName": _table(),
-                    "Item": {"pk": _s(pk), "sk": _s(f"OUTBOX#{stamp}#{token}"), "entry": _s(json.dumps(event))},
+                    "Item": {
+                        "pk": _s(pk),
+                        "sk": _s(f"OUTBOX#{stamp}#{token}"),
+                        "entry": _s(json.dumps(event)),
+                        # Every outbox item, whatever its rollout, in the index: `waiting_outboxes` finds them.
+                        "gsi1pk": _s(OUTBOX_INDEX_KEY),
+                        "gsi1sk": _s(f"{stamp}#{decision.rollout_id}"),
+                    },
                 }
             }
         ]
@@ -171,6 +180,27 @@ def outbox(rollout_id: str) -> list[tuple[str, dict[str, Any]]]:
         ConsistentRead=True,
     )
     return [(item["sk"]["S"], json.loads(item["entry"]["S"])) for item in response.get("Items", [])]
+
+
+def waiting_outboxes(written_before: datetime) -> list[str]:
+    """The rollouts with an event still in their outbox that was written before `written_before`, oldest first (the
+    index is eventually consistent: `outbox` reads each one again)."""
+    bound = written_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    found: dict[str, None] = {}
+    pages = (
+        _ddb()
+        .get_paginator("query")
+        .paginate(
+            TableName=_table(),
+            IndexName="ByEndpoint",
+            KeyConditionExpression="gsi1pk = :o AND gsi1sk < :bound",
+            ExpressionAttributeValues={":o": _s(OUTBOX_INDEX_KEY), ":bound": _s(bound)},
+        )
+    )
+    for page in pages:
+        for item in page.get("Items", []):
+            found[item["gsi1sk"]["S"].rsplit("#", 1)[-1]] = None
+    return list(found)
 
 
 def published(rollout_id: str, key: str) -> None:

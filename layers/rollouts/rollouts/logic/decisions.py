@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from rollouts import clock
 from rollouts.aws import bus, store
-from rollouts.errors import AwsError, AwsRetryableError
+from rollouts.errors import AwsError
 from rollouts.models.rollout import PUBLISHED_KINDS, Decision, DecisionKind, Rollout
 from rollouts.observability import logger, metrics
+
+# An outbox event this old was refused when it was decided (its own delivery takes well under a second).
+WAITING_SECONDS = 60.0
 
 
 def record(
@@ -22,8 +27,8 @@ def record(
     """Append once per dedup key; returns None when this decision was already recorded.
 
     A published kind is logged with its event in the rollout's outbox (one write), then delivered: a bus that refuses
-    it leaves it in the outbox for the next decision of the rollout, or its retried task, to deliver, and does not
-    change the rollout's course.
+    it leaves it in the outbox for the next decision of the rollout, its retried task or the scheduled delivery
+    (`deliver_waiting`) to deliver, and does not change the rollout's course.
     """
     decision = Decision(rollout_id=rollout.rollout_id, kind=kind, message=message, evidence=evidence or {})
     context = {
@@ -41,11 +46,10 @@ def record(
     return decision if appended else None
 
 
-def deliver(rollout_id: str, strict: bool = False) -> int:
-    """Publish the rollout's outbox, oldest first; how many events are left in it.
+def deliver(rollout_id: str) -> int:
+    """Publish the rollout's outbox, oldest first; how many events are left in it (-1: the bus could not be reached).
 
-    What the bus refuses stays for the next call. `strict` (the last task of an execution, after which nothing else
-    would deliver) raises the bus's error instead, so that the task is retried.
+    What the bus refuses stays for the next call: the rollout's next decision, or the scheduled delivery.
     """
     try:
         waiting = store.outbox(rollout_id)
@@ -53,8 +57,6 @@ def deliver(rollout_id: str, strict: bool = False) -> int:
             return 0
         accepted = bus.put([event for _, event in waiting])
     except AwsError as error:
-        if strict:
-            raise
         logger.warning("Decisions not published yet", extra={"rollout_id": rollout_id, "error": str(error)})
         metrics.add_metric(name="PublishDeferred", unit=MetricUnit.Count, value=1)
         return -1
@@ -62,8 +64,20 @@ def deliver(rollout_id: str, strict: bool = False) -> int:
         if ok:
             store.published(rollout_id, key)
     left = accepted.count(False)
-    if left and strict:
-        raise AwsRetryableError(
-            operation="PutEvents", code="FailedEntries", message=f"{left} events refused", retryable=True
-        )
+    if left:
+        metrics.add_metric(name="PublishDeferred", unit=MetricUnit.Count, value=1)
     return left
+
+
+def deliver_waiting(older_than_seconds: float = WAITING_SECONDS) -> dict[str, int]:
+    """The scheduled delivery (DeliverDecisionsFunction, every minute): publish every outbox whose events have waited
+    longer than `older_than_seconds`, those the bus refused when they were decided (a younger event is still its own
+    task's to deliver). The counts of rollouts and of events left waiting."""
+    before = clock.now() - timedelta(seconds=older_than_seconds)
+    rollouts = store.waiting_outboxes(before)
+    left = [deliver(rollout_id) for rollout_id in rollouts]
+    waiting = sum(count for count in left if count > 0) + left.count(-1)
+    metrics.add_metric(name="DecisionsWaiting", unit=MetricUnit.Count, value=waiting)
+    if rollouts:
+        logger.info("Outboxes delivered", extra={"rollouts": rollouts, "left": left})
+    return {"rollouts": len(rollouts), "left": waiting}

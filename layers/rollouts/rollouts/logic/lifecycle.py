@@ -506,8 +506,8 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
             f"(config '{endpoint.get('EndpointConfigName')}'); reason: {rollout.reason}"
         )
         record(rollout, DecisionKind.ROLLOUT_ROLLED_BACK, message, evidence, dedup_key="final")
-    # Nothing runs after this task to deliver what the bus refused: retry the task until it takes it.
-    deliver(rollout_id, strict=True)
+    # What the bus refuses now stays in the outbox for the scheduled delivery: the rollout's end stands either way.
+    deliver(rollout_id)
     return {"status": status.value, "weights": weights}
 
 

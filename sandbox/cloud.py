@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import urllib.parse
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -308,6 +309,11 @@ class LocalCloud:
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
         method = method.upper()
+        path, _, query = path.partition("?")
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        multi: dict[str, list[str]] = {}
+        for name, value in pairs:
+            multi.setdefault(name, []).append(value)
         for route in self.routes:
             match = route.pattern.match(path)
             if match and route.method == method:
@@ -325,8 +331,9 @@ class LocalCloud:
             "httpMethod": method,
             "headers": {"Content-Type": "application/json", **(headers or {})},
             "multiValueHeaders": {},
-            "queryStringParameters": None,
-            "multiValueQueryStringParameters": None,
+            # As API Gateway's REST proxy passes them: the last value of each name, and every value.
+            "queryStringParameters": {name: values[-1] for name, values in multi.items()} or None,
+            "multiValueQueryStringParameters": multi or None,
             "pathParameters": match.groupdict() or None,
             "stageVariables": None,
             "body": text,

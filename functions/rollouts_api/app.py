@@ -1,4 +1,4 @@
-"""REST API for release tooling: start a rollout, read it, abort it, promote it, resume it from a pause."""
+"""REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause."""
 
 from typing import Any
 
@@ -19,10 +19,10 @@ from rollouts.errors import (
     field_errors,
 )
 from rollouts.http import Response, Router, error_response, invalid_request
-from rollouts.logic.queries import describe_rollout
+from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import start_rollout
-from rollouts.models.api import CommandResponse
+from rollouts.models.api import CommandResponse, ListRolloutsQuery
 from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
@@ -89,6 +89,20 @@ def start() -> Response:
     response = start_rollout(spec, key)
     metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
     return Response(201, response.model_dump_json())
+
+
+@app.get("/rollouts")
+def list_() -> dict[str, Any] | Response:
+    query = ListRolloutsQuery.model_validate(
+        {
+            name: values if name == "status" else values[-1]
+            for name, values in app.current_event.query_parameters.items()
+        }
+    )
+    try:
+        return list_rollouts(query).model_dump(mode="json")
+    except InvalidRolloutError as error:  # a next_token that is not one of ours: the request's, not a spec's
+        return invalid_request([{"field": error.field or "next_token", "reason": error.reason}])
 
 
 @app.get("/rollouts/{rollout_id}")

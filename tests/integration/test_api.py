@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+
+import pytest
 
 from rollouts.aws import store
-from sandbox.scenarios import ENDPOINT
+from rollouts.models.rollout import Rollout, RolloutStatus
+from rollouts.models.spec import RolloutSpec
+from sandbox.scenarios import ENDPOINT, spec
 
 
 def test_unknown_rollout_gets_404(cloud):
@@ -134,3 +139,65 @@ def test_aws_throttling_a_request_needs_answers_503_with_retry_after(cloud, endp
     assert response.headers["Retry-After"] == "5"
     assert store.lock_holder(ENDPOINT) is None  # nothing was started
     assert cloud.api("POST", "/rollouts", canary_spec).status == 201  # the retry gets its answer
+
+
+def stored(rollout_id: str, endpoint: str, status: str, minute: int) -> None:
+    """A rollout item as the control plane writes it, created `minute` minutes into the hour."""
+    body = spec()
+    body["endpoint_name"] = endpoint
+    store.put_new_rollout(
+        Rollout(
+            rollout_id=rollout_id,
+            spec=RolloutSpec.model_validate(body),
+            status=RolloutStatus(status),
+            created_at=datetime(2026, 12, 1, 10, minute, tzinfo=UTC),
+        )
+    )
+
+
+def test_rollouts_are_listed_newest_first_by_page_and_filtered(cloud):
+    for minute, (endpoint, status) in enumerate(
+        [("a", "Promoted"), ("b", "RolledBack"), ("a", "RolledBack"), ("b", "Progressing"), ("a", "Promoted")]
+    ):
+        stored(f"r-00000000000{minute}", endpoint, status, minute)
+
+    first = cloud.api("GET", "/rollouts?limit=2")
+    second = cloud.api("GET", f"/rollouts?limit=2&next_token={first.body['next_token']}")
+    last = cloud.api("GET", f"/rollouts?limit=2&next_token={second.body['next_token']}")
+
+    pages = [[r["rollout_id"] for r in page.body["rollouts"]] for page in (first, second, last)]
+    assert pages == [["r-000000000004", "r-000000000003"], ["r-000000000002", "r-000000000001"], ["r-000000000000"]]
+    assert last.body["next_token"] is None
+    assert first.body["rollouts"][0] | {"weights": None} == {
+        "rollout_id": "r-000000000004",
+        "endpoint_name": "a",
+        "strategy": "canary",
+        "status": "Promoted",
+        "candidate_models": ["churn-xgb-v2"],
+        "weights": None,
+        "reason": None,
+        "created_at": "2026-12-01T10:04:00Z",
+        "updated_at": first.body["rollouts"][0]["updated_at"],
+    }
+    by_endpoint = cloud.api("GET", "/rollouts?endpoint=a&status=RolledBack,Progressing")
+    assert [r["rollout_id"] for r in by_endpoint.body["rollouts"]] == ["r-000000000002"]
+    repeated = cloud.api("GET", "/rollouts?status=Promoted&status=Progressing&limit=2")
+    assert [r["rollout_id"] for r in repeated.body["rollouts"]] == ["r-000000000004", "r-000000000003"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=many", "limit"),
+        ("status=Done", "status.0"),
+        ("endpoint=no%20spaces", "endpoint"),
+        ("next_token=not-ours", "next_token"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_a_bad_listing_query_gets_400_naming_the_parameter(cloud, query, field):
+    response = cloud.api("GET", f"/rollouts?{query}")
+
+    assert (response.status, response.body["error"]) == (400, "InvalidRequest")
+    assert [detail["field"] for detail in response.body["details"]] == [field]

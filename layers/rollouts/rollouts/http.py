@@ -182,6 +182,15 @@ class Request:
         return dict(self.raw.get("pathParameters") or {})
 
     @property
+    def query_parameters(self) -> dict[str, list[str]]:
+        """The query string's parameters, each with every value it was given (API Gateway's multi-value form)."""
+        multi = self.raw.get("multiValueQueryStringParameters") or {}
+        if multi:
+            return {str(name): [str(value) for value in values or []] for name, values in multi.items()}
+        single = self.raw.get("queryStringParameters") or {}
+        return {str(name): [str(value)] for name, value in single.items()}
+
+    @property
     def headers(self) -> dict[str, str]:
         """The headers as API Gateway passed them (names in the client's case)."""
         return dict(self.raw.get("headers") or {})

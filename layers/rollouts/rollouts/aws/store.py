@@ -23,6 +23,7 @@ META = "META"
 # Kinds of guardrail in the guard index (GUARD#<kind>#<name> -> the rollouts it protects).
 ALARM_GUARD = "ALARM"
 SCHEDULE_GUARD = "SCHEDULE"
+ROLLOUTS_INDEX_KEY = "ROLLOUT"
 # The index key of every outbox item (the ByEndpoint index, whose other keys are ENDPOINT#<name>).
 OUTBOX_INDEX_KEY = "OUTBOX"
 # Dedup and claim keys only need to outlive the redeliveries they guard against.
@@ -68,6 +69,9 @@ def _item_of(rollout: Rollout) -> dict[str, Any]:
         "status": _s(rollout.status.value),
         "gsi1pk": _s(f"ENDPOINT#{rollout.endpoint_name}"),
         "gsi1sk": _s(f"{rollout.created_at.isoformat()}#{rollout.rollout_id}"),
+        # Every rollout under one key of the ByCreation index, newest last: GET /rollouts without an endpoint.
+        "gsi2pk": _s(ROLLOUTS_INDEX_KEY),
+        "gsi2sk": _s(f"{rollout.created_at.isoformat()}#{rollout.rollout_id}"),
     }
     if rollout.task_token:
         item["task_token"] = _s(rollout.task_token)
@@ -88,6 +92,49 @@ def get_rollout(rollout_id: str) -> Rollout:
     from rollouts.models.rollout import Rollout
 
     return Rollout.model_validate_json(response["Item"]["body"]["S"])
+
+
+def list_rollouts(
+    endpoint_name: str | None, statuses: list[str], limit: int, start_key: dict[str, Any] | None
+) -> tuple[list[Rollout], dict[str, Any] | None]:
+    """Rollouts newest first, of one endpoint (index ByEndpoint) or of all (index ByCreation), in the given
+    statuses (all when empty): at most `limit`, and the key to start the next page from (None after the last).
+
+    A filter applies after DynamoDB reads a page, so pages are read until `limit` rollouts are found or none is left.
+    """
+    from rollouts.models.rollout import Rollout
+
+    index, key_name, key = (
+        ("ByEndpoint", "gsi1pk", f"ENDPOINT#{endpoint_name}")
+        if endpoint_name
+        else ("ByCreation", "gsi2pk", ROLLOUTS_INDEX_KEY)
+    )
+    query: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": index,
+        "KeyConditionExpression": f"{key_name} = :key",
+        "ExpressionAttributeValues": {":key": _s(key)},
+        "ScanIndexForward": False,
+    }
+    if statuses:
+        names = [f":s{i}" for i in range(len(statuses))]
+        query["FilterExpression"] = f"#status IN ({', '.join(names)})"
+        query["ExpressionAttributeNames"] = {"#status": "status"}
+        query["ExpressionAttributeValues"].update(
+            {name: _s(value) for name, value in zip(names, statuses, strict=True)}
+        )
+    found: list[dict[str, Any]] = []
+    while len(found) < limit:
+        page = _ddb().query(
+            **query, Limit=limit - len(found), **({"ExclusiveStartKey": start_key} if start_key else {})
+        )
+        found += page.get("Items", [])
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            break
+    keys = ("pk", "sk", "gsi1pk", "gsi1sk") if endpoint_name else ("pk", "sk", "gsi2pk", "gsi2sk")
+    next_key = {name: found[-1][name] for name in keys} if found and start_key else None
+    return [Rollout.model_validate_json(item["body"]["S"]) for item in found], next_key
 
 
 def update_rollout(rollout_id: str, change: Callable[[Rollout], Rollout | None]) -> Rollout:

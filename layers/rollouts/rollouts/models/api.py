@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rollouts.models.names import NAME_PATTERN
 from rollouts.models.rollout import Decision, Rollout, RolloutStatus
 
 
@@ -63,6 +64,57 @@ class RolloutView(BaseModel):
                 DecisionView(at=d.at, kind=d.kind.value, message=d.message, evidence=d.evidence) for d in decisions
             ],
         )
+
+
+class RolloutSummary(BaseModel):
+    """A rollout in a list: what it is, where it stands, why."""
+
+    rollout_id: str
+    endpoint_name: str
+    strategy: str = Field(description="The spec's strategy type")
+    status: RolloutStatus
+    candidate_models: list[str]
+    weights: dict[str, float]
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, rollout: Rollout) -> RolloutSummary:
+        return cls(
+            rollout_id=rollout.rollout_id,
+            endpoint_name=rollout.endpoint_name,
+            strategy=rollout.spec.strategy.type,
+            status=rollout.status,
+            candidate_models=[candidate.model_name for candidate in rollout.spec.candidates],
+            weights=rollout.weights,
+            reason=rollout.reason,
+            created_at=rollout.created_at,
+            updated_at=rollout.updated_at,
+        )
+
+
+class ListRolloutsQuery(BaseModel):
+    """GET /rollouts's query string."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint: str | None = Field(default=None, pattern=NAME_PATTERN, description="Only this endpoint's rollouts")
+    status: list[RolloutStatus] = Field(default_factory=list, description="Only these statuses (repeat or comma-join)")
+    limit: int = Field(default=25, ge=1, le=100, description="Rollouts per page")
+    next_token: str | None = Field(default=None, max_length=2048, description="The previous page's next_token")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _comma_joined(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [part for item in value for part in str(item).split(",") if part]
+        return value
+
+
+class RolloutList(BaseModel):
+    rollouts: list[RolloutSummary]
+    next_token: str | None = Field(description="Pass it as next_token for the next page; none after the last page")
 
 
 class CommandResponse(BaseModel):

@@ -174,7 +174,8 @@ def test_an_alarm_recovery_reaches_the_rollout_through_the_rule_and_is_logged(cl
     def logged() -> list[str]:
         return [d.message for d in store.list_decisions(rollout_id) if d.message.startswith(f"Alarm '{name}' is ")]
 
-    messages = until(lambda: len(logged()) == 2 and logged(), "the state changes never reached the rollout")
+    until(lambda: len(logged()) == 2, "the state changes never reached the rollout")
+    messages = logged()
     # Each change is its own asynchronous delivery, handled at the same simulated instant: EventBridge promises no
     # order between them, and the log orders decisions of one instant arbitrarily.
     assert sorted(messages) == [f"Alarm '{name}' is INSUFFICIENT_DATA", f"Alarm '{name}' is OK"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 from collections.abc import Callable
@@ -28,11 +29,12 @@ ROLLOUTS_INDEX_KEY = "ROLLOUT"
 OUTBOX_INDEX_KEY = "OUTBOX"
 # Dedup and claim keys only need to outlive the redeliveries they guard against.
 KEY_TTL = timedelta(days=30)
+_APPENDED = itertools.count()
 MAX_CONFLICT_RETRIES = 20
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 class ConcurrentUpdateError(Exception):
@@ -170,7 +172,9 @@ def append_decision(decision: Decision, dedup_key: str | None = None, event: dic
     """
     pk = rollout_pk(decision.rollout_id)
     stamp = decision.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    token = secrets.token_hex(4)
+    # Two decisions of one instant (a simulated clock stands still while a task runs) keep the order they were
+    # appended in by this process; the random part keeps keys of different processes apart.
+    token = f"{next(_APPENDED):010d}{secrets.token_hex(4)}"
     put = {
         "Put": {
             "TableName": _table(),
@@ -229,10 +233,11 @@ def outbox(rollout_id: str) -> list[tuple[str, dict[str, Any]]]:
     return [(item["sk"]["S"], json.loads(item["entry"]["S"])) for item in response.get("Items", [])]
 
 
-def waiting_outboxes(written_before: datetime) -> list[str]:
-    """The rollouts with an event still in their outbox that was written before `written_before`, oldest first (the
-    index is eventually consistent: `outbox` reads each one again)."""
-    bound = written_before.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def waiting_outboxes(written_by: datetime) -> list[str]:
+    """The rollouts with an event still in their outbox that was written at `written_by` or earlier, oldest first
+    (the index is eventually consistent: `outbox` reads each one again)."""
+    # Index keys are "<time>#<rollout id>": "~" sorts after every character of an id.
+    bound = written_by.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + "#~"
     found: dict[str, None] = {}
     pages = (
         _ddb()
@@ -240,7 +245,7 @@ def waiting_outboxes(written_before: datetime) -> list[str]:
         .paginate(
             TableName=_table(),
             IndexName="ByEndpoint",
-            KeyConditionExpression="gsi1pk = :o AND gsi1sk < :bound",
+            KeyConditionExpression="gsi1pk = :o AND gsi1sk <= :bound",
             ExpressionAttributeValues={":o": _s(OUTBOX_INDEX_KEY), ":bound": _s(bound)},
         )
     )

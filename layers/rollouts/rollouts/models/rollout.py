@@ -1,11 +1,12 @@
 """A rollout as stored and shown: its status, weights and decision log."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
+from rollouts import clock
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate
 from rollouts.models.spec import RolloutSpec
@@ -17,7 +18,9 @@ S = TypeVar("S", bound=StrategySpec)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The control plane's one clock (`rollouts.clock`): decisions, outbox stamps and the metric windows agree, and a
+    simulation that runs time faster moves them together."""
+    return clock.now()
 
 
 class RolloutStatus(StrEnum):

@@ -17,10 +17,11 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
+.PHONY: help demo serve test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
+	@echo "make serve [PORT=8080]          the local cloud's API over HTTP, for the rollouts CLI; Ctrl-C stops it"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make asl                        statemachines/*.asl.json built again from statemachines/src"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
@@ -42,6 +43,10 @@ $(SAM_VENV)/.installed: requirements/sam.txt requirements/sam.lock
 demo: $(VENV)/.installed
 	$(PY) -W ignore -m sandbox.demo $(if $(SCENARIO),--scenario $(SCENARIO))
 
+PORT ?= 8080
+serve: $(VENV)/.installed
+	POWERTOOLS_LOG_LEVEL=WARNING $(PY) -W ignore -m sandbox.serve --port $(PORT)
+
 test: lint typecheck template build pytest
 
 lint: $(VENV)/.installed
@@ -49,7 +54,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests $(wildcard bench)
+	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests rollouts_cli $(wildcard bench)
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(PY) -m statemachines.build --check

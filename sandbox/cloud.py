@@ -307,7 +307,10 @@ class LocalCloud:
         body: Any = None,
         raw_body: str | None = None,
         headers: dict[str, str] | None = None,
+        identity: dict[str, str] | None = None,
     ) -> ApiResponse:
+        """Call a route as API Gateway's REST proxy integration would: `path` with its query string, the caller's
+        IAM `identity` as API Gateway puts it in the request context (a release tool by default)."""
         method = method.upper()
         path, _, query = path.partition("?")
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
@@ -345,7 +348,8 @@ class LocalCloud:
                 "stage": "v1",
                 "requestId": str(uuid.uuid4()),
                 "accountId": core.ACCOUNT,
-                "identity": {"userArn": f"arn:aws:iam::{core.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
+                "identity": identity
+                or {"userArn": f"arn:aws:iam::{core.ACCOUNT}:user/release-tool", "sourceIp": "127.0.0.1"},
             },
         }
         if self._lambda is None:  # a client takes longer to make than a call takes to serve; clients are thread-safe

@@ -1,0 +1,134 @@
+"""The `rollouts` command against the local cloud served over HTTP (`make serve`), as a release tool runs it: a
+separate process, SigV4-signed requests, the exit codes CI reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "canary.yaml"
+# Real seconds per simulated second: a five-minute bake takes a second and a half. Nothing below depends on the
+# pace: each command waits for the rollout's end, however long it takes (up to WAIT real seconds).
+TIME_SCALE = 0.005
+WAIT = 600
+
+
+@pytest.fixture(scope="module")
+def api_url() -> Iterator[str]:
+    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "ERROR", "PYTHONPATH": f"{ROOT / 'layers' / 'rollouts'}:{ROOT}"}
+    server = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-m", "sandbox.serve", "--port", "0", "--time-scale", str(TIME_SCALE)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()  # the first line names the URL once the cloud is up
+        assert first.startswith("Rollouts API (local cloud): "), first
+        yield first.split(": ", 1)[1].strip()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def rollouts(api_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"ROLLOUTS_API_URL": api_url, "PYTHONPATH": str(ROOT)})
+    return subprocess.run(
+        [sys.executable, "-m", "rollouts_cli", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=WAIT + 60,
+        check=False,
+    )
+
+
+def spec(**changes: Any) -> str:
+    body = yaml.safe_load(EXAMPLE.read_text())
+    body.update(changes)
+    return yaml.safe_dump(body)
+
+
+def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url):
+    started = rollouts(api_url, "start", "-f", str(EXAMPLE), "--wait", "--interval", "0.2", "--timeout", str(WAIT))
+
+    assert started.returncode == 0, started.stderr
+    lines = started.stdout.splitlines()
+    rollout_id = lines[0].split()[0]
+    assert lines[-1] == f"{rollout_id} ended Promoted"
+    assert any("Traffic Shifted" in line and "at 10 %" in line for line in lines)  # decisions as they came
+
+    listed = json.loads(rollouts(api_url, "list", "--status", "Promoted", "-o", "json").stdout)
+    assert rollout_id in [r["rollout_id"] for r in listed["rollouts"]]
+    view = json.loads(rollouts(api_url, "get", rollout_id, "-o", "json").stdout)
+    assert (view["status"], view["weights"]) == ("Promoted", {"churn-xgb-v2": 100.0})
+
+
+def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):
+    # Steps long enough to abort in (a simulated hour is 18 real seconds), of the served cloud's second candidate
+    slow = spec(
+        candidate={"model_name": "churn-xgb-v3", "instance_type": "ml.m5.large"},
+        strategy={"type": "canary", "steps": [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]},
+    )
+    started = rollouts(api_url, "start", "-f", "-", "-o", "json", stdin=slow)
+    assert started.returncode == 0, started.stderr
+    rollout_id = json.loads(started.stdout)["rollout_id"]
+
+    aborted = rollouts(api_url, "abort", rollout_id, "--reason", "wrong model")
+    watched = rollouts(api_url, "watch", rollout_id, "--interval", "0.2", "--timeout", str(WAIT))
+
+    assert aborted.returncode == 0, aborted.stderr
+    assert f"{rollout_id} abort: " in aborted.stdout
+    assert watched.returncode == 3, watched.stdout + watched.stderr
+    assert watched.stdout.splitlines()[-1].startswith(f"{rollout_id} ended RolledBack: ")
+    assert "wrong model" in watched.stdout
+
+
+def test_a_spec_the_api_refuses_exits_2_naming_each_field(api_url):
+    refused = rollouts(api_url, "start", "-f", "-", stdin=spec(endpoint_name="no-such-endpoint"))
+
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        "rollouts: 400 InvalidRollout",
+        "  endpoint_name: no endpoint named 'no-such-endpoint' exists",
+    ]
+    several = rollouts(api_url, "start", "-f", "-", stdin=spec(strategy={"type": "canary", "steps": []}, candidate={}))
+    assert several.returncode == 2
+    assert "  strategy.canary.steps: List should have at least 1 item after validation, not 0" in several.stderr
+    assert "  candidate.model_name: Field required" in several.stderr
+
+
+def test_without_an_api_url_it_says_what_to_set():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLOUTS_", "AWS_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "rollouts_cli", "list"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+    assert result.returncode == 2
+    assert "ROLLOUTS_API_URL" in result.stderr and "make serve" in result.stderr
+
+
+def test_an_unsigned_request_gets_api_gateways_403(api_url):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{api_url}/rollouts", timeout=30)
+
+    assert refused.value.code == 403
+    assert json.loads(refused.value.read()) == {"message": "Missing Authentication Token"}

@@ -1,0 +1,88 @@
+"""The CLI's views and exit codes, without a server."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from rollouts_cli import render
+from rollouts_cli.cli import exit_code
+
+VIEW: dict[str, Any] = {
+    "rollout_id": "r-0123456789ab",
+    "endpoint_name": "churn-predictor",
+    "status": "Progressing",
+    "step_index": 1,
+    "steps": 4,
+    "weights": {"v1": 75.0, "churn-xgb-v2": 25.0},
+    "winner": None,
+    "reason": None,
+    "decisions": [
+        {"at": "2026-12-04T10:00:00Z", "kind": "Rollout Started", "message": "Canary started: 4 steps", "evidence": {}},
+        {"at": "2026-12-04T10:05:30Z", "kind": "Traffic Shifted", "message": "Step 2/4 at 25 %", "evidence": {}},
+    ],
+}
+
+
+def test_plain_lines_say_where_the_rollout_is_and_what_was_decided() -> None:
+    assert render.plain(VIEW) == [
+        "r-0123456789ab  churn-predictor  Progressing  step 1/4 [#####---------------]  weights v1 75 %, "
+        "churn-xgb-v2 25 %",
+        "10:00:00  Rollout Started       Canary started: 4 steps",
+        "10:05:30  Traffic Shifted       Step 2/4 at 25 %",
+    ]
+
+
+def test_a_strategy_without_steps_shows_no_progress_and_a_rollback_shows_why() -> None:
+    view = {**VIEW, "steps": None, "status": "RolledBack", "reason": "GuardrailBreached: alarm 5xx", "decisions": []}
+
+    assert render.plain(view) == [
+        "r-0123456789ab  churn-predictor  RolledBack  weights v1 75 %, churn-xgb-v2 25 %",
+        "reason: GuardrailBreached: alarm 5xx",
+    ]
+
+
+def test_the_live_panel_shows_progress_weights_and_the_latest_decisions() -> None:
+    console = Console(file=io.StringIO(), width=100, color_system=None)
+    console.print(render.panel(VIEW))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+
+    assert "step 1 of 4" in text and "75 %" in text and "Traffic Shifted" in text
+
+
+def test_the_list_is_a_table_with_a_header() -> None:
+    row = render.summary_row(
+        {
+            "rollout_id": "r-1",
+            "endpoint_name": "e",
+            "strategy": "bandit",
+            "status": "Promoted",
+            "candidate_models": ["m2", "m3"],
+            "created_at": "2026-12-04T09:00:00Z",
+            "reason": None,
+        }
+    )
+
+    assert render.table_lines([row]) == [
+        "ROLLOUT  ENDPOINT  STRATEGY  STATUS    CANDIDATE  CREATED   REASON",
+        "r-1      e         bandit    Promoted  m2, m3     09:00:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "code"),
+    [
+        ("Promoted", None, 0),
+        ("RolledBack", "BaselineKept: no candidate beat the baseline", 0),
+        ("RolledBack", "GuardrailBreached: alarm", 3),
+        ("RollbackFailed", "the restore failed", 4),
+        ("Paused", None, 5),
+        ("Failed", "StartExecution refused", 2),
+        ("Progressing", None, None),
+    ],
+)
+def test_each_end_has_its_exit_code(status: str, reason: str | None, code: int | None) -> None:
+    assert exit_code({**VIEW, "status": status, "reason": reason}) == code

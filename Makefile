@@ -9,7 +9,7 @@ BENCH_VENV := .venv-bench
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
-export PYTHONPATH := layers/rollouts:.
+export PYTHONPATH := layers/rollouts:.:cli
 export PYTHONDONTWRITEBYTECODE := 1
 
 # sam build checks that an interpreter of the deployed runtime is on PATH; pyenv exposes the ones it holds.
@@ -54,7 +54,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests rollouts_cli $(wildcard bench)
+	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests cli/rollouts_cli $(wildcard bench)
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(PY) -m statemachines.build --check

@@ -45,7 +45,7 @@ def api_url() -> Iterator[str]:
 
 def rollouts(api_url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"ROLLOUTS_API_URL": api_url, "PYTHONPATH": str(ROOT)})
+    env.update({"ROLLOUTS_API_URL": api_url, "PYTHONPATH": str(ROOT / "cli")})
     return subprocess.run(
         [sys.executable, "-m", "rollouts_cli", *args],
         cwd=ROOT,

@@ -17,13 +17,14 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo serve test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
+.PHONY: help demo serve openapi test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
 	@echo "make serve [PORT=8080]          the local cloud's API over HTTP, for the rollouts CLI; Ctrl-C stops it"
 	@echo "make test                       every check: lint, types, template, sam build, all tests"
 	@echo "make asl                        statemachines/*.asl.json built again from statemachines/src"
+	@echo "make openapi                    docs/openapi.json built again from the API's models"
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
@@ -58,9 +59,14 @@ typecheck: $(VENV)/.installed
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(PY) -m statemachines.build --check
+	$(PY) -m sandbox.openapi --check
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json
+
+# docs/openapi.json, built again from the models that validate the API's requests.
+openapi: $(VENV)/.installed
+	$(PY) -m sandbox.openapi
 
 # The deployed state machines are built from statemachines/src (see its README); the build needs only the standard
 # library, so it runs without the venv.

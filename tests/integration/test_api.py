@@ -11,6 +11,7 @@ from rollouts.aws import store
 from rollouts.models.rollout import Rollout, RolloutStatus
 from rollouts.models.spec import RolloutSpec
 from sandbox.scenarios import ENDPOINT, spec
+from tests.integration.test_api_fuzz import documented
 
 
 def test_unknown_rollout_gets_404(cloud):
@@ -201,3 +202,18 @@ def test_a_bad_listing_query_gets_400_naming_the_parameter(cloud, query, field):
 
     assert (response.status, response.body["error"]) == (400, "InvalidRequest")
     assert [detail["field"] for detail in response.body["details"]] == [field]
+
+
+def test_the_answers_of_a_whole_rollout_are_the_documented_ones(cloud, endpoint, canary_spec):
+    started = cloud.api("POST", "/rollouts", canary_spec)
+    documented("POST", "/rollouts", started.status, started.body)
+    cloud.wait_for_execution(started.body["execution_arn"])
+
+    for method, path in [
+        ("GET", f"/rollouts/{started.body['rollout_id']}"),
+        ("GET", "/rollouts?endpoint=churn-predictor"),
+        ("POST", f"/rollouts/{started.body['rollout_id']}/abort"),
+        ("POST", "/rollouts"),  # the endpoint's candidate variant now serves: 400 InvalidRollout
+    ]:
+        response = cloud.api(method, path, canary_spec if path == "/rollouts" else None)
+        documented(method, path, response.status, response.body)

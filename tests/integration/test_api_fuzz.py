@@ -1,13 +1,17 @@
-"""Generated requests against every route of the API, as API Gateway delivers them: never a server error."""
+"""Generated requests against every route of the API, as API Gateway delivers them: never a server error, and every
+answer is one that docs/openapi.json documents, in the shape it documents."""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from sandbox.cloud import LocalCloud
 from sandbox.scenarios import spec
@@ -56,6 +60,32 @@ BODIES = (
 )
 
 
+QUERY_VALUES = st.sampled_from(["0", "1", "101", "-5", "x", "Promoted", "Paused,RolledBack", "churn-predictor", ""])
+QUERIES = st.lists(
+    st.tuples(
+        st.sampled_from(["limit", "status", "endpoint", "next_token", "other"]), QUERY_VALUES | st.text(max_size=8)
+    ),
+    max_size=3,
+).map(lambda pairs: "&".join(f"{name}={value}" for name, value in pairs))
+DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+
+
+def documented(method: str, path: str, status: int, body: Any) -> None:
+    """The answer is documented for its route and matches its schema (no route matched: API Gateway's own 403)."""
+    path = path.split("?", 1)[0]
+    for template, operations in DOCUMENT["paths"].items():
+        if re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path) and method.lower() in operations:
+            break
+    else:
+        assert status in (403, 404), (method, path, status)
+        return
+    responses = operations[method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {template} answered {status}, which the document does not list"
+    schema = responses[str(status)]["content"]["application/json"]["schema"]
+    errors = list(Draft202012Validator({**schema, "components": DOCUMENT["components"]}).iter_errors(body))
+    assert not errors, f"{method} {template} {status}: {errors[0].message} in {body}"
+
+
 @st.composite
 def requests(draw: st.DrawFn) -> tuple[str, str, str | None]:
     rollout_id = draw(IDS)
@@ -70,6 +100,7 @@ def requests(draw: st.DrawFn) -> tuple[str, str, str | None]:
                 ("POST", "/feedback"),
                 ("POST", "/invoke/churn-predictor"),
                 ("GET", "/rollouts"),
+                ("GET", "/rollouts?" + draw(QUERIES)),
                 ("DELETE", f"/rollouts/{rollout_id}"),
             ]
         )
@@ -86,3 +117,4 @@ def test_no_request_gets_a_server_error(cloud: LocalCloud, endpoint: str, reques
     response = cloud.api(method, path, raw_body=body)
 
     assert response.status < 500, (method, path, (body or "")[:300], response.status, response.body)
+    documented(method, path, response.status, response.body)

@@ -1,0 +1,348 @@
+"""The API's OpenAPI 3.1 document (docs/openapi.json), generated from the pydantic models that validate requests
+and shape responses, so that the contract and the code cannot drift apart.
+
+`python -m sandbox.openapi` writes docs/openapi.json; `--check` writes nothing and fails when the committed file
+differs (`make test` runs it). Every route of template.yaml's API is in it (a test checks), with an example of each
+request and the error body every refusal has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from functions.ab_invoke.app import InvokeRequest
+from rollouts.models.api import (
+    CommandResponse,
+    ErrorResponse,
+    ListRolloutsQuery,
+    RolloutList,
+    RolloutView,
+    StartRolloutResponse,
+)
+from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Label, Reward
+from rollouts.models.spec import RolloutSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENT = ROOT / "docs" / "openapi.json"
+REF = "#/components/schemas/{model}"
+MODELS: list[type[BaseModel]] = [
+    RolloutSpec,
+    StartRolloutResponse,
+    RolloutList,
+    RolloutView,
+    CommandResponse,
+    ErrorResponse,
+    Reward,
+    Label,
+    InvokeRequest,
+]
+
+
+def _ref(model: type[BaseModel] | str) -> dict[str, str]:
+    return {"$ref": REF.format(model=model if isinstance(model, str) else model.__name__)}
+
+
+def _json(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    return {"content": {"application/json": content}}
+
+
+def _error(description: str, *codes: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
+    shown = example or {"error": codes[0], "message": description, "details": []}
+    return {"description": f"{description} (`error`: {', '.join(codes)})", **_json(_ref(ErrorResponse), shown)}
+
+
+INVALID = _error(
+    "The body, a parameter or a header is not valid: one detail per problem, naming its field",
+    "InvalidRequest",
+    example={
+        "error": "InvalidRequest",
+        "message": "strategy.canary.steps.0.weight: Input should be greater than 0",
+        "details": [{"field": "strategy.canary.steps.0.weight", "reason": "Input should be greater than 0"}],
+    },
+)
+NOT_FOUND = _error("No rollout has this id", "RolloutNotFound")
+THROTTLED = {
+    **_error("AWS throttled a call the request needed: retry after `Retry-After` seconds", "ServiceUnavailable"),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
+}
+TOO_LARGE = _error("The body is over 1 MiB (or, for feedback, over a queue message)", "PayloadTooLarge")
+ROLLOUT_ID = {
+    "name": "rollout_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^r-[0-9a-f]{12}$"},
+    "example": "r-0123456789ab",
+}
+REASON_BODY = {
+    "required": False,
+    **_json(
+        {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "maxLength": 1024, "description": "Recorded in the log"}},
+            "additionalProperties": True,
+        },
+        {"reason": "wrong model"},
+    ),
+}
+
+
+def _command(verb: str, summary: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "202": {
+            "description": "The command is taken: `outcome` says what it did",
+            **_json(
+                _ref(CommandResponse),
+                {"rollout_id": "r-0123456789ab", "command": verb, "outcome": "interrupted", "message": summary},
+            ),
+        },
+        "400": INVALID,
+        "404": NOT_FOUND,
+        "409": _error("The rollout is promoting, rolling back or finished", "RolloutFinished"),
+        "503": THROTTLED,
+        **(extra or {}),
+    }
+    return {
+        "post": {
+            "operationId": f"{verb}Rollout",
+            "summary": summary,
+            "parameters": [ROLLOUT_ID],
+            "requestBody": REASON_BODY,
+            "responses": responses,
+        }
+    }
+
+
+def _list_parameters() -> list[dict[str, Any]]:
+    fields = ListRolloutsQuery.model_fields
+    schema = ListRolloutsQuery.model_json_schema(ref_template=REF)["properties"]
+    parameters = []
+    for name, field in fields.items():
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": field.description,
+            "schema": schema[name],
+        }
+        if name == "status":
+            parameter |= {"style": "form", "explode": True}
+        parameters.append(parameter)
+    return parameters
+
+
+def document() -> dict[str, Any]:
+    _, schemas = models_json_schema([(model, "validation") for model in MODELS], ref_template=REF)
+    components = dict(schemas.get("$defs", {}))
+    canary = yaml.safe_load((ROOT / "examples" / "canary.yaml").read_text())
+    execution = "arn:aws:states:us-east-1:123456789012:execution:rollouts-canary:r-0123456789ab"
+    started = {"rollout_id": "r-0123456789ab", "status": "Pending", "execution_arn": execution}
+    feedback_schema = {
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": False,
+        "properties": {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_EVENTS_PER_MESSAGE,
+                "items": {"oneOf": [_ref(Reward), _ref(Label)]},
+                "description": "Rewards and labels; an event with a `label` is a label",
+            }
+        },
+    }
+    paths: dict[str, Any] = {
+        "/rollouts": {
+            "post": {
+                "operationId": "startRollout",
+                "summary": "Start a rollout: the spec is checked against the endpoint before anything changes",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "A retry with the same key and body answers the first rollout",
+                    }
+                ],
+                "requestBody": {"required": True, **_json(_ref(RolloutSpec), canary)},
+                "responses": {
+                    "201": {"description": "Started", **_json(_ref(StartRolloutResponse), started)},
+                    "400": {
+                        **INVALID,
+                        "description": INVALID["description"] + "; or `InvalidRollout`: the spec against the "
+                        "endpoint as it is (no such endpoint, model, alarm, ...)",
+                    },
+                    "409": _error("The endpoint runs another rollout: `details` names it", "EndpointLocked"),
+                    "413": TOO_LARGE,
+                    "422": _error("The Idempotency-Key was used with another body", "IdempotencyKeyReused"),
+                    "503": _error(
+                        "Step Functions refused the start: the rollout is Failed, the endpoint free; or AWS "
+                        "throttled a call",
+                        "RolloutNotStarted",
+                        "ServiceUnavailable",
+                    ),
+                },
+            },
+            "get": {
+                "operationId": "listRollouts",
+                "summary": "Rollouts, newest first, a page at a time",
+                "parameters": _list_parameters(),
+                "responses": {
+                    "200": {"description": "A page", **_json(_ref(RolloutList))},
+                    "400": INVALID,
+                    "503": THROTTLED,
+                },
+            },
+        },
+        "/rollouts/{rollout_id}": {
+            "get": {
+                "operationId": "getRollout",
+                "summary": "A rollout with its decision log",
+                "parameters": [ROLLOUT_ID],
+                "responses": {
+                    "200": {"description": "The rollout", **_json(_ref(RolloutView))},
+                    "404": NOT_FOUND,
+                    "503": THROTTLED,
+                },
+            }
+        },
+        "/rollouts/{rollout_id}/abort": _command("abort", "Roll back now"),
+        "/rollouts/{rollout_id}/promote": _command("promote", "Promote the candidate now"),
+        "/rollouts/{rollout_id}/resume": _command(
+            "resume",
+            "Resume a paused rollout",
+            {"409": _error("Finished, or not paused", "RolloutFinished", "RolloutNotPaused")},
+        ),
+        "/feedback": {
+            "post": {
+                "operationId": "sendFeedback",
+                "summary": "Rewards and ground-truth labels, queued for ingestion",
+                "requestBody": {
+                    "required": True,
+                    **_json(
+                        feedback_schema,
+                        {"events": [{"event_id": "e-1", "endpoint": "churn-predictor", "variant": "v1", "reward": 1}]},
+                    ),
+                },
+                "responses": {
+                    "202": {
+                        "description": "Queued",
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["accepted", "message_id"],
+                                "properties": {"accepted": {"type": "integer"}, "message_id": {"type": "string"}},
+                            },
+                            {"accepted": 1, "message_id": "5fea7756-0ea4-451a-a703-a558b933e274"},
+                        ),
+                    },
+                    "400": INVALID,
+                    "413": TOO_LARGE,
+                    "503": THROTTLED,
+                },
+            }
+        },
+        "/invoke/{endpoint_name}": {
+            "post": {
+                "operationId": "invokeForUser",
+                "summary": "Invoke an endpoint on the variant of the user's A/B group",
+                "parameters": [{"name": "endpoint_name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {
+                    "required": True,
+                    **_json(_ref(InvokeRequest), {"user_id": "u-42", "rollout_id": "r-0123456789ab", "payload": [1]}),
+                },
+                "responses": {
+                    "200": {
+                        "description": "The model's answer and the variant that gave it",
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["variant"],
+                                "properties": {
+                                    "variant": {"type": "string"},
+                                    "content_type": {"type": ["string", "null"]},
+                                    "body": {"type": "string"},
+                                    "body_base64": {"type": "string"},
+                                },
+                            }
+                        ),
+                    },
+                    "400": INVALID,
+                    "403": _error("The endpoint lacks the tag rollouts:ab-invoke=true", "EndpointNotInvokable"),
+                    "404": _error("No such endpoint", "EndpointNotFound"),
+                    "409": _error("No variant has a weight above 0", "NoVariantWithWeight"),
+                    "424": _error("The model's container failed: its status and message", "ModelError"),
+                    "503": THROTTLED,
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SageMaker Rollouts API",
+            "version": "1",
+            "description": (
+                "Start, follow and steer model rollouts. Every request is signed with SigV4 for execute-api (IAM "
+                "auth); the base URL is the stack's ApiUrl output, stage v1. Generated by `python -m "
+                "sandbox.openapi` from the models that validate the requests."
+            ),
+        },
+        "servers": [
+            {
+                "url": "https://{api}.execute-api.{region}.amazonaws.com/v1",
+                "variables": {"api": {"default": "abcdef1234"}, "region": {"default": "us-east-1"}},
+            },
+            {"url": "http://127.0.0.1:8080/v1", "description": "make serve: the local cloud"},
+        ],
+        "security": [{"sigv4": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "sigv4": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "description": "AWS Signature Version 4 for service execute-api",
+                    "x-amazon-apigateway-authtype": "awsSigv4",
+                }
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.openapi", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; fail if docs/openapi.json is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    current = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.is_file() else ""
+    if args.check:
+        if current != text:
+            print("docs/openapi.json is stale: run `make openapi` and commit it", file=sys.stderr)
+            return 1
+        return 0
+    if current != text:
+        DOCUMENT.write_text(text, encoding="utf-8")
+        print("wrote docs/openapi.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -224,6 +224,39 @@ def document() -> dict[str, Any]:
             "Resume a paused rollout",
             {"409": _error("Finished, or not paused", "RolloutFinished", "RolloutNotPaused")},
         ),
+        "/rollouts/{rollout_id}/retry": {
+            "post": {
+                "operationId": "retryRollout",
+                "summary": "A RolledBack or Failed rollout's spec again as a new rollout; a RollbackFailed one's "
+                "restore again",
+                "parameters": [
+                    ROLLOUT_ID,
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "description": "Without one, a rollout is retried once: a second retry answers the first",
+                    },
+                ],
+                "responses": {
+                    "201": {"description": "The new rollout", **_json(_ref(StartRolloutResponse), started)},
+                    "202": {
+                        "description": "The restore of a RollbackFailed rollout is retried, as an abort does",
+                        **_json(_ref(CommandResponse)),
+                    },
+                    "400": {**INVALID, "description": INVALID["description"] + "; or `InvalidRollout`"},
+                    "404": NOT_FOUND,
+                    "409": _error(
+                        "Not retryable (in progress or promoted), or the endpoint runs another rollout",
+                        "RolloutNotRetryable",
+                        "EndpointLocked",
+                    ),
+                    "422": _error("The Idempotency-Key was used with another body", "IdempotencyKeyReused"),
+                    "503": THROTTLED,
+                },
+            }
+        },
         "/feedback": {
             "post": {
                 "operationId": "sendFeedback",

@@ -179,6 +179,21 @@ def cmd_command(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -
     return EXIT_OK
 
 
+def cmd_retry(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
+    answer = client.retry(args.rollout_id, args.idempotency_key)
+    if "command" in answer:  # the restore of a RollbackFailed rollout, as an abort
+        _emit(args, out, answer, [f"{answer['rollout_id']} retry: {answer['outcome']}: {answer['message']}"])
+        target = args.rollout_id
+    else:
+        _emit(args, out, answer, [f"{args.rollout_id} retried as {answer['rollout_id']} {answer['status']}"])
+        target = answer["rollout_id"]
+    if not args.wait:
+        return EXIT_OK
+    code, view = _follower(args, client, out).follow(target)
+    _emit(args, out, view, [_ending(code, view)])
+    return code
+
+
 def cmd_feedback_send(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
     stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115
     events: list[dict[str, Any]] = []
@@ -243,6 +258,11 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("rollout_id")
         sub.add_argument("--reason", help="recorded in the decision log")
         sub.set_defaults(command=name)
+    retry = command("retry", "run a rolled-back rollout's spec again, or retry a failed restore", cmd_retry)
+    retry.add_argument("rollout_id")
+    retry.add_argument("--wait", action="store_true", help="follow the retry to its end")
+    retry.add_argument("--idempotency-key")
+    following(retry)
     feedback = commands.add_parser("feedback", help="send feedback events (rewards and labels)")
     feedback_commands = feedback.add_subparsers(dest="feedback_command", required=True, metavar="COMMAND")
     send = feedback_commands.add_parser("send", help="send JSON lines of events, batched")

@@ -136,6 +136,12 @@ class RolloutsClient:
         body = {"reason": reason} if reason else {}
         return self.request("POST", f"/rollouts/{_segment(rollout_id)}/{command}", body)
 
+    def retry(self, rollout_id: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        """A rolled-back or failed rollout again, as a new rollout ({"rollout_id", ...}); for a RollbackFailed one,
+        its restore again ({"command": "retry", "outcome", ...})."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.request("POST", f"/rollouts/{_segment(rollout_id)}/retry", {}, headers=headers)
+
     def send_feedback(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         return self.request("POST", "/feedback", {"events": events})
 

@@ -1,4 +1,4 @@
-"""REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause."""
+"""REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause, retry."""
 
 from typing import Any
 
@@ -15,14 +15,16 @@ from rollouts.errors import (
     RolloutFinishedError,
     RolloutNotFoundError,
     RolloutNotPausedError,
+    RolloutNotRetryableError,
     RolloutNotStartedError,
     field_errors,
 )
 from rollouts.http import Response, Router, error_response, invalid_request
 from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
-from rollouts.logic.start import start_rollout
+from rollouts.logic.start import retry_rollout, start_rollout
 from rollouts.models.api import CommandResponse, ListRolloutsQuery
+from rollouts.models.rollout import RolloutStatus
 from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
@@ -75,6 +77,11 @@ def _not_started(error: RolloutNotStartedError) -> Response:
     return error_response(503, "RolloutNotStarted", str(error), details, {"Retry-After": "5"})
 
 
+@app.exception_handler(RolloutNotRetryableError)
+def _not_retryable(error: RolloutNotRetryableError) -> Response:
+    return error_response(409, "RolloutNotRetryable", str(error))
+
+
 @app.exception_handler(RolloutNotPausedError)
 def _not_paused(error: RolloutNotPausedError) -> Response:
     return error_response(409, "RolloutNotPaused", str(error))
@@ -113,14 +120,17 @@ def get(rollout_id: str) -> dict[str, Any]:
 MAX_REASON = 1024  # characters of an operator's reason: it goes into decisions, events and SendTaskFailure's cause
 
 
-def _command(rollout_id: str, command: OperatorCommand) -> Response:
+def _command(rollout_id: str, command: OperatorCommand, answered_as: str | None = None) -> Response:
     body = app.current_event.json_body
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
     if len(reason) > MAX_REASON:
         return invalid_request([{"field": "reason", "reason": f"{len(reason):,} characters; at most {MAX_REASON:,}"}])
     result = operator_command(rollout_id, command, reason, app.current_event.request_id)
     payload = CommandResponse(
-        rollout_id=rollout_id, command=command.value, outcome=result.outcome.value, message=result.message
+        rollout_id=rollout_id,
+        command=answered_as or command.value,
+        outcome=result.outcome.value,
+        message=result.message,
     )
     return Response(202, payload.model_dump_json())
 
@@ -138,6 +148,20 @@ def promote(rollout_id: str) -> Response:
 @app.post("/rollouts/{rollout_id}/resume")
 def resume(rollout_id: str) -> Response:
     return _command(rollout_id, OperatorCommand.RESUME)
+
+
+@app.post("/rollouts/{rollout_id}/retry")
+def retry(rollout_id: str) -> Response:
+    """A RollbackFailed rollout: its restore again (202, as abort). A RolledBack or Failed one: its spec again as a
+    new rollout (201, as POST /rollouts; once per rollout, or per Idempotency-Key)."""
+    if describe_rollout(rollout_id).status == RolloutStatus.ROLLBACK_FAILED:
+        return _command(rollout_id, OperatorCommand.ABORT, answered_as="retry")
+    key = app.current_event.header("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        return invalid_request([{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}])
+    started = retry_rollout(rollout_id, key)
+    metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
+    return Response(201, started.model_dump_json())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

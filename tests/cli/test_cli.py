@@ -98,6 +98,14 @@ def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):
     assert watched.stdout.splitlines()[-1].startswith(f"{rollout_id} ended RolledBack: ")
     assert "wrong model" in watched.stdout
 
+    # A retry runs the same spec as a new rollout (aborted here too, so that the endpoint is free again)
+    retried = rollouts(api_url, "retry", rollout_id, "-o", "json")
+    assert retried.returncode == 0, retried.stderr
+    new_id = json.loads(retried.stdout)["rollout_id"]
+    assert new_id != rollout_id
+    assert rollouts(api_url, "abort", new_id).returncode == 0
+    assert rollouts(api_url, "watch", new_id, "--interval", "0.2", "--timeout", str(WAIT)).returncode == 3
+
 
 def test_a_spec_the_api_refuses_exits_2_naming_each_field(api_url):
     refused = rollouts(api_url, "start", "-f", "-", stdin=spec(endpoint_name="no-such-endpoint"))

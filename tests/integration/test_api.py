@@ -12,6 +12,7 @@ from rollouts.models.rollout import Rollout, RolloutStatus
 from rollouts.models.spec import RolloutSpec
 from sandbox.scenarios import ENDPOINT, spec
 from tests.integration.test_api_fuzz import documented
+from tests.waiting import until
 
 
 def test_unknown_rollout_gets_404(cloud):
@@ -217,3 +218,28 @@ def test_the_answers_of_a_whole_rollout_are_the_documented_ones(cloud, endpoint,
     ]:
         response = cloud.api(method, path, canary_spec if path == "/rollouts" else None)
         documented(method, path, response.status, response.body)
+
+
+def test_a_rolled_back_rollout_is_retried_once_as_a_new_rollout_of_its_spec(cloud, endpoint, canary_spec):
+    # Given a canary an operator aborted
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}]
+    first = cloud.api("POST", "/rollouts", canary_spec).body
+    until(lambda: store.get_rollout(first["rollout_id"]).task_token, "the step never baked")
+    assert cloud.api("POST", f"/rollouts/{first['rollout_id']}/abort").status == 202
+    cloud.wait_for_execution(first["execution_arn"])
+
+    # When it is retried, twice (a release tool's retry after a timeout)
+    retried = cloud.api("POST", f"/rollouts/{first['rollout_id']}/retry")
+    again = cloud.api("POST", f"/rollouts/{first['rollout_id']}/retry")
+
+    # Then one new rollout runs the same spec, and the old log says where it went
+    assert (retried.status, again.status) == (201, 201)
+    assert again.body["rollout_id"] == retried.body["rollout_id"] != first["rollout_id"]
+    assert store.get_rollout(retried.body["rollout_id"]).spec == store.get_rollout(first["rollout_id"]).spec
+    assert store.list_decisions(first["rollout_id"])[-1].message == f"Retried as rollout {retried.body['rollout_id']}"
+    documented("POST", f"/rollouts/{first['rollout_id']}/retry", retried.status, retried.body)
+
+    # And a rollout in progress is not retried
+    refused = cloud.api("POST", f"/rollouts/{retried.body['rollout_id']}/retry")
+    assert (refused.status, refused.body["error"]) == (409, "RolloutNotRetryable")
+    documented("POST", f"/rollouts/{retried.body['rollout_id']}/retry", refused.status, refused.body)

@@ -38,6 +38,10 @@ class RolloutFinishedError(RolloutError):
     """A command arrived for a rollout that has already ended (HTTP 409)."""
 
 
+class RolloutNotRetryableError(RolloutError):
+    """Retry re-runs a rolled-back or failed rollout, or the restore of one whose rollback failed; nothing else."""
+
+
 class RolloutNotPausedError(RolloutError):
     """Resume arrived for a rollout that is not paused (HTTP 409)."""
 

@@ -6,10 +6,17 @@ import hashlib
 import secrets
 
 from rollouts.aws import store, workflows
-from rollouts.errors import AwsError, IdempotencyKeyReusedError, RolloutNotFoundError, RolloutNotStartedError
+from rollouts.errors import (
+    AwsError,
+    IdempotencyKeyReusedError,
+    RolloutNotFoundError,
+    RolloutNotRetryableError,
+    RolloutNotStartedError,
+)
+from rollouts.logic.decisions import record
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.api import StartRolloutResponse
-from rollouts.models.rollout import Rollout, RolloutStatus
+from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.models.spec import RolloutSpec
 from rollouts.settings import get_settings
 
@@ -64,3 +71,23 @@ def start_rollout(spec: RolloutSpec, idempotency_key: str | None = None) -> Star
         raise RolloutNotStartedError(rollout.rollout_id, reason) from error
     rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"execution_arn": arn}))
     return StartRolloutResponse(rollout_id=rollout.rollout_id, status=rollout.status, execution_arn=arn)
+
+
+def retry_rollout(rollout_id: str, idempotency_key: str | None = None) -> StartRolloutResponse:
+    """Retry: a rollout that rolled back (or never started) runs its spec again as a new rollout, the same checks
+    first; the new rollout's start is the answer, and the old one's log says where it went."""
+    rollout = store.get_rollout(rollout_id)
+    if rollout.status not in (RolloutStatus.ROLLED_BACK, RolloutStatus.FAILED):
+        raise RolloutNotRetryableError(
+            f"rollout {rollout_id} is {rollout.status.value}: retry re-runs a RolledBack or Failed rollout (and "
+            "retries the restore of a RollbackFailed one); promote, abort or wait for this one"
+        )
+    started = start_rollout(rollout.spec, idempotency_key or f"retry:{rollout_id}")
+    record(
+        rollout,
+        DecisionKind.OPERATOR_COMMAND,
+        f"Retried as rollout {started.rollout_id}",
+        {"command": "retry", "retried_as": started.rollout_id},
+        dedup_key=f"retry:{started.rollout_id}",
+    )
+    return started

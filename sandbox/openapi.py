@@ -224,6 +224,17 @@ def document() -> dict[str, Any]:
             "Resume a paused rollout",
             {"409": _error("Finished, or not paused", "RolloutFinished", "RolloutNotPaused")},
         ),
+        "/rollouts/{rollout_id}/pause": _command(
+            "pause",
+            "Hold the weights until resume (the step is baked again), promote or abort; a canary's",
+            {
+                "409": _error(
+                    "Finished, already paused, or a strategy that cannot hold its weights yet",
+                    "RolloutFinished",
+                    "RolloutNotPausable",
+                )
+            },
+        ),
         "/rollouts/{rollout_id}/retry": {
             "post": {
                 "operationId": "retryRollout",

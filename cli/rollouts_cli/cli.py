@@ -253,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
         ("abort", "roll back now"),
         ("promote", "promote the candidate now"),
         ("resume", "resume a paused rollout"),
+        ("pause", "hold the weights until resume, promote or abort"),
     ):
         sub = command(name, help_text, cmd_command)
         sub.add_argument("rollout_id")

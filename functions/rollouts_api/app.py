@@ -14,6 +14,7 @@ from rollouts.errors import (
     InvalidRolloutError,
     RolloutFinishedError,
     RolloutNotFoundError,
+    RolloutNotPausableError,
     RolloutNotPausedError,
     RolloutNotRetryableError,
     RolloutNotStartedError,
@@ -75,6 +76,11 @@ def _aws_unavailable(error: AwsError) -> Response:
 def _not_started(error: RolloutNotStartedError) -> Response:
     details = [{"rollout_id": error.rollout_id}]
     return error_response(503, "RolloutNotStarted", str(error), details, {"Retry-After": "5"})
+
+
+@app.exception_handler(RolloutNotPausableError)
+def _not_pausable(error: RolloutNotPausableError) -> Response:
+    return error_response(409, "RolloutNotPausable", str(error))
 
 
 @app.exception_handler(RolloutNotRetryableError)
@@ -148,6 +154,11 @@ def promote(rollout_id: str) -> Response:
 @app.post("/rollouts/{rollout_id}/resume")
 def resume(rollout_id: str) -> Response:
     return _command(rollout_id, OperatorCommand.RESUME)
+
+
+@app.post("/rollouts/{rollout_id}/pause")
+def pause(rollout_id: str) -> Response:
+    return _command(rollout_id, OperatorCommand.PAUSE)
 
 
 @app.post("/rollouts/{rollout_id}/retry")

@@ -98,6 +98,7 @@ def requests(draw: st.DrawFn) -> tuple[str, str, str | None]:
                 ("POST", f"/rollouts/{rollout_id}/promote"),
                 ("POST", f"/rollouts/{rollout_id}/resume"),
                 ("POST", f"/rollouts/{rollout_id}/retry"),
+                ("POST", f"/rollouts/{rollout_id}/pause"),
                 ("POST", "/feedback"),
                 ("POST", "/invoke/churn-predictor"),
                 ("GET", "/rollouts"),

@@ -42,6 +42,10 @@ class RolloutNotRetryableError(RolloutError):
     """Retry re-runs a rolled-back or failed rollout, or the restore of one whose rollback failed; nothing else."""
 
 
+class RolloutNotPausableError(RolloutError):
+    """Pause holds a running canary's weights; a paused rollout, or a strategy that cannot hold yet, refuses it."""
+
+
 class RolloutNotPausedError(RolloutError):
     """Resume arrived for a rollout that is not paused (HTTP 409)."""
 

@@ -197,7 +197,10 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
     rollout = store.get_rollout(rollout_id)
     steps = rollout.strategy_as(CanaryStrategy).step_count()
     label = f"Step {step_index + 1}/{steps}"
-    key = f"judge-{step_index}-{rollout.extra_bakes}"
+    # A step baked again after an operator's pause is judged again: its decisions get keys of their own.
+    key = f"judge-{step_index}-{rollout.extra_bakes}" + (
+        f"-p{rollout.operator_pauses}" if rollout.operator_pauses else ""
+    )
     try:
         raise_pending(pending)
     except (GuardrailBreachedError, RolloutAbortedError) as error:
@@ -205,12 +208,25 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
         raise
     commands = commands_of(pending, bake)
     last = step_index + 1 >= steps
+    if "pause" in commands and "promote" not in commands and rollout.status == RolloutStatus.PROGRESSING:
+        return _operator_pause(rollout, step_index, label, key)
     if "promote" in commands or "resume" in commands:
         command = "promote" if "promote" in commands else "resume"
+        rebake = command == "resume" and rollout.operator_paused
         if rollout.status == RolloutStatus.PAUSED:
             rollout = store.update_rollout(
-                rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.PROGRESSING})
+                rollout_id,
+                lambda r: r.model_copy(update={"status": RolloutStatus.PROGRESSING, "operator_paused": False}),
             )
+        if rebake:  # the operator held the weights mid-step: the step is baked and judged again
+            record(
+                rollout,
+                DecisionKind.STEP_JUDGED,
+                f"{label}: an operator resumed; baking the step again",
+                {"outcome": Outcome.INCONCLUSIVE.value, "rule": "operator resume"},
+                f"{key}-resume",
+            )
+            return _plan(rollout, "extend", step_index)
         then = "promote" if command == "promote" or last else "shift"
         record(
             rollout,
@@ -287,6 +303,29 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
 def _plan(rollout: Rollout, then: str, next_step: int, wait_seconds: int = 0) -> dict[str, Any]:
     """What Judge Step hands the state machine: the next state, the next step, and how long a pause waits."""
     return {"endpoint_name": rollout.endpoint_name, "next": then, "next_step": next_step, "wait_seconds": wait_seconds}
+
+
+def _operator_pause(rollout: Rollout, step_index: int, label: str, key: str) -> dict[str, Any]:
+    """Hold the weights for an operator who asked to: until resume (the step is baked again), promote or abort; the
+    pause's timeout rolls back, as a pause for too little data does."""
+    timeout = int(rollout.spec.guardrails.pause_timeout)
+    rollout = store.update_rollout(
+        rollout.rollout_id,
+        lambda r: r.model_copy(
+            update={"status": RolloutStatus.PAUSED, "operator_paused": True, "operator_pauses": r.operator_pauses + 1}
+        ),
+    )
+    weight = rollout.strategy_as(CanaryStrategy).steps[step_index].weight
+    record(
+        rollout,
+        DecisionKind.ROLLOUT_PAUSED,
+        f"Paused by an operator at {label.lower()} with the candidate at {weight:g} %. POST "
+        f"/rollouts/{rollout.rollout_id}/resume bakes the step again, /promote promotes, /abort rolls back; with no "
+        f"command in {timeout:,} s the rollout rolls back",
+        {"step": step_index + 1, "weight": weight, "timeout_seconds": timeout, "by": "operator"},
+        f"{key}-operator-pause-{rollout.operator_pauses}",
+    )
+    return _plan(rollout, "pause", step_index, wait_seconds=timeout)
 
 
 def _pause(

@@ -9,7 +9,13 @@ from pydantic import ValidationError
 
 from rollouts.aws import monitoring, store, workflows
 from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
-from rollouts.errors import GuardrailBreachedError, RolloutAbortedError, RolloutFinishedError, RolloutNotPausedError
+from rollouts.errors import (
+    GuardrailBreachedError,
+    RolloutAbortedError,
+    RolloutFinishedError,
+    RolloutNotPausableError,
+    RolloutNotPausedError,
+)
 from rollouts.logic.bluegreen import trip_abort_switch
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import SETTLED, endpoint_settled
@@ -221,6 +227,15 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
         return SignalResult(
             rollout_id=rollout_id, outcome=SignalOutcome.IGNORED, message=f"rollout is {rollout.status}"
         )
+    if signal.command == OperatorCommand.PAUSE and (
+        rollout.status != RolloutStatus.PROGRESSING or not rollout.spec.strategy.pausable
+    ):
+        why = (
+            f"a {rollout.spec.strategy.title.lower()} cannot hold its weights for an operator yet"
+            if not rollout.spec.strategy.pausable
+            else f"it is {rollout.status.value}"
+        )
+        raise RolloutNotPausableError(f"rollout {rollout.rollout_id} cannot be paused: {why}")
     if signal.command == OperatorCommand.RESUME and rollout.status != RolloutStatus.PAUSED:
         raise RolloutNotPausedError(
             f"rollout {rollout_id} is {rollout.status.value}, not paused: resume ends a pause; promote skips the "
@@ -260,6 +275,10 @@ def _decide(rollout: Rollout, signal: Signal) -> PendingSignal | None:
         cause = f"an operator aborted the rollout{': ' + signal.reason if signal.reason else ''}"
         record(rollout, DecisionKind.OPERATOR_COMMAND, f"Abort requested: {cause}", {"command": "abort"})
         return PendingSignal(error=RolloutAbortedError.__name__, cause=cause, command="abort")
+    if signal.command == OperatorCommand.PAUSE:
+        cause = f"an operator paused the rollout{': ' + signal.reason if signal.reason else ''}"
+        record(rollout, DecisionKind.OPERATOR_COMMAND, f"Pause requested: {cause}", {"command": "pause"})
+        return PendingSignal(error="", cause=cause, command="pause")
     if signal.command == OperatorCommand.RESUME:
         cause = f"an operator resumed the paused rollout{': ' + signal.reason if signal.reason else ''}"
         record(rollout, DecisionKind.OPERATOR_COMMAND, f"Resume requested: {cause}", {"command": "resume"})
@@ -376,7 +395,7 @@ def _interrupt(rollout_id: str, pending: PendingSignal, endpoint_wait: bool = Tr
     taken = token[0]
     if taken:
         try:
-            if pending.command in ("promote", "resume"):
+            if pending.command in ("promote", "resume", "pause"):
                 delivered = workflows.succeed_task(taken, {"command": pending.command})
             else:
                 delivered = workflows.fail_task(taken, pending.error, pending.cause)

@@ -130,6 +130,8 @@ class Rollout(BaseModel):
         description="When the candidate first got traffic (or production's copied requests), whatever the strategy",
     )
     extra_bakes: int = Field(default=0, description="Bakes of the current step beyond the first")
+    operator_paused: bool = Field(default=False, description="Paused by an operator: resume bakes the step again")
+    operator_pauses: int = Field(default=0, description="Operator pauses so far")
     rollback_failures: int = Field(default=0, description="Rollbacks whose end state DescribeEndpoint did not show")
     executions: int = Field(default=1, description="Step Functions executions so far: a long rollout continues as new")
     loops: int = Field(default=0, description="Waits of the current execution (a look, a bandit update)")

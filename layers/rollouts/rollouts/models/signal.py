@@ -20,6 +20,7 @@ class OperatorCommand(StrEnum):
     ABORT = "abort"
     PROMOTE = "promote"
     RESUME = "resume"
+    PAUSE = "pause"
 
 
 class Signal(BaseModel):

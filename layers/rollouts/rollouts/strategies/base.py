@@ -82,6 +82,8 @@ class Strategy(Protocol):
     replaces_baseline: ClassVar[bool]
     wakes_on_feedback: ClassVar[bool]
     data_capture_needed: ClassVar[str | None]
+    # Whether an operator may pause it (hold the weights until resume, promote or abort).
+    pausable: ClassVar[bool]
 
     def summary(self) -> str:
         """The plan, as the "Rollout Started" decision states it."""
@@ -147,6 +149,7 @@ class StrategySpec(Strict):
     replaces_baseline: ClassVar[bool] = False
     wakes_on_feedback: ClassVar[bool] = False
     data_capture_needed: ClassVar[str | None] = None
+    pausable: ClassVar[bool] = False
 
     def summary(self) -> str:
         return self.title

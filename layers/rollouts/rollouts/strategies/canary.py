@@ -22,6 +22,7 @@ class CanaryStrategy(StrategySpec):
     steps: list[CanaryStep] = Field(min_length=1, max_length=20)
 
     title: ClassVar[str] = "Canary"
+    pausable: ClassVar[bool] = True
 
     @field_validator("steps")
     @classmethod

@@ -54,6 +54,12 @@ def decision_line(decision: dict[str, Any]) -> str:
     return f"{_time(decision['at'])}  {decision['kind']:<20}  {decision['message']}"
 
 
+def check_line(verdict: dict[str, Any]) -> str:
+    """One check of the latest judgement: its outcome and the figures it rests on."""
+    evidence = verdict.get("evidence") or {}
+    return f"{verdict.get('metric', '?')}: {verdict.get('outcome', '?')}: {evidence.get('explanation', '')}"
+
+
 def plain(view: dict[str, Any]) -> list[str]:
     """The whole view as plain lines (`rollouts get`)."""
     lines = [status_line(view)]
@@ -61,6 +67,9 @@ def plain(view: dict[str, Any]) -> list[str]:
         lines.append(f"winner: {view['winner']}")
     if view.get("reason"):
         lines.append(f"reason: {view['reason']}")
+    if view.get("guardrails"):
+        lines.append("guardrails: " + ", ".join(view["guardrails"]))
+    lines += [f"check {check_line(verdict)}" for verdict in view.get("judgement") or []]
     lines += [decision_line(decision) for decision in view.get("decisions", [])]
     return lines
 
@@ -81,6 +90,10 @@ def panel(view: dict[str, Any], last: int = 12) -> Panel:
     parts += [Text("weights", style="bold"), weights]
     if view.get("reason"):
         parts.append(Text(f"reason: {view['reason']}", style="yellow"))
+    if view.get("guardrails"):
+        parts.append(Text("guardrails: " + ", ".join(view["guardrails"])))
+    for verdict in view.get("judgement") or []:
+        parts.append(Text(check_line(verdict), style=_style({"Failed": "RolledBack"}.get(verdict.get("outcome"), ""))))
     decisions = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
     for column in ("at", "decision", "message"):
         decisions.add_column(column, overflow="fold")

@@ -36,6 +36,21 @@ def test_plain_lines_say_where_the_rollout_is_and_what_was_decided() -> None:
     ]
 
 
+def test_the_guardrails_and_the_latest_checks_are_shown_with_their_figures() -> None:
+    verdict = {
+        "metric": "5xx-rate",
+        "outcome": "Successful",
+        "critical": True,
+        "evidence": {"explanation": "0.10 % vs 0.12 %: z = -0.4, above the boundary -2.9", "rule": "sequential"},
+    }
+    view = {**VIEW, "decisions": [], "guardrails": ["rollouts-r-1-5xx-rate"], "judgement": [verdict]}
+
+    assert render.plain(view)[1:] == [
+        "guardrails: rollouts-r-1-5xx-rate",
+        "check 5xx-rate: Successful: 0.10 % vs 0.12 %: z = -0.4, above the boundary -2.9",
+    ]
+
+
 def test_a_strategy_without_steps_shows_no_progress_and_a_rollback_shows_why() -> None:
     view = {**VIEW, "steps": None, "status": "RolledBack", "reason": "GuardrailBreached: alarm 5xx", "decisions": []}
 

@@ -37,6 +37,13 @@ class RolloutView(BaseModel):
     candidate_variant: str
     candidate_variants: list[str] = Field(description="Every candidate's variant: a bandit may have several")
     winner: str | None = Field(default=None, description="The candidate chosen for promotion, once chosen")
+    guardrails: list[str] = Field(
+        default_factory=list, description="The CloudWatch alarms and monitoring schedules watching the rollout"
+    )
+    judgement: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The latest step's checks (rate, metric and feedback checks), each with its outcome and evidence",
+    )
     reason: str | None
     execution_arn: str | None
     created_at: datetime
@@ -56,6 +63,11 @@ class RolloutView(BaseModel):
             candidate_variant=rollout.candidate_variant,
             candidate_variants=rollout.candidate_variants,
             winner=rollout.winner,
+            guardrails=[
+                *rollout.guard_alarm_names,
+                *(g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules),
+            ],
+            judgement=rollout.judgement,
             reason=rollout.reason,
             execution_arn=rollout.execution_arn,
             created_at=rollout.created_at,

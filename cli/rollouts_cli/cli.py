@@ -23,7 +23,7 @@ import yaml
 from rich.console import Console
 from rich.live import Live
 
-from rollouts_cli import render
+from rollouts_cli import render, report
 from rollouts_cli.client import ApiError, ConfigurationError, RolloutsClient
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_ROLLED_BACK, EXIT_ROLLBACK_FAILED, EXIT_WAITING = 0, 1, 2, 3, 4, 5
@@ -194,6 +194,13 @@ def cmd_retry(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> 
     return code
 
 
+def cmd_report(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
+    view = client.get(args.rollout_id)
+    Path(args.out).write_text(report.html_report(view), encoding="utf-8")
+    print(f"{args.out}: {view['rollout_id']} {view['status']}, {len(view.get('decisions') or [])} decisions", file=out)
+    return EXIT_OK
+
+
 def cmd_feedback_send(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
     stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115
     events: list[dict[str, Any]] = []
@@ -259,6 +266,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("rollout_id")
         sub.add_argument("--reason", help="recorded in the decision log")
         sub.set_defaults(command=name)
+    reporting = command("report", "write one self-contained HTML page about a rollout", cmd_report, output=False)
+    reporting.add_argument("rollout_id")
+    reporting.add_argument("-o", "--out", default="report.html", help="the HTML file (default report.html)")
     retry = command("retry", "run a rolled-back rollout's spec again, or retry a failed restore", cmd_retry)
     retry.add_argument("rollout_id")
     retry.add_argument("--wait", action="store_true", help="follow the retry to its end")

@@ -64,7 +64,7 @@ def spec(**changes: Any) -> str:
     return yaml.safe_dump(body)
 
 
-def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url):
+def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url, tmp_path):
     started = rollouts(api_url, "start", "-f", str(EXAMPLE), "--wait", "--interval", "0.2", "--timeout", str(WAIT))
 
     assert started.returncode == 0, started.stderr
@@ -77,6 +77,10 @@ def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url):
     assert rollout_id in [r["rollout_id"] for r in listed["rollouts"]]
     view = json.loads(rollouts(api_url, "get", rollout_id, "-o", "json").stdout)
     assert (view["status"], view["weights"]) == ("Promoted", {"churn-xgb-v2": 100.0})
+    page = tmp_path / "report.html"
+    reported = rollouts(api_url, "report", rollout_id, "-o", str(page))
+    assert reported.returncode == 0, reported.stderr
+    assert f"Rollout {rollout_id} on churn-predictor: promoted" in page.read_text()
 
 
 def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):

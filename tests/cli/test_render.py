@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from rollouts_cli import render
+from rollouts_cli import render, report
 from rollouts_cli.cli import exit_code
 
 VIEW: dict[str, Any] = {
@@ -101,3 +101,36 @@ def test_the_list_is_a_table_with_a_header() -> None:
 )
 def test_each_end_has_its_exit_code(status: str, reason: str | None, code: int | None) -> None:
     assert exit_code({**VIEW, "status": status, "reason": reason}) == code
+
+
+def test_a_report_is_one_page_with_the_verdict_the_weights_chart_the_checks_and_the_log() -> None:
+    from html.parser import HTMLParser
+
+    verdict = {"metric": "5xx-rate", "outcome": "Failed", "evidence": {"baseline_estimate": 0.001,
+               "candidate_estimate": 0.03, "boundary": 2.9, "explanation": "3 % vs 0.1 %"}}  # fmt: skip
+    view = {
+        **VIEW,
+        "status": "RolledBack",
+        "reason": "GuardrailBreachedError: step 2 judged Failed",
+        "guardrails": ["rollouts-r-1-5xx-rate"],
+        "decisions": [
+            {"at": "2026-12-04T10:00:00Z", "kind": "Traffic Shifted", "message": "10 %",
+             "evidence": {"weights": {"v1": 90, "churn-xgb-v2": 10}}},
+            {"at": "2026-12-04T10:05:00Z", "kind": "Step Judged", "message": "failed <b>",
+             "evidence": {"metrics": [verdict]}},
+            {"at": "2026-12-04T10:06:00Z", "kind": "Rollout Rolled Back", "message": "back",
+             "evidence": {"weights": {"v1": 100}}},
+        ],
+    }  # fmt: skip
+
+    page = report.html_report(view)
+
+    tags: list[str] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append(tag)  # type: ignore[method-assign]
+    parser.feed(page)
+    assert "Rollout r-0123456789ab on churn-predictor: rolled back" in page
+    assert tags.count("polyline") == 2 and "svg" in tags  # one line per variant
+    assert "3 % vs 0.1 %" in page and "0.03" in page and "2.9" in page
+    assert "failed &lt;b&gt;" in page  # the log's text is escaped
+    assert report.weights_over_time(view) == [(0.0, {"v1": 90.0, "churn-xgb-v2": 10.0}), (360.0, {"v1": 100.0})]

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from botocore.exceptions import ClientError
 
 TABLE = "items"
 
 
-def count(ddb, sk: str) -> int:
+def count(ddb: Any, sk: str) -> int:
     item = ddb.get_item(TableName=TABLE, Key={"pk": {"S": "arms"}, "sk": {"S": sk}})["Item"]
     return int(item["count"]["N"])
 
 
-def add(sk: str) -> dict:
+def add(sk: str) -> dict[str, Any]:
     return {
         "Update": {
             "TableName": TABLE,

@@ -410,25 +410,6 @@ def _summary(
     }
 
 
-PARTS = [*STRATEGIES, "feedback", "signal"]
-
-
-def run(names: list[str] | None = None) -> dict[str, Any]:
-    quiet()
-    began = time.monotonic()
-    paths: dict[str, Callable[[], dict[str, Any]]] = {"feedback": run_feedback, "signal": run_signal}
-    parts = [paths[name]() if name in paths else run_strategy(STRATEGIES[name]) for name in names or PARTS]
-    return {
-        "command": "make faults",
-        "cases": sum(p["cases"] for p in parts),
-        "safe": sum(p["safe"] for p in parts),
-        "lies": sum(p["lies"] for p in parts),
-        "stuck": sum(p["stuck"] for p in parts),
-        "seconds": round(time.monotonic() - began, 1),
-        "strategies": {p["strategy"]: p for p in parts},
-    }
-
-
 # -- the feedback path ----------------------------------------------------------------------------------------------
 
 FEEDBACK_SETUP = (
@@ -635,39 +616,115 @@ def run_feedback() -> dict[str, Any]:
 
 # -- the signal path ------------------------------------------------------------------------------------------------
 
-SIGNAL_SETUP = (
-    "a canary bakes its first step (10 %, an hour's bake); its 5XX alarm goes to ALARM, and CloudWatch's state "
-    "change reaches the signal handler through EventBridge. The faults start when the alarm fires: the calls are "
-    "those from the signal to the end of the rollback. The healthy outcome is `RolledBack`"
-)
+
+@dataclass(frozen=True)
+class Signal:
+    """An alarm's breach while a rollout of `strategy` waits at `moment`."""
+
+    strategy: str
+    moment: str
+    spec: Callable[[], dict[str, Any]]
+    waiting: Callable[[Any, dict[str, Any]], bool]  # (cloud, the rollout's stored body): the moment has come
 
 
-def _signal_spec() -> dict[str, Any]:
-    body = _base_spec()
+def _signal_canary() -> dict[str, Any]:
+    body = _canary_spec()
     body["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "5m"}]
     return body
 
 
-def run_signal_case(operation: str | None, fault: str | None) -> dict[str, Any]:
+def _signal_bandit() -> dict[str, Any]:
+    body = _bandit_spec()
+    # A breach on an arm rolls everything back (the default removes the arm, and the bandit goes on with the rest).
+    body["strategy"].update(update_every="12h", min_update_interval="12h", max_duration="2d", on_arm_breach="roll-back")
+    return body
+
+
+def _signal_ab() -> dict[str, Any]:
+    body = _ab_spec()
+    body["strategy"].update(check_every="4h", max_duration="8h")
+    return body
+
+
+def _signal_shadow() -> dict[str, Any]:
+    body = _shadow_spec()
+    body["strategy"]["duration"] = "12h"
+    return body
+
+
+def _signal_blue_green() -> dict[str, Any]:
+    body = _blue_green_spec()
+    body["strategy"]["wait_interval"] = "1h"
+    return body
+
+
+def _deployment_baking(cloud: Any, body: dict[str, Any]) -> bool:
+    pending = _observed_endpoint(cloud).get("PendingDeploymentSummary") or {}
+    return any(
+        status["Status"] == "Baking"
+        for variant in pending.get("ProductionVariants", [])
+        for status in variant.get("VariantStatus", [])
+    )
+
+
+SIGNALS = {
+    f"signal-{s.strategy}": s
+    for s in (
+        Signal(
+            "canary",
+            "bakes its first step (10 %, an hour's bake)",
+            _signal_canary,
+            lambda cloud, body: bool(body.get("task_token")) and int(body.get("step_index", -1)) >= 0,
+        ),
+        Signal(
+            "bandit",
+            "waits for feedback after its first update (every 12 hours); a breach on an arm rolls everything back",
+            _signal_bandit,
+            lambda cloud, body: bool(body.get("task_token")) and int(body["bandit"]["updates"]) >= 1,
+        ),
+        Signal(
+            "abtest",
+            "has split the traffic and waits for its first look (in 4 hours)",
+            _signal_ab,
+            lambda cloud, body: bool(body.get("task_token")) and bool(body["ab_test"].get("started_at")),
+        ),
+        Signal(
+            "shadow",
+            "shadows production (for 12 hours)",
+            _signal_shadow,
+            lambda cloud, body: bool(body.get("task_token")) and bool(body.get("started_at")),
+        ),
+        Signal(
+            "bluegreen",
+            "is in SageMaker's deployment, whose canary bakes (an hour's wait; SageMaker itself rolls back on the "
+            "alarm, and the control plane must see it)",
+            _signal_blue_green,
+            _deployment_baking,
+        ),
+    )
+}
+
+
+def run_signal_case(signal: Signal, operation: str | None, fault: str | None) -> dict[str, Any]:
     from sandbox import faults
     from sandbox.cloud import LocalCloud
     from sandbox.moto_ext import core
 
     began = time.monotonic()
     with LocalCloud() as cloud:
-        _create_endpoint(cloud, STRATEGIES["canary"])
+        _create_endpoint(cloud, STRATEGIES[signal.strategy])
         faults.install()  # before the control plane makes its clients: they copy the session's hooks
-        started = cloud.api("POST", "/rollouts", _signal_spec())
+        started = cloud.api("POST", "/rollouts", signal.spec())
         if started.status != 201:
             raise RuntimeError(f"the signal path's rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
 
-        def baking() -> bool:
+        def ready() -> bool:
             body = _body(cloud, rollout_id)
-            return bool(body.get("task_token")) and int(body.get("step_index", -1)) >= 0 and bool(body["alarm_names"])
+            return bool(body.get("alarm_names")) and signal.waiting(cloud, body)
 
-        if not cloud.wait_until(baking):
-            raise RuntimeError("the signal path's canary never baked")
+        if not cloud.wait_until(ready):
+            raise RuntimeError(f"the signal path's {signal.strategy} never came to where it {signal.moment}")
         with core.REGISTRY.lock:
             core.REGISTRY.control_plane_calls.clear()
         if operation and fault:
@@ -689,7 +746,7 @@ def run_signal_case(operation: str | None, fault: str | None) -> dict[str, Any]:
         verdict = _verdict(status, lock, rollout_id, model, _promoted_model(body))
         last = _last_decisions(cloud, rollout_id) if verdict != "safe" or status != "RolledBack" else []
     return {
-        "strategy": "signal",
+        "strategy": f"signal-{signal.strategy}",
         "operation": operation,
         "fault": fault,
         "api_status": started.status,
@@ -705,21 +762,55 @@ def run_signal_case(operation: str | None, fault: str | None) -> dict[str, Any]:
     }
 
 
-def run_signal() -> dict[str, Any]:
+def run_signal(name: str) -> dict[str, Any]:
+    signal = SIGNALS[name]
     began = time.monotonic()
-    healthy = run_signal_case(None, None)
-    print(f"signal: healthy run {healthy['status']} -> {healthy['verdict']}", flush=True)
+    healthy = run_signal_case(signal, None, None)
+    print(f"{name}: healthy run {healthy['status']} -> {healthy['verdict']}", flush=True)
     if healthy["status"] != "RolledBack" or healthy["verdict"] != "safe":
-        raise RuntimeError(f"the healthy signal path ended {healthy['status']} ({healthy['verdict']})")
+        raise RuntimeError(f"the healthy {name} ended {healthy['status']} ({healthy['verdict']})")
     operations = healthy.pop("operations")
     cases = []
     for operation in operations:
         for fault in FAULTS:
-            case = run_signal_case(operation, fault)
+            case = run_signal_case(signal, operation, fault)
             case.pop("operations")
             cases.append(case)
-            print(f"  signal: {operation} x {fault}: {case['status']} -> {case['verdict']}", flush=True)
-    return _summary("signal", SIGNAL_SETUP, operations, cases, time.monotonic() - began, healthy)
+            print(f"  {name}: {operation} x {fault}: {case['status']} -> {case['verdict']}", flush=True)
+    setup = (
+        f"a {signal.strategy} rollout {signal.moment}; its 5XX alarm goes to ALARM, and CloudWatch's state change "
+        "reaches the signal handler through EventBridge. The faults start when the alarm fires: the operations are "
+        "those called from the signal to the end of the rollback"
+    )
+    return _summary(name, setup, operations, cases, time.monotonic() - began, healthy)
+
+
+# -- the whole matrix ------------------------------------------------------------------------------------------------
+
+PARTS = [*STRATEGIES, "feedback", *SIGNALS]
+
+
+def _run_part(name: str) -> dict[str, Any]:
+    if name == "feedback":
+        return run_feedback()
+    if name in SIGNALS:
+        return run_signal(name)
+    return run_strategy(STRATEGIES[name])
+
+
+def run(names: list[str] | None = None) -> dict[str, Any]:
+    quiet()
+    began = time.monotonic()
+    parts = [_run_part(name) for name in names or PARTS]
+    return {
+        "command": "make faults",
+        "cases": sum(p["cases"] for p in parts),
+        "safe": sum(p["safe"] for p in parts),
+        "lies": sum(p["lies"] for p in parts),
+        "stuck": sum(p["stuck"] for p in parts),
+        "seconds": round(time.monotonic() - began, 1),
+        "strategies": {p["strategy"]: p for p in parts},
+    }
 
 
 # -- the report ------------------------------------------------------------------------------------------------------
@@ -744,7 +835,7 @@ def _intro(name: str, part: dict[str, Any]) -> str:
             "with a reason; an event the API refused after every retry is one the client knows it must send again. "
             f"The healthy run: {healthy.get('reason')}."
         )
-    if name == "signal":
+    if name.startswith("signal"):
         return (
             f"The signal path: {part['setup']}. The healthy run ends `{healthy.get('status')}` with "
             f"{healthy.get('serving')} alone on config `{healthy.get('config')}`, after {calls}. Safe: the rollout "
@@ -790,7 +881,7 @@ def render(data: dict[str, Any]) -> str:
         "every call of the control plane in the run, those of the feedback a bandit or an A/B test is sent through "
         f"`POST /feedback` included (the harness, as a client would, retries a 5XX or 429 up to {FEEDBACK_ATTEMPTS} "
         "times). The same three faults are then put on every call of the feedback path (the API and the queue's "
-        "ingestion) and of the signal path (an alarm's breach reaching a baking canary).",
+        "ingestion) and of the signal path (an alarm's breach reaching a rollout of each strategy while it waits).",
         "",
         f"**All: {data['cases']} cases: {data['safe']} safe, {data['lies']} lies, {data['stuck']} stuck**, in "
         f"{data['seconds']:.0f} s.",
@@ -812,17 +903,20 @@ def render(data: dict[str, Any]) -> str:
 NOT_COVERED = [
     "## Not covered",
     "",
-    "- Each strategy runs in one healthy shape, so the faults meet only the calls of the path it takes: no alarm "
-    "breach during a bandit, an A/B test, a shadow or a blue/green rollout (the signal path is a canary's), no "
-    "monitoring schedules as guardrails (DescribeMonitoringSchedule and the monitoring executions are never "
-    "called), no statistical judge of a canary's step, no operator pause, promote or abort, no losing candidate "
-    "(a bandit or an A/B test that keeps the baseline, a rejected challenger) and no SageMaker rollback of a "
-    "blue/green deployment.",
+    "- Each strategy runs in one healthy shape, so the faults meet only the calls of the path it takes: no "
+    "monitoring schedules as guardrails (DescribeMonitoringSchedule and the monitoring executions are never called), "
+    "no statistical judge of a canary's step, no operator pause, promote or abort, no losing candidate (a bandit or "
+    "an A/B test that keeps the baseline, a rejected challenger), no bandit arm removed on its own breach (the "
+    "signal path's bandit rolls everything back), and no data plane sending traffic except the shadow's copies.",
+    "- The signal path fires one alarm at one moment of each strategy (a canary's bake, a bandit's or an A/B test's "
+    "wait, the shadowing, SageMaker's blue/green bake); not while the endpoint is being updated, nor in the watch "
+    "after a promotion, nor an alarm's return to OK, a duplicated delivery or a monitoring violation.",
     "- A fault starts at an operation's first call; a fault in the middle of a run (the fifth PutItem, say) or "
     "faults on two operations at once are not tried. Errors other than throttling and AccessDenied (a 500, a "
     "timeout, a validation error) are not tried, nor are faults in the local cloud's own machinery (Step "
     "Functions' state transitions, EventBridge's delivery, SQS's redelivery).",
-    "- The feedback path's dead letters are checked by their content and reason, not replayed.",
+    "- The feedback path's dead letters are checked by their content and reason, not replayed; events sent on "
+    "EventBridge are not in it.",
 ]
 
 

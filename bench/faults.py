@@ -309,7 +309,7 @@ def _last_decisions(cloud: Any, rollout_id: str, count: int = 4) -> list[str]:
         ExpressionAttributeValues={":pk": {"S": f"ROLLOUT#{rollout_id}"}, ":d": {"S": "DECISION#"}},
     )["Items"]
     decisions = [json.loads(item["body"]["S"]) for item in items]
-    return [f"{d.get('kind')}: {str(d.get('message'))[:120]}" for d in decisions[-count:]]
+    return [f"{d.get('kind')}: {str(d.get('message'))[:240]}" for d in decisions[-count:]]
 
 
 def _create_endpoint(cloud: Any, strategy: Strategy) -> None:
@@ -667,6 +667,7 @@ def _deployment_baking(cloud: Any, body: dict[str, Any]) -> bool:
     )
 
 
+LABELS = {"canary": "canary", "bandit": "bandit", "abtest": "A/B test", "shadow": "shadow", "bluegreen": "blue/green"}
 SIGNALS = {
     f"signal-{s.strategy}": s
     for s in (
@@ -678,7 +679,7 @@ SIGNALS = {
         ),
         Signal(
             "bandit",
-            "waits for feedback after its first update (every 12 hours); a breach on an arm rolls everything back",
+            "waits for feedback after its first update (every 12 hours), a breach on an arm rolling everything back",
             _signal_bandit,
             lambda cloud, body: bool(body.get("task_token")) and int(body["bandit"]["updates"]) >= 1,
         ),
@@ -778,9 +779,9 @@ def run_signal(name: str) -> dict[str, Any]:
             cases.append(case)
             print(f"  {name}: {operation} x {fault}: {case['status']} -> {case['verdict']}", flush=True)
     setup = (
-        f"a {signal.strategy} rollout {signal.moment}; its 5XX alarm goes to ALARM, and CloudWatch's state change "
-        "reaches the signal handler through EventBridge. The faults start when the alarm fires: the operations are "
-        "those called from the signal to the end of the rollback"
+        f"the {LABELS[signal.strategy]} rollout {signal.moment}. Its 5XX alarm goes to ALARM, and CloudWatch's "
+        "state change reaches the signal handler through EventBridge. The faults start when the alarm fires: the "
+        "operations are those called from the signal to the end of the rollback"
     )
     return _summary(name, setup, operations, cases, time.monotonic() - began, healthy)
 
@@ -833,6 +834,8 @@ def _intro(name: str, part: dict[str, Any]) -> str:
             "included). Safe: every good event accepted is counted once in its variant's totals (and in the rollout's "
             "for the variants it manages; a label is written once as ground truth) or is in the dead-letter queue "
             "with a reason; an event the API refused after every retry is one the client knows it must send again. "
+            "The local cloud delivers a failed message again at once, not after the queue's visibility timeout: "
+            "throttling past the retries outlasts its five receives, where on AWS it would likely have passed. "
             f"The healthy run: {healthy.get('reason')}."
         )
     if name.startswith("signal"):
@@ -896,8 +899,45 @@ def render(data: dict[str, Any]) -> str:
         )
     for name, part in data["strategies"].items():
         lines += ["", f"## {name}", "", _intro(name, part), "", _figures(part), "", *_rows(name, part)]
-    lines += ["", *NOT_COVERED, ""]
+    lines += ["", *_notable(data), *FIXED, "", *NOT_COVERED, ""]
     return "\n".join(lines)
+
+
+def _notable(data: dict[str, Any]) -> list[str]:
+    """Safe cases worth a look: a rollback that could not restore, feedback that went to the dead letters."""
+    lines = ["## Safe, but worth knowing", ""]
+    for name, part in data["strategies"].items():
+        for case in part["matrix"]:
+            where = f"{name}, `{case['operation']}` x {case['fault']}"
+            if case.get("status") == "RollbackFailed":
+                said = (case.get("last_decisions") or ["(no decision)"])[-1]
+                lines.append(
+                    f"- {where}: `RollbackFailed`, the lock held for an operator's abort. Last decision: {said}"
+                )
+            elif name == "feedback" and " 0 dead-lettered" not in case["reason"]:
+                lines.append(
+                    f"- {where}: {case['reason']}. A dead-lettered message may hold events already counted (its "
+                    "other events'): their ids are remembered, so a replay does not count them again."
+                )
+    if len(lines) == 2:
+        lines.append("- Nothing: every case ended as its healthy run did, or refused before any change.")
+    return [*lines, ""]
+
+
+FIXED = [
+    "Defects this matrix found, fixed (each with a test that failed before its fix):",
+    "",
+    "- The local cloud's DynamoDB undid a cancelled transaction only in part: of two items of one partition that it "
+    "updated, the first kept its update. A redelivered feedback batch whose event ids were already remembered then "
+    "counted its rewards twice (feedback, `TransactWriteItems` x one throttle: 207 counted for 155 events). Test: "
+    "`tests/integration/test_local_dynamodb.py::"
+    "test_a_cancelled_transaction_undoes_its_updates_of_items_that_share_a_partition`.",
+    "- The feedback ingestion let a failed look-up of the rollout that manages a variant (the endpoint's lock, "
+    "`GetItem`) escape the handler: the whole batch failed, and after five receives the queue moved the message to "
+    "the dead letters with no reason (feedback, `GetItem` x throttling past the retries). It is now a failed write of "
+    "the batch's messages, which reach the dead letters with the reason. Test: `tests/integration/test_feedback.py::"
+    "test_a_message_whose_rollout_lookup_keeps_failing_goes_to_the_dead_letters_with_the_reason`.",
+]
 
 
 NOT_COVERED = [

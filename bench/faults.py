@@ -69,11 +69,10 @@ class Strategy:
 
 
 def _base_spec() -> dict[str, Any]:
+    """The demo's spec: its two alarm rules and its data-quality monitoring schedule as guardrails."""
     from sandbox.scenarios import spec
 
-    body = spec()
-    body["guardrails"]["monitoring_schedules"] = []
-    return body
+    return spec()
 
 
 def _canary_spec() -> dict[str, Any]:
@@ -873,18 +872,20 @@ def render(data: dict[str, Any]) -> str:
         "`bench/results/faults.json`.",
         "",
         "For each of the five strategies (canary, bandit, A/B test, shadow, blue/green), a healthy rollout on the "
-        "local cloud is run first and the AWS operations the control plane calls are recorded. Each is then failed "
-        "in turn, in a fresh local cloud, from its first call on: once with `ThrottlingException`, eight times in a "
-        "row with it (more than a task's six retries), and once with `AccessDeniedException`. The end state is then "
-        "read from DescribeEndpoint, with a client of the observer's that the faults never touch: safe when the "
-        "rollout is where its status says (refused before any change and the endpoint as it was; `Promoted` with "
-        "the promoted model alone serving, the candidate's or a bandit's winner's, and no shadow variant left; "
-        "`RolledBack` or `Failed` with the baseline's alone; `RollbackFailed` with the lock held), a lie when "
-        "DescribeEndpoint contradicts the status, stuck when it has not ended after a simulated week. Faults hit "
-        "every call of the control plane in the run, those of the feedback a bandit or an A/B test is sent through "
-        f"`POST /feedback` included (the harness, as a client would, retries a 5XX or 429 up to {FEEDBACK_ATTEMPTS} "
-        "times). The same three faults are then put on every call of the feedback path (the API and the queue's "
-        "ingestion) and of the signal path (an alarm's breach reaching a rollout of each strategy while it waits).",
+        "local cloud is run first and the AWS operations the control plane calls are recorded (every spec has the "
+        "demo's guardrails: two alarm rules, 5XX rate and p99 latency, and a data-quality monitoring schedule). Each "
+        "is then failed in turn, in a fresh local cloud, from its first call on: once with `ThrottlingException`, "
+        "eight times in a row with it (more than a task's six retries), and once with `AccessDeniedException`. The "
+        "end state is then read from DescribeEndpoint, with a client of the observer's that the faults never touch: "
+        "safe when the rollout is where its status says (refused before any change and the endpoint as it was; "
+        "`Promoted` with the promoted model alone serving, the candidate's or a bandit's winner's, and no shadow "
+        "variant left; `RolledBack` or `Failed` with the baseline's alone; `RollbackFailed` with the lock held), a "
+        "lie when DescribeEndpoint contradicts the status, stuck when it has not ended after a simulated week. Faults"
+        " hit every call of the control plane in the run, those of the feedback a bandit or an A/B test is sent "
+        "through `POST /feedback` included (the harness, as a client would, retries a 5XX or 429 up to "
+        f"{FEEDBACK_ATTEMPTS} times). The same three faults are then put on every call of the feedback path (the API "
+        "and the queue's ingestion) and of the signal path (an alarm's breach reaching a rollout of each strategy "
+        "while it waits).",
         "",
         f"**All: {data['cases']} cases: {data['safe']} safe, {data['lies']} lies, {data['stuck']} stuck**, in "
         f"{data['seconds']:.0f} s.",
@@ -943,11 +944,12 @@ FIXED = [
 NOT_COVERED = [
     "## Not covered",
     "",
-    "- Each strategy runs in one healthy shape, so the faults meet only the calls of the path it takes: no "
-    "monitoring schedules as guardrails (DescribeMonitoringSchedule and the monitoring executions are never called), "
-    "no statistical judge of a canary's step, no operator pause, promote or abort, no losing candidate (a bandit or "
-    "an A/B test that keeps the baseline, a rejected challenger), no bandit arm removed on its own breach (the "
-    "signal path's bandit rolls everything back), and no data plane sending traffic except the shadow's copies.",
+    "- Each strategy runs in one healthy shape, so the faults meet only the calls of the path it takes: the monitoring"
+    " schedule named as a guardrail is checked to exist (DescribeMonitoringSchedule) but none of its executions runs, "
+    "so its results are never read; no statistical judge of a canary's step, no operator pause, promote or abort, no "
+    "losing candidate (a bandit or an A/B test that keeps the baseline, a rejected challenger), no bandit arm removed "
+    "on its own breach (the signal path's bandit rolls everything back), and no data plane sending traffic except the "
+    "shadow's copies.",
     "- The signal path fires one alarm at one moment of each strategy (a canary's bake, a bandit's or an A/B test's "
     "wait, the shadowing, SageMaker's blue/green bake); not while the endpoint is being updated, nor in the watch "
     "after a promotion, nor an alarm's return to OK, a duplicated delivery or a monitoring violation.",

@@ -29,7 +29,7 @@ help:
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
 	@echo "make bench-suite                the test suite, quiet and beside a CPU-bound process; results in docs/benchmarks.md"
-	@echo "make faults                     the fault matrix: every AWS call x 3 faults; results in docs/reliability.md"
+	@echo "make faults                     the fault matrix: every AWS call of each strategy, feedback, signals x 3 faults; docs/reliability.md"
 
 $(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
 	$(PYTHON) -m venv $(VENV)

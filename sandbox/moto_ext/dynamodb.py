@@ -64,7 +64,9 @@ def _install_serialised_transactions() -> None:
             if table.range_key_attr is None:
                 backup.items[hash_value] = copy.deepcopy(table.items[hash_value])
                 continue
-            entry = backup.items[hash_value] = dict(table.items[hash_value])
+            entry = backup.items[hash_value]
+            if entry is table.items[hash_value]:  # the partition's first key: copy its dict once, not once per key
+                entry = backup.items[hash_value] = dict(entry)
             range_value = DynamoType(key[table.range_key_attr])
             if range_value in entry:
                 entry[range_value] = copy.deepcopy(entry[range_value])

@@ -210,6 +210,24 @@ def test_an_event_the_table_refuses_goes_to_the_dead_letters_and_the_rest_of_the
     assert "ValidationException" in letter["MessageAttributes"]["reason"]["StringValue"]
 
 
+def test_a_message_whose_rollout_lookup_keeps_failing_goes_to_the_dead_letters_with_the_reason(cloud):
+    # Given the read of the endpoint's lock (which rollout manages the variant) throttled on all five receives
+    cloud.inject_aws_fault("GetItem", "ThrottlingException", times=5)
+
+    # When an event arrives
+    response = cloud.api("POST", "/feedback", {"events": [reward("g-1")]})
+
+    # Then it is delivered again, and after the fifth receive the ingestion moves it to the dead letters saying
+    # why (the queue's own redrive would move it with no reason)
+    assert response.status == 202
+    assert endpoint_totals(cloud, "v1") is None
+    [letter] = dead_letters(cloud)
+    assert json.loads(letter["Body"])["events"][0]["event_id"] == "g-1"
+    reason = letter["MessageAttributes"]["reason"]["StringValue"]
+    assert reason.startswith("its write failed on all 5 receives; last: ")
+    assert "ThrottlingException" in reason
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "why"),
     [

@@ -181,7 +181,17 @@ def _write(events: list[Feedback], managers: _Managers, carriers: dict[str, set[
     """Write the events' totals a transaction at a time; the labels counted. One event the table refuses for good
     does not sink the others: the write is halved until it stands alone, and it goes to the dead-letter queue."""
     counted_labels: list[Label] = []
-    waiting = list(reversed(_chunks(events, managers)))
+    try:  # which rollout manages each variant: a read of the endpoint's lock and of its rollout
+        chunks = _chunks(events, managers)
+    except Exception as error:
+        # As a failed write: the messages are delivered again, and on their last receive go to the dead-letter
+        # queue with this reason (an error out of the handler would have the queue move them with none).
+        logger.exception("Could not look up the rollouts the feedback counts for; its messages are delivered again")
+        outcome.failure = f"{type(error).__name__}: {error}"
+        for event in events:
+            outcome.failed_messages |= carriers[event_key(event)]
+        return counted_labels
+    waiting = list(reversed(chunks))
     while waiting:
         chunk = waiting.pop()
         keys = [event_key(event) for event in chunk]
@@ -198,6 +208,7 @@ def _write(events: list[Feedback], managers: _Managers, carriers: dict[str, set[
                 logger.warning(
                     "Feedback write throttled; its messages are delivered again", extra={"error": str(error)}
                 )
+                outcome.failure = str(error)
                 for key in keys:
                     outcome.failed_messages |= carriers[key]
             continue

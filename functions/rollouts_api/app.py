@@ -20,11 +20,11 @@ from rollouts.errors import (
     RolloutNotStartedError,
     field_errors,
 )
-from rollouts.http import Response, Router, error_response, invalid_request
+from rollouts.http import BadRequestError, Response, Router, error_response, invalid_request
 from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import retry_rollout, start_rollout
-from rollouts.models.api import CommandResponse, ListRolloutsQuery
+from rollouts.models.api import CommandResponse, ListRolloutsQuery, StartRolloutResponse
 from rollouts.models.rollout import RolloutStatus
 from rollouts.models.signal import OperatorCommand
 from rollouts.models.spec import RolloutSpec
@@ -93,15 +93,23 @@ def _not_paused(error: RolloutNotPausedError) -> Response:
     return error_response(409, "RolloutNotPaused", str(error))
 
 
+def _idempotency_key() -> str | None:
+    key = app.current_event.header("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 255:
+        reason = "from 1 to 255 characters"
+        raise BadRequestError(f"Idempotency-Key: {reason}", [{"field": "Idempotency-Key", "reason": reason}])
+    return key
+
+
+def _started(response: StartRolloutResponse) -> Response:
+    metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
+    return Response(201, response.model_dump_json())
+
+
 @app.post("/rollouts")
 def start() -> Response:
     spec = RolloutSpec.model_validate_json(app.current_event.body or "")
-    key = app.current_event.header("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        return invalid_request([{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}])
-    response = start_rollout(spec, key)
-    metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
-    return Response(201, response.model_dump_json())
+    return _started(start_rollout(spec, _idempotency_key()))
 
 
 @app.get("/rollouts")
@@ -167,12 +175,7 @@ def retry(rollout_id: str) -> Response:
     new rollout (201, as POST /rollouts; once per rollout, or per Idempotency-Key)."""
     if describe_rollout(rollout_id).status == RolloutStatus.ROLLBACK_FAILED:
         return _command(rollout_id, OperatorCommand.ABORT, answered_as="retry")
-    key = app.current_event.header("Idempotency-Key")
-    if key is not None and not 1 <= len(key) <= 255:
-        return invalid_request([{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}])
-    started = retry_rollout(rollout_id, key)
-    metrics.add_metric(name="RolloutsStarted", unit="Count", value=1)
-    return Response(201, started.model_dump_json())
+    return _started(retry_rollout(rollout_id, _idempotency_key()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

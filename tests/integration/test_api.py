@@ -243,3 +243,13 @@ def test_a_rolled_back_rollout_is_retried_once_as_a_new_rollout_of_its_spec(clou
     refused = cloud.api("POST", f"/rollouts/{retried.body['rollout_id']}/retry")
     assert (refused.status, refused.body["error"]) == (409, "RolloutNotRetryable")
     documented("POST", f"/rollouts/{retried.body['rollout_id']}/retry", refused.status, refused.body)
+
+
+def test_an_idempotency_key_over_255_characters_gets_400_naming_the_header(cloud, endpoint, canary_spec):
+    response = cloud.api("POST", "/rollouts", canary_spec, headers={"Idempotency-Key": "k" * 256})
+
+    assert (response.status, response.body["details"]) == (
+        400,
+        [{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}],
+    )
+    assert store.lock_holder(ENDPOINT) is None

@@ -236,49 +236,46 @@ def test_a_spec_with_durations_out_of_order_gets_400_naming_the_field(cloud, end
     assert "min_duration" in str(response.body)
 
 
-def test_a_long_test_continues_as_a_new_execution_and_ends_as_one(cloud, endpoint, canary_spec, monkeypatch):
-    # Given executions that continue as new after two waits (400 by default), and a test of at least 3 hours
-    monkeypatch.setenv("ROLLOUTS_LOOPS_PER_EXECUTION", "2")
-    get_settings.cache_clear()
+def continued_test(cloud, canary_spec) -> tuple[str, dict[str, Any]]:
+    """A test of at least 3 hours whose candidate converts better, run until it is promoted: the rollout's id and
+    view, once its first execution has handed over to a new one (as the test's settings make it)."""
     started = start(cloud, ab_spec(canary_spec, min_duration="3h", max_duration="8h"))
     rollout_id = started["rollout_id"]
     wait_until_split(rollout_id)
     report(cloud, BASELINE, 2000, 200, "base")
     report(cloud, CANDIDATE, 2000, 300, "cand")
-
-    # When the first execution has waited twice
     first = cloud.wait_for_execution(started["execution_arn"])
-
-    # Then it hands over to a new execution, which the rollout follows, and the test ends there as usual
     assert first["status"] == "SUCCEEDED"
     assert cloud.states_entered(started["execution_arn"])[-2:] == ["Continue As New", "Continued"]
     until(lambda: store.get_rollout(rollout_id).status == "Promoted", "the continued test never ended")
     rollout = view(cloud, rollout_id)
-    last = cloud.wait_for_execution(rollout["execution_arn"])
-    assert last["status"] == "SUCCEEDED" and rollout["execution_arn"] != started["execution_arn"]
-    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
+    assert rollout["execution_arn"] != started["execution_arn"]
     assert store.lock_holder(ENDPOINT) is None
+    return rollout_id, rollout
+
+
+def test_a_long_test_continues_as_a_new_execution_and_ends_as_one(cloud, endpoint, canary_spec, monkeypatch):
+    # Given executions that continue as new after two waits (400 by default)
+    monkeypatch.setenv("ROLLOUTS_LOOPS_PER_EXECUTION", "2")
+    get_settings.cache_clear()
+
+    # When a test runs: its first execution hands over to a new one after two waits, and so on
+    _, rollout = continued_test(cloud, canary_spec)
+
+    # Then the rollout follows each, and the test ends in the last as usual
+    assert cloud.wait_for_execution(rollout["execution_arn"])["status"] == "SUCCEEDED"
+    assert endpoint_weights(cloud)[1] == {CANDIDATE: 1.0}
     assert kinds(rollout).count("Execution Continued") >= 2  # 6 looks at most, two per execution
     assert [look["evidence"]["look"] for look in looks(rollout)] == list(range(1, len(looks(rollout)) + 1))
 
 
 def test_an_execution_continues_as_new_after_its_time_whatever_its_waits(cloud, endpoint, canary_spec, monkeypatch):
-    # Given executions that continue after 2 hours (a week deployed), far fewer than 400 waits, and a test of 3 hours
+    # Given executions that continue after 2 hours (a week deployed), far fewer than 400 waits
     monkeypatch.setattr("rollouts.logic.lifecycle.CONTINUE_AFTER_SECONDS", 7200)
-    started = start(cloud, ab_spec(canary_spec, min_duration="3h", max_duration="8h"))
-    rollout_id = started["rollout_id"]
-    wait_until_split(rollout_id)
-    report(cloud, BASELINE, 2000, 200, "base")
-    report(cloud, CANDIDATE, 2000, 300, "cand")
 
-    # When the first execution has run its time
-    first = cloud.wait_for_execution(started["execution_arn"])
+    # When a test of 3 hours runs
+    _, rollout = continued_test(cloud, canary_spec)
 
-    # Then it hands over to a new one, well before the state machine's timeout, and says why
-    assert first["status"] == "SUCCEEDED"
-    assert cloud.states_entered(started["execution_arn"])[-2:] == ["Continue As New", "Continued"]
-    until(lambda: store.get_rollout(rollout_id).status == "Promoted", "the continued test never ended")
-    rollout = view(cloud, rollout_id)
+    # Then its first execution handed over after its time, well before the state machine's timeout, and says why
     continued = next(d for d in rollout["decisions"] if d["kind"] == "Execution Continued")
     assert "the previous one had run 2h" in continued["message"]
-    assert store.lock_holder(ENDPOINT) is None

@@ -118,16 +118,10 @@ def _shadow_spec() -> dict[str, Any]:
 
 
 def _blue_green_spec() -> dict[str, Any]:
+    from sandbox.scenarios import blue_green_strategy
+
     body = _base_spec()
-    body["strategy"] = {
-        "type": "blue-green",
-        "traffic_routing": "canary",
-        "canary_size": {"type": "capacity-percent", "value": 10},
-        "wait_interval": "5m",
-        "termination_wait": "5m",
-        "maximum_execution_timeout": "1h",
-        "watch_after_promotion": "5m",
-    }
+    body["strategy"] = blue_green_strategy()
     return body
 
 

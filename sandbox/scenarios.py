@@ -162,6 +162,21 @@ def spec(judged: bool = False, latency_judged: bool = False) -> dict[str, Any]:
     }
 
 
+def blue_green_strategy(**changes: Any) -> dict[str, Any]:
+    """A blue/green strategy through SageMaker's canary routing: 10 % of the green fleet, then the rest, with
+    five-minute bakes and a five-minute watch after the switch."""
+    return {
+        "type": "blue-green",
+        "traffic_routing": "canary",
+        "canary_size": {"type": "capacity-percent", "value": 10},
+        "wait_interval": "5m",
+        "termination_wait": "5m",
+        "maximum_execution_timeout": "1h",
+        "watch_after_promotion": "5m",
+        **changes,
+    }
+
+
 def create_endpoint(cloud: LocalCloud, more_models: tuple[str, ...] = (), capture_to: str | None = None) -> None:
     """Endpoint ENDPOINT serving BASELINE_MODEL on variant v1; CANDIDATE_MODEL and `more_models` exist beside it.
     With `capture_to` (an S3 URI), the endpoint captures its requests and responses there from the start."""

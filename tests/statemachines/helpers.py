@@ -9,6 +9,7 @@ from typing import Any
 
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
+from sandbox.scenarios import blue_green_strategy
 from tests.waiting import until
 
 ENDPOINT = "churn-predictor"
@@ -112,16 +113,7 @@ def report(cloud: LocalCloud, variant: str, count: int, converted: int, prefix: 
 
 def blue_green_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
     """SageMaker's canary routing: 10 % of the green fleet, then the rest; 5-minute bakes (0.3 s here)."""
-    canary_spec["strategy"] = {
-        "type": "blue-green",
-        "traffic_routing": "canary",
-        "canary_size": {"type": "capacity-percent", "value": 10},
-        "wait_interval": "5m",
-        "termination_wait": "5m",
-        "maximum_execution_timeout": "1h",
-        "watch_after_promotion": "5m",
-        **strategy,
-    }
+    canary_spec["strategy"] = blue_green_strategy(**strategy)
     return canary_spec
 
 

@@ -75,6 +75,12 @@ def _base_spec() -> dict[str, Any]:
     return spec()
 
 
+def _with_strategy(strategy: dict[str, Any]) -> dict[str, Any]:
+    body = _base_spec()
+    body["strategy"] = strategy
+    return body
+
+
 def _canary_spec() -> dict[str, Any]:
     body = _base_spec()
     body["strategy"]["steps"] = [{"weight": 10, "bake": "5m"}, {"weight": 50, "bake": "5m"}]
@@ -82,47 +88,45 @@ def _canary_spec() -> dict[str, Any]:
 
 
 def _bandit_spec() -> dict[str, Any]:
-    body = _base_spec()
-    body["strategy"] = {
-        "type": "bandit",
-        "update_every": "10m",
-        "min_update_interval": "10m",
-        "stop_after_updates": 2,
-        "max_duration": "6h",
-        "more_candidates": [{"model_name": THIRD_MODEL, "instance_type": "ml.m5.large"}],
-    }
-    return body
+    return _with_strategy(
+        {
+            "type": "bandit",
+            "update_every": "10m",
+            "min_update_interval": "10m",
+            "stop_after_updates": 2,
+            "max_duration": "6h",
+            "more_candidates": [{"model_name": THIRD_MODEL, "instance_type": "ml.m5.large"}],
+        }
+    )
 
 
 def _ab_spec() -> dict[str, Any]:
-    body = _base_spec()
-    body["strategy"] = {
-        "type": "ab-test",
-        "candidate_weight": 30,
-        "check_every": "30m",
-        "min_duration": "1h",
-        "max_duration": "4h",
-    }
-    return body
+    return _with_strategy(
+        {
+            "type": "ab-test",
+            "candidate_weight": 30,
+            "check_every": "30m",
+            "min_duration": "1h",
+            "max_duration": "4h",
+        }
+    )
 
 
 def _shadow_spec() -> dict[str, Any]:
-    body = _base_spec()
-    body["strategy"] = {
-        "type": "shadow",
-        "sampling_percentage": 100,
-        "duration": "15m",
-        "promotion": {"type": "blue-green", "wait_interval": "5m", "termination_wait": "0s"},
-    }
-    return body
+    return _with_strategy(
+        {
+            "type": "shadow",
+            "sampling_percentage": 100,
+            "duration": "15m",
+            "promotion": {"type": "blue-green", "wait_interval": "5m", "termination_wait": "0s"},
+        }
+    )
 
 
 def _blue_green_spec() -> dict[str, Any]:
     from sandbox.scenarios import blue_green_strategy
 
-    body = _base_spec()
-    body["strategy"] = blue_green_strategy()
-    return body
+    return _with_strategy(blue_green_strategy())
 
 
 def _events(variant: str, count: int, converted: int, prefix: str) -> list[dict[str, Any]]:

@@ -75,6 +75,33 @@ def _base_spec() -> dict[str, Any]:
     return spec()
 
 
+def _row(
+    part: str,
+    operation: str | None,
+    fault: str | None,
+    api_status: int,
+    status: str | None,
+    model: str | None,
+    config: str,
+    lock: str | None,
+    verdict: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    """A case's end state, as the report lists it."""
+    return {
+        "strategy": part,
+        "operation": operation,
+        "fault": fault,
+        "api_status": api_status,
+        "status": status,
+        "serving": model,
+        "config": config,
+        "lock_held": lock is not None,
+        "verdict": verdict,
+        "reason": (reason or "")[:160],
+    }
+
+
 def _with_strategy(strategy: dict[str, Any]) -> dict[str, Any]:
     body = _base_spec()
     body["strategy"] = strategy
@@ -351,16 +378,7 @@ def run_case(strategy: Strategy, operation: str | None, fault: str | None) -> di
         verdict = _verdict(status, lock, case.rollout_id, model, _promoted_model(body))
         last = _last_decisions(cloud, case.rollout_id) if case.rollout_id and verdict != "safe" else []
     return {
-        "strategy": strategy.name,
-        "operation": operation,
-        "fault": fault,
-        "api_status": started.status,
-        "status": status,
-        "serving": model,
-        "config": config,
-        "lock_held": lock is not None,
-        "verdict": verdict,
-        "reason": (reason or "")[:160],
+        **_row(strategy.name, operation, fault, started.status, status, model, config, lock, verdict, reason),
         "feedback_refused": case.feedback_refused,
         "last_decisions": last,
         "seconds": round(time.monotonic() - began, 2),
@@ -743,17 +761,11 @@ def run_signal_case(signal: Signal, operation: str | None, fault: str | None) ->
         called = faults.operations()
         verdict = _verdict(status, lock, rollout_id, model, _promoted_model(body))
         last = _last_decisions(cloud, rollout_id) if verdict != "safe" or status != "RolledBack" else []
+    reason = str(body.get("reason") or "")
     return {
-        "strategy": f"signal-{signal.strategy}",
-        "operation": operation,
-        "fault": fault,
-        "api_status": started.status,
-        "status": status,
-        "serving": model,
-        "config": config,
-        "lock_held": lock is not None,
-        "verdict": verdict,
-        "reason": str(body.get("reason") or "")[:160],
+        **_row(
+            f"signal-{signal.strategy}", operation, fault, started.status, status, model, config, lock, verdict, reason
+        ),
         "last_decisions": last,
         "seconds": round(time.monotonic() - began, 2),
         "operations": called,

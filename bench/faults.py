@@ -5,8 +5,9 @@ faults on the feedback path and on the signal path.
 `make faults` runs it and writes bench/results/faults.json and docs/reliability.md. A rollout case is safe when the
 rollout ends where it says it is: refused before any change with the endpoint as it was; `Promoted` with the
 promoted model alone serving (the candidate's; a bandit's winner's) and no shadow variant; `RolledBack` or `Failed`
-with the baseline's alone; or `RollbackFailed` with the lock still held (it says it could not restore). A lie is a
-final status that DescribeEndpoint contradicts; a stuck case has not ended after a simulated week.
+with the baseline's alone; or `RollbackFailed` with the lock still held (it says it could not restore); and every end
+but `Promoted` with a reason, the decision log's explanation. A lie is a final status that DescribeEndpoint
+contradicts, or one left unexplained; a stuck case has not ended after a simulated week.
 
 A feedback case is safe when every good event posted is counted once in its arm's totals or is in the dead-letter
 queue with a reason; a lie when one is lost or counted twice. A signal case is safe when the rollout whose alarm
@@ -290,10 +291,17 @@ def _promoted_model(body: dict[str, Any]) -> str:
 
 
 def _verdict(
-    status: str | None, lock: str | None, rollout_id: str | None, model: str | None, promoted_model: str
+    status: str | None,
+    lock: str | None,
+    rollout_id: str | None,
+    model: str | None,
+    promoted_model: str,
+    reason: str | None = "",
 ) -> str:
     if status is None:  # refused at the API: nothing may have changed
         return "safe" if model == BASELINE_MODEL and lock is None else "lie"
+    if status in ("RolledBack", "Failed", "RollbackFailed") and not reason:
+        return "lie"  # an end the decision log does not explain
     if status == "Promoted":
         return "safe" if model == promoted_model and lock is None else "lie"
     if status in ("RolledBack", "Failed"):
@@ -375,7 +383,7 @@ def run_case(strategy: Strategy, operation: str | None, fault: str | None) -> di
         lock = _holder(cloud)
         called = faults.operations()
         reason = body.get("reason") or ("" if case.rollout_id else f"{started.status} {started.body.get('error')}")
-        verdict = _verdict(status, lock, case.rollout_id, model, _promoted_model(body))
+        verdict = _verdict(status, lock, case.rollout_id, model, _promoted_model(body), reason)
         last = _last_decisions(cloud, case.rollout_id) if case.rollout_id and verdict != "safe" else []
     return {
         **_row(strategy.name, operation, fault, started.status, status, model, config, lock, verdict, reason),
@@ -759,7 +767,7 @@ def run_signal_case(signal: Signal, operation: str | None, fault: str | None) ->
         model, config = _serving(cloud)
         lock = _holder(cloud)
         called = faults.operations()
-        verdict = _verdict(status, lock, rollout_id, model, _promoted_model(body))
+        verdict = _verdict(status, lock, rollout_id, model, _promoted_model(body), str(body.get("reason") or ""))
         last = _last_decisions(cloud, rollout_id) if verdict != "safe" or status != "RolledBack" else []
     reason = str(body.get("reason") or "")
     return {
@@ -889,8 +897,9 @@ def render(data: dict[str, Any]) -> str:
         "end state is then read from DescribeEndpoint, with a client of the observer's that the faults never touch: "
         "safe when the rollout is where its status says (refused before any change and the endpoint as it was; "
         "`Promoted` with the promoted model alone serving, the candidate's or a bandit's winner's, and no shadow "
-        "variant left; `RolledBack` or `Failed` with the baseline's alone; `RollbackFailed` with the lock held), a "
-        "lie when DescribeEndpoint contradicts the status, stuck when it has not ended after a simulated week. Faults"
+        "variant left; `RolledBack` or `Failed` with the baseline's alone; `RollbackFailed` with the lock held; every"
+        " end but `Promoted` with its reason), a lie when DescribeEndpoint contradicts the status or the rollout "
+        "does not say why it ended so, stuck when it has not ended after a simulated week. Faults"
         " hit every call of the control plane in the run, those of the feedback a bandit or an A/B test is sent "
         "through `POST /feedback` included (the harness, as a client would, retries a 5XX or 429 up to "
         f"{FEEDBACK_ATTEMPTS} times). The same three faults are then put on every call of the feedback path (the API "

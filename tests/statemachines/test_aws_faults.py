@@ -15,6 +15,7 @@ from tests.statemachines.helpers import (
     ENDPOINT,
     assert_safe_rolled_back,
     endpoint_weights,
+    fire_alarm,
     kinds,
     start,
     subscribe,
@@ -122,3 +123,21 @@ def test_the_scheduled_delivery_leaves_an_event_to_its_own_task_for_a_minute(clo
     until(lambda: received(), "the event never arrived")
     assert [event["detail-type"] for event in received()] == ["Rollout Started"]
     assert store.outbox("r-000000000001") == []
+
+
+def test_a_rollback_that_cannot_read_the_endpoint_still_says_why_it_rolled_back(cloud, endpoint, canary_spec):
+    # Given a canary baking at 10 %, and DescribeEndpoint throttled past a task's retries from the breach on
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]
+    started = start(cloud, canary_spec)
+    until(lambda: store.get_rollout(started["rollout_id"]).task_token, "the step never baked")
+    cloud.inject_aws_fault("DescribeEndpoint", "ThrottlingException", times=AWS_RETRIES + 1)
+
+    # When its alarm fires: Roll Back cannot read the endpoint and the original config is restored instead
+    fire_alarm(cloud, started["rollout_id"], "5XX rate above 2 %")
+    cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the rollout is back on the baseline, and its reason is the breach (it was None: a lie by omission)
+    rollout = view(cloud, started["rollout_id"])
+    assert_safe_rolled_back(cloud, rollout)
+    assert "5XX rate above 2 %" in rollout["reason"]
+    assert rollout["decisions"][-1]["message"].endswith(f"reason: {rollout['reason']}")

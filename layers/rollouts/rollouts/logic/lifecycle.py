@@ -276,6 +276,16 @@ def promote_candidate(rollout_id: str) -> dict[str, Any]:
 def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
     """Finalize Config / Restore Config: move the endpoint to the candidate-only config, or back to the original."""
     rollout = store.get_rollout(rollout_id)
+    if target != "final":
+        # Roll Back logs the rollback's start; when it failed before that (it could not read the endpoint, say),
+        # the restore it fell back to does, with the reason Roll Back stored first. Once either way.
+        record(
+            rollout,
+            DecisionKind.ROLLBACK_STARTED,
+            f"Rolling back: {rollout.reason}; Roll Back could not finish, restoring the original config",
+            {"cause": rollout.reason, "restore_config": True},
+            dedup_key="rollback",
+        )
     endpoint = endpoint_of(rollout)
     if endpoint["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
@@ -312,22 +322,11 @@ def _reason(state: dict[str, Any]) -> tuple[str, str]:
 def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
     """Roll Back: the baseline takes all the traffic at once; the original config follows if it was replaced.
 
-    The decision is logged before the weights call, so that a rollback whose weights call fails (and goes on to
-    restore the original config) still says why it started.
+    The reason is stored before the endpoint is read and the decision logged before the weights call, so that a
+    rollback whose reads or weights call fail (and goes on to restore the original config) still says why it
+    started.
     """
     error, cause = _reason(state)
-    rollout = store.get_rollout(rollout_id)
-    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
-    live = endpoints.live_weights(endpoint) if endpoint else {}
-    baseline = rollout.baseline_variant or ""
-    # A blue/green candidate runs under the baseline's own variant name: its traffic is the config's, not a weight.
-    serving = [variant for variant in rollout.candidate_variants if variant in live and variant != baseline]
-    shift = endpoint.get("EndpointStatus") == "InService" and baseline in live and bool(serving)
-    weights: dict[str, float] = {}
-    if shift:
-        weights = {baseline: 100.0, **dict.fromkeys(serving, 0.0)}
-    elif baseline in live:
-        weights = live
     rollout = store.update_rollout(
         rollout_id,
         lambda r: r.model_copy(
@@ -340,6 +339,17 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
             }
         ),
     )
+    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+    live = endpoints.live_weights(endpoint) if endpoint else {}
+    baseline = rollout.baseline_variant or ""
+    # A blue/green candidate runs under the baseline's own variant name: its traffic is the config's, not a weight.
+    serving = [variant for variant in rollout.candidate_variants if variant in live and variant != baseline]
+    shift = endpoint.get("EndpointStatus") == "InService" and baseline in live and bool(serving)
+    weights: dict[str, float] = {}
+    if shift:
+        weights = {baseline: 100.0, **dict.fromkeys(serving, 0.0)}
+    elif baseline in live:
+        weights = live
     restore = (
         bool(endpoint)
         and bool(rollout.original_config)

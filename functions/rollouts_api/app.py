@@ -25,8 +25,7 @@ from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import retry_rollout, start_rollout
 from rollouts.models.api import CommandResponse, ListRolloutsQuery, StartRolloutResponse
-from rollouts.models.rollout import RolloutStatus
-from rollouts.models.signal import OperatorCommand
+from rollouts.models.signal import OperatorCommand, SignalResult
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
 
@@ -134,17 +133,19 @@ def get(rollout_id: str) -> dict[str, Any]:
 MAX_REASON = 1024  # characters of an operator's reason: it goes into decisions, events and SendTaskFailure's cause
 
 
-def _command(rollout_id: str, command: OperatorCommand, answered_as: str | None = None) -> Response:
+def _command(rollout_id: str, command: OperatorCommand) -> Response:
     body = app.current_event.json_body
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
     if len(reason) > MAX_REASON:
         return invalid_request([{"field": "reason", "reason": f"{len(reason):,} characters; at most {MAX_REASON:,}"}])
-    result = operator_command(rollout_id, command, reason, app.current_event.request_id)
+    return _taken(
+        rollout_id, command.value, operator_command(rollout_id, command, reason, app.current_event.request_id)
+    )
+
+
+def _taken(rollout_id: str, command: str, result: SignalResult) -> Response:
     payload = CommandResponse(
-        rollout_id=rollout_id,
-        command=answered_as or command.value,
-        outcome=result.outcome.value,
-        message=result.message,
+        rollout_id=rollout_id, command=command, outcome=result.outcome.value, message=result.message
     )
     return Response(202, payload.model_dump_json())
 
@@ -171,11 +172,9 @@ def pause(rollout_id: str) -> Response:
 
 @app.post("/rollouts/{rollout_id}/retry")
 def retry(rollout_id: str) -> Response:
-    """A RollbackFailed rollout: its restore again (202, as abort). A RolledBack or Failed one: its spec again as a
-    new rollout (201, as POST /rollouts; once per rollout, or per Idempotency-Key)."""
-    if describe_rollout(rollout_id).status == RolloutStatus.ROLLBACK_FAILED:
-        return _command(rollout_id, OperatorCommand.ABORT, answered_as="retry")
-    return _started(retry_rollout(rollout_id, _idempotency_key()))
+    """A new rollout of the same spec (201, as POST /rollouts), or a failed restore tried again (202, as abort)."""
+    result = retry_rollout(rollout_id, _idempotency_key(), app.current_event.request_id)
+    return _started(result) if isinstance(result, StartRolloutResponse) else _taken(rollout_id, "retry", result)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -253,3 +253,18 @@ def test_an_idempotency_key_over_255_characters_gets_400_naming_the_header(cloud
         [{"field": "Idempotency-Key", "reason": "from 1 to 255 characters"}],
     )
     assert store.lock_holder(ENDPOINT) is None
+
+
+def test_a_retry_of_a_rollback_that_failed_retries_the_restore_as_an_abort(cloud):
+    # Given a rollout whose rollback could not be verified (it waits for an operator, the lock held)
+    stored("r-00000000000f", ENDPOINT, "RollbackFailed", 0)
+
+    response = cloud.api("POST", "/rollouts/r-00000000000f/retry")
+
+    # Then the answer is the abort's, named retry, and the log says an operator asked to roll back again
+    assert (response.status, response.body["command"]) == (202, "retry")
+    documented("POST", "/rollouts/r-00000000000f/retry", response.status, response.body)
+    assert store.list_decisions("r-00000000000f")[-1].message == (
+        "Abort requested: an operator aborted the rollout: retry of the restore"
+    )
+    assert store.get_rollout("r-00000000000f").pending[-1].command == "abort"  # for the waiting execution's wait

@@ -14,9 +14,11 @@ from rollouts.errors import (
     RolloutNotStartedError,
 )
 from rollouts.logic.decisions import record
+from rollouts.logic.signals import operator_command
 from rollouts.logic.validation import check_against_endpoint
 from rollouts.models.api import StartRolloutResponse
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
+from rollouts.models.signal import OperatorCommand, SignalResult
 from rollouts.models.spec import RolloutSpec
 from rollouts.settings import get_settings
 
@@ -73,10 +75,15 @@ def start_rollout(spec: RolloutSpec, idempotency_key: str | None = None) -> Star
     return StartRolloutResponse(rollout_id=rollout.rollout_id, status=rollout.status, execution_arn=arn)
 
 
-def retry_rollout(rollout_id: str, idempotency_key: str | None = None) -> StartRolloutResponse:
+def retry_rollout(
+    rollout_id: str, idempotency_key: str | None = None, request_id: str = ""
+) -> StartRolloutResponse | SignalResult:
     """Retry: a rollout that rolled back (or never started) runs its spec again as a new rollout, the same checks
-    first; the new rollout's start is the answer, and the old one's log says where it went."""
+    first; the new rollout's start is the answer, and the old one's log says where it went. A rollout whose
+    rollback could not be verified has its restore tried again, as an operator's abort does."""
     rollout = store.get_rollout(rollout_id)
+    if rollout.status == RolloutStatus.ROLLBACK_FAILED:
+        return operator_command(rollout_id, OperatorCommand.ABORT, "retry of the restore", request_id)
     if rollout.status not in (RolloutStatus.ROLLED_BACK, RolloutStatus.FAILED):
         raise RolloutNotRetryableError(
             f"rollout {rollout_id} is {rollout.status.value}: retry re-runs a RolledBack or Failed rollout (and "

@@ -15,9 +15,14 @@ FINAL = ("Promoted", "RolledBack", "Failed")
 BAR_WIDTH = 20
 
 
+def parse_time(value: str) -> datetime:
+    """A time as the API writes it (ISO 8601, `Z` for UTC)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _time(value: str) -> str:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).strftime("%H:%M:%S")
+        return parse_time(value).strftime("%H:%M:%S")
     except ValueError:
         return value
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime
 from typing import Any
+
+from rollouts_cli import render
 
 WIDTH, HEIGHT, MARGIN = 720, 240, 40
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
-
-
-def _at(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def weights_over_time(view: dict[str, Any]) -> list[tuple[float, dict[str, float]]]:
@@ -22,12 +19,12 @@ def weights_over_time(view: dict[str, Any]) -> list[tuple[float, dict[str, float
     decisions = view.get("decisions") or []
     if not decisions:
         return []
-    start = _at(decisions[0]["at"])
+    start = render.parse_time(decisions[0]["at"])
     points = []
     for decision in decisions:
         weights = (decision.get("evidence") or {}).get("weights")
         if isinstance(weights, dict) and weights:
-            seconds = (_at(decision["at"]) - start).total_seconds()
+            seconds = (render.parse_time(decision["at"]) - start).total_seconds()
             points.append((seconds, {str(k): float(v) for k, v in weights.items()}))
     return points
 

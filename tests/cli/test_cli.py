@@ -84,10 +84,11 @@ def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url, tmp_path)
 
 
 def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):
-    # Steps long enough to abort in (a simulated hour is 18 real seconds), of the served cloud's second candidate
+    # Bakes of a day (more than 7 real minutes each here, longer than any command below takes however busy the
+    # machine), of the served cloud's second candidate: the abort always comes before the end
     slow = spec(
         candidate={"model_name": "churn-xgb-v3", "instance_type": "ml.m5.large"},
-        strategy={"type": "canary", "steps": [{"weight": 10, "bake": "1h"}, {"weight": 50, "bake": "1h"}]},
+        strategy={"type": "canary", "steps": [{"weight": 10, "bake": "1d"}, {"weight": 50, "bake": "1d"}]},
     )
     started = rollouts(api_url, "start", "-f", "-", "-o", "json", stdin=slow)
     assert started.returncode == 0, started.stderr

@@ -6,11 +6,12 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from rollouts import clock
 from rollouts.aws.clients import aws_error, client
 from rollouts.aws.keys import rollout_pk
 from rollouts.errors import AwsPermanentError, AwsRetryableError
@@ -91,8 +92,9 @@ def write_totals(event_keys: list[str], deltas: dict[tuple[str, str], ArmDelta])
     """One transaction: remember every event id and add every delta. If some ids were already remembered, nothing
     is written and those ids are returned (the caller drops them and tries again); else an empty list."""
     table = get_settings().table_name
-    expires = {"N": str(int((datetime.now(UTC) + EVENT_TTL).timestamp()))}
-    now = {"S": datetime.now(UTC).isoformat()}
+    moment = clock.now()
+    expires = {"N": str(int((moment + EVENT_TTL).timestamp()))}
+    now = {"S": moment.isoformat()}
     actions: list[dict[str, Any]] = [
         {
             "Put": {

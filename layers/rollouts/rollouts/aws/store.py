@@ -363,7 +363,7 @@ def acquire_lock(endpoint_name: str, rollout_id: str) -> None:
                 "pk": _s(f"ENDPOINT#{endpoint_name}"),
                 "sk": _s("LOCK"),
                 "rollout_id": _s(rollout_id),
-                "since": _s(datetime.now(UTC).isoformat()),
+                "since": _s(utcnow().isoformat()),
             },
             ConditionExpression="attribute_not_exists(pk) OR rollout_id = :id",
             ExpressionAttributeValues={":id": _s(rollout_id)},

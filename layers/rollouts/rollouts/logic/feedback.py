@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from rollouts import clock
 from rollouts.aws import feedback as aws_feedback
 from rollouts.aws import store
 from rollouts.aws.feedback import ArmDelta
@@ -247,7 +247,7 @@ def ingest(messages: dict[str, list[Feedback]]) -> Outcome:
         _wake(managers.waking)
     if counted_labels:
         try:
-            outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, datetime.now(UTC))
+            outcome.labels_written = aws_feedback.write_ground_truth(counted_labels, clock.now())
         except Exception:
             logger.exception("Could not write ground truth; the labels will be delivered again")
             outcome.failure = "the ground truth could not be written to S3"

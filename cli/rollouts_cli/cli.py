@@ -86,9 +86,9 @@ class Follower:
         shown = [0]  # decisions printed
 
         def show(view: dict[str, Any]) -> None:
-            line = render.status_line(view)
+            line = render.status_line(view, timing=False)  # a new line when the step or weights change, no more
             if printed[-1:] != [line]:
-                print(line, file=self.out, flush=True)
+                print(render.status_line(view), file=self.out, flush=True)
                 printed.append(line)
             decisions = view.get("decisions", [])
             for decision in decisions[shown[0] :]:
@@ -196,8 +196,9 @@ def cmd_retry(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> 
 
 def cmd_report(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
     view = client.get(args.rollout_id)
-    Path(args.out).write_text(report.html_report(view), encoding="utf-8")
-    print(f"{args.out}: {view['rollout_id']} {view['status']}, {len(view.get('decisions') or [])} decisions", file=out)
+    page, image = report.write(view, Path(args.out))
+    decisions = len(view.get("decisions") or [])
+    print(f"{page}: {view['rollout_id']} {view['status']}, {decisions} decisions; charts also in {image}", file=out)
     return EXIT_OK
 
 
@@ -268,7 +269,12 @@ def parser() -> argparse.ArgumentParser:
         sub.set_defaults(command=name)
     reporting = command("report", "write one self-contained HTML page about a rollout", cmd_report, output=False)
     reporting.add_argument("rollout_id")
-    reporting.add_argument("-o", "--out", default="report.html", help="the HTML file (default report.html)")
+    reporting.add_argument(
+        "-o",
+        "--out",
+        default="report.html",
+        help="the HTML file (default report.html); the PNG goes beside it (report.png)",
+    )
     retry = command("retry", "run a rolled-back rollout's spec again, or retry a failed restore", cmd_retry)
     retry.add_argument("rollout_id")
     retry.add_argument("--wait", action="store_true", help="follow the retry to its end")

@@ -40,19 +40,82 @@ def progress(view: dict[str, Any]) -> tuple[int, int] | None:
     return min(done, steps), steps
 
 
-def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    filled = round(width * done / total) if total else 0
+def current_step(view: dict[str, Any]) -> int:
+    """The step the rollout is in, counted from 1 as the decision log counts them (0 before the first shift)."""
+    steps = int(view.get("steps") or 0)
+    return steps if view.get("status") == "Promoted" else min(steps, int(view.get("step_index", -1)) + 1)
+
+
+def bar(done: float, total: float, width: int = BAR_WIDTH) -> str:
+    filled = min(width, round(width * done / total)) if total else 0
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
-def status_line(view: dict[str, Any]) -> str:
-    """One line: id, endpoint, status, step and weights."""
+def duration(seconds: float) -> str:
+    """A duration as people read it: 35s, 4m10s, 2h05m, 3d04h."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def time_in_step(view: dict[str, Any]) -> float | None:
+    """Seconds since the weights last changed, by the control plane's clock; None once the rollout has ended."""
+    started, observed = view.get("step_started_at"), view.get("observed_at")
+    if not started or not observed or view.get("status") in FINAL:
+        return None
+    try:
+        return max(0.0, (parse_time(observed) - parse_time(started)).total_seconds())
+    except ValueError:
+        return None
+
+
+def step_progress(view: dict[str, Any]) -> list[tuple[float, int, float]]:
+    """(candidate's percent, bake seconds, part of the bake done: 0 to 1) of each planned step."""
+    plan = view.get("plan") or []
+    status, current = view.get("status"), int(view.get("step_index", -1))
+    in_step = time_in_step(view)
+    rows = []
+    for index, step in enumerate(plan):
+        bake = int(step["bake_seconds"])
+        if status == "Promoted" or index < current:
+            done = 1.0
+        elif index == current and in_step is not None and status not in ("RollingBack", "RollbackFailed"):
+            done = min(1.0, in_step / bake) if bake else 1.0
+        else:
+            done = 0.0
+        rows.append((float(step["weight"]), bake, done))
+    return rows
+
+
+def status_line(view: dict[str, Any], timing: bool = True) -> str:
+    """One line: id, endpoint, status, step, time in step and weights."""
     parts = [view["rollout_id"], view["endpoint_name"], view["status"]]
     steps = progress(view)
     if steps is not None:
-        parts.append(f"step {steps[0]}/{steps[1]} {bar(*steps)}")
+        parts.append(f"step {current_step(view)}/{steps[1]} {bar(*steps)}")
+    in_step = time_in_step(view) if timing else None
+    if in_step is not None:
+        parts.append(f"in step {duration(in_step)}")
     parts.append(f"weights {weights_text(view.get('weights') or {})}")
     return "  ".join(parts)
+
+
+def step_lines(view: dict[str, Any]) -> list[str]:
+    """A line per planned step: its weight and bake, and a bar of the bake done."""
+    current = int(view.get("step_index", -1))
+    lines = []
+    for index, (weight, bake, done) in enumerate(step_progress(view)):
+        state = "done" if done >= 1 else f"{duration(done * bake)} of {duration(bake)}" if index == current else ""
+        lines.append(f"  step {index + 1}  {weight:g} %  bake {duration(bake)}  {bar(done, 1)} {state}".rstrip())
+    return lines
 
 
 def decision_line(decision: dict[str, Any]) -> str:
@@ -67,7 +130,7 @@ def check_line(verdict: dict[str, Any]) -> str:
 
 def plain(view: dict[str, Any]) -> list[str]:
     """The whole view as plain lines (`rollouts get`)."""
-    lines = [status_line(view)]
+    lines = [status_line(view), *step_lines(view)]
     if view.get("winner"):
         lines.append(f"winner: {view['winner']}")
     if view.get("reason"):
@@ -86,9 +149,21 @@ def panel(view: dict[str, Any], last: int = 12) -> Panel:
     )
     parts: list[Any] = [header]
     steps = progress(view)
+    in_step = time_in_step(view)
     if steps is not None:
-        parts.append(Text(f"step {steps[0]} of {steps[1]}"))
-        parts.append(ProgressBar(total=steps[1], completed=steps[0], width=40))
+        parts.append(Text(f"step {current_step(view)} of {steps[1]}"))
+    if in_step is not None:
+        parts.append(Text(f"in step {duration(in_step)}"))
+    plan = Table.grid(padding=(0, 2))
+    for index, (weight, bake, done) in enumerate(step_progress(view)):
+        plan.add_row(
+            f"step {index + 1}",
+            f"{weight:g} %",
+            f"bake {duration(bake)}",
+            ProgressBar(total=1, completed=done, width=30),
+        )
+    if plan.row_count:
+        parts.append(plan)
     weights = Table.grid(padding=(0, 2))
     for variant, weight in (view.get("weights") or {}).items():
         weights.add_row(variant, ProgressBar(total=100, completed=weight, width=30), f"{weight:g} %")

@@ -8,11 +8,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "canary.yaml"
@@ -81,6 +83,9 @@ def test_a_canary_started_with_wait_ends_promoted_with_exit_0(api_url, tmp_path)
     reported = rollouts(api_url, "report", rollout_id, "-o", str(page))
     assert reported.returncode == 0, reported.stderr
     assert f"Rollout {rollout_id} on churn-predictor: promoted" in page.read_text()
+    HTMLParser().feed(page.read_text())  # parseable
+    with Image.open(tmp_path / "report.png") as png:  # and the PNG beside it, for a chat
+        assert png.format == "PNG"
 
 
 def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):
@@ -128,6 +133,7 @@ def test_a_spec_the_api_refuses_exits_2_naming_each_field(api_url):
 
 def test_without_an_api_url_it_says_what_to_set():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ROLLOUTS_", "AWS_"))}
+    env["PYTHONPATH"] = str(ROOT / "cli")
     result = subprocess.run(
         [sys.executable, "-m", "rollouts_cli", "list"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
     )

@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rollouts import clock
 from rollouts.models.names import NAME_PATTERN
-from rollouts.models.rollout import Decision, Rollout, RolloutStatus
+from rollouts.models.rollout import Decision, DecisionKind, Rollout, RolloutStatus
 
 
 class StartRolloutResponse(BaseModel):
@@ -24,6 +25,14 @@ class DecisionView(BaseModel):
     evidence: dict[str, Any]
 
 
+WEIGHT_CHANGES = frozenset({DecisionKind.TRAFFIC_SHIFTED, DecisionKind.BANDIT_REWEIGHTED})
+
+
+class PlannedStepView(BaseModel):
+    weight: float = Field(description="The candidate's percent of traffic in this step")
+    bake_seconds: int = Field(description="How long the step is watched before it is judged")
+
+
 class RolloutView(BaseModel):
     rollout_id: str
     endpoint_name: str
@@ -31,6 +40,15 @@ class RolloutView(BaseModel):
     step_index: int
     steps: int | None = Field(
         description="Traffic steps of the strategy's plan (a canary's); none for a strategy that runs to a verdict"
+    )
+    plan: list[PlannedStepView] = Field(
+        default_factory=list, description="The planned steps in order (a canary's); empty for the other strategies"
+    )
+    step_started_at: datetime | None = Field(
+        default=None, description="When the weights last changed: the start of the current step"
+    )
+    observed_at: datetime = Field(
+        description="The control plane's time when it read this view; time in step is observed_at - step_started_at"
     )
     weights: dict[str, float]
     baseline_variant: str | None
@@ -58,6 +76,12 @@ class RolloutView(BaseModel):
             status=rollout.status,
             step_index=rollout.step_index,
             steps=rollout.spec.strategy.step_count(),
+            plan=[
+                PlannedStepView(weight=weight, bake_seconds=bake)
+                for weight, bake in rollout.spec.strategy.planned_steps()
+            ],
+            step_started_at=max((d.at for d in decisions if d.kind in WEIGHT_CHANGES), default=rollout.started_at),
+            observed_at=clock.now(),
             weights=rollout.weights,
             baseline_variant=rollout.baseline_variant,
             candidate_variant=rollout.candidate_variant,

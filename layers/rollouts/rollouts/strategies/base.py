@@ -93,6 +93,10 @@ class Strategy(Protocol):
         """How many traffic steps the plan has; None when it runs until a verdict, not through planned steps."""
         ...
 
+    def planned_steps(self) -> list[tuple[float, int]]:
+        """(candidate's percent, bake in seconds) of each planned step, in order; empty without planned steps."""
+        ...
+
     def more_candidates_of(self) -> list[Candidate]:
         """Candidates beside the spec's `candidate` (a bandit's further arms)."""
         ...
@@ -156,6 +160,9 @@ class StrategySpec(Strict):
 
     def step_count(self) -> int | None:
         return None
+
+    def planned_steps(self) -> list[tuple[float, int]]:
+        return []
 
     def more_candidates_of(self) -> list[Candidate]:
         return []

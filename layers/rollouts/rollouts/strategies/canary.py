@@ -38,6 +38,9 @@ class CanaryStrategy(StrategySpec):
     def step_count(self) -> int:
         return len(self.steps)
 
+    def planned_steps(self) -> list[tuple[float, int]]:
+        return [(step.weight, step.bake_seconds) for step in plan(self)]
+
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
         """Each step: its shift's endpoint update, its bake and every extra bake, and a pause when inconclusive."""
         return sum(ENDPOINT_UPDATE_SECONDS + step.bake * (1 + extra_bakes) + pause_seconds for step in self.steps)

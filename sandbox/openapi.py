@@ -72,6 +72,37 @@ INVALID = _error(
     },
 )
 NOT_FOUND = _error("No rollout has this id", "RolloutNotFound")
+GATEWAY_ERROR = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}},
+    "description": "API Gateway's own refusal, before any handler runs",
+}
+FORBIDDEN_DESCRIPTION = (
+    "API Gateway refused the request: no SigV4 signature, a wrong one, or a caller whose IAM policy does not allow "
+    "execute-api:Invoke on the route; also the answer to a path or method the API does not have"
+)
+
+
+def _forbidden(operation: dict[str, Any]) -> None:
+    """Every operation may get API Gateway's 403; an operation's own 403 (an ErrorResponse) stays beside it."""
+    responses = operation["responses"]
+    own = responses.get("403")
+    if own is None:
+        responses["403"] = {
+            "description": FORBIDDEN_DESCRIPTION,
+            **_json(_ref_gateway(), {"message": "Missing Authentication Token"}),
+        }
+        return
+    schema = own["content"]["application/json"]["schema"]
+    own["content"]["application/json"]["schema"] = {"anyOf": [schema, _ref_gateway()]}
+    own["description"] += f"; or: {FORBIDDEN_DESCRIPTION}"
+
+
+def _ref_gateway() -> dict[str, Any]:
+    return {"$ref": "#/components/schemas/GatewayError"}
+
+
 THROTTLED = {
     **_error("AWS throttled a call the request needed: retry after `Retry-After` seconds", "ServiceUnavailable"),
     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}},
@@ -332,6 +363,10 @@ def document() -> dict[str, Any]:
             }
         },
     }
+    for operations in paths.values():
+        for operation in operations.values():
+            _forbidden(operation)
+    components["GatewayError"] = GATEWAY_ERROR
     return {
         "openapi": "3.1.0",
         "info": {

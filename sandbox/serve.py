@@ -99,7 +99,12 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+        def __getattr__(self, name: str) -> Any:
+            # Every method reaches the routes (do_GET, do_QUERY, ...), which answer one that a resource lacks as API
+            # Gateway does (403), not with http.server's 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

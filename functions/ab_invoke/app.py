@@ -36,10 +36,21 @@ class InvokeRequest(BaseModel):
     rollout_id: str = Field(min_length=1, description="The A/B test: another id assigns users anew")
     payload: JsonValue = Field(description="The model's input: a string is sent as is, anything else as JSON")
     content_type: str = Field(default="application/json", max_length=1024, pattern=r"^[\x20-\x7e]*$")
-    weights: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Annotated[float, Field(ge=0, le=MAX_WEIGHT)]] | None = (
-        Field(
-            default=None, description="Variant weights of any positive total; default: the endpoint's current weights"
-        )
+    weights: (
+        Annotated[
+            dict[Annotated[str, Field(pattern=NAME_PATTERN)], Annotated[float, Field(ge=0, le=MAX_WEIGHT)]],
+            # At least one variant, and not every weight 0: the total must be positive to split the users.
+            Field(
+                min_length=1,
+                json_schema_extra={
+                    "propertyNames": {"pattern": NAME_PATTERN},
+                    "not": {"additionalProperties": {"const": 0}},
+                },
+            ),
+        ]
+        | None
+    ) = Field(
+        default=None, description="Variant weights of any positive total; default: the endpoint's current weights"
     )
     inference_id: str | None = Field(default=None, min_length=1, max_length=64, description="InvokeEndpoint's")
 

@@ -129,8 +129,12 @@ class ModelInvocationError(RolloutError):
 
 
 def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
-    """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path."""
+    """A pydantic error as the API reports it: one {field, reason} per problem, the field a dotted path, the reason
+    without pydantic's "Value error, " before a validator's own words."""
     return [
-        {"field": ".".join(str(part) for part in (*prefix, *item["loc"])) or "body", "reason": item["msg"]}
+        {
+            "field": ".".join(str(part) for part in (*prefix, *item["loc"])) or "body",
+            "reason": item["msg"].removeprefix("Value error, "),
+        }
         for item in error.errors(include_url=False)
     ]

@@ -6,9 +6,9 @@ evaluate each string annotation as a ForwardRef at every cold start.
 """
 
 import re
-from typing import Annotated, Any, get_args
+from typing import TYPE_CHECKING, Annotated, Any, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from rollouts.models.names import NAME_PATTERN
 
@@ -38,10 +38,62 @@ def format_duration(seconds: float) -> str:
     return " ".join(parts[:2])
 
 
-# At least a second: Step Functions waits in whole seconds, and a shorter one would be a wait of 0.
-Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=1, le=MAX_BAKE_SECONDS)]
-# A Step Functions standard execution lasts at most one year.
-LongSeconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=1, le=365 * 86400)]
+def _counts(low: int, high: int) -> str | None:
+    """A regular expression of whole numbers, all of them from `low` (at least 1) to `high`; not always all such."""
+    if high < low:
+        return None
+    if high <= 9:
+        return f"[{low}-{high}]"
+    forms = [f"[{low}-9]"] if low <= 9 else []
+    shortest = max(2, len(str(low)) + (0 if low == 10 ** (len(str(low)) - 1) else 1))
+    longest = len(str(high)) - (0 if str(high) == "9" * len(str(high)) else 1)
+    if shortest <= longest:
+        forms.append(f"[1-9][0-9]{{{shortest - 1},{longest - 1}}}")
+    return "|".join(forms) or None
+
+
+def duration_schema(minimum: int, maximum: int, zero: bool = False) -> dict[str, Any]:
+    """The JSON schema of a duration field: seconds as a number from `minimum` to `maximum` (or 0, when `zero`), or
+    a string with a unit. The string's pattern admits only whole counts within the bounds ('90s', '5m', '2h', '7d'),
+    so that whatever the document calls valid is accepted; the API reads more (`parse_duration`), bounds checked."""
+    forms = []
+    for unit, size in (("s", 1), ("m", 60), ("h", 3600), ("d", 86400)):
+        counts = _counts(max(1, -(-minimum // size)), maximum // size)
+        if counts:
+            forms.append(f"({counts}){unit}")
+    numbers: list[dict[str, Any]] = [{"type": "number", "minimum": max(minimum, 1 if zero else minimum),
+                                      "maximum": maximum}]  # fmt: skip
+    if zero:
+        numbers.append({"const": 0})
+    return {"anyOf": [*numbers, {"type": "string", "pattern": "^(" + "|".join(forms) + ")$"}]}
+
+
+def duration(minimum: int, maximum: int, zero: bool = False) -> Any:
+    """A duration field's type: seconds, or a string such as '5m', from `minimum` to `maximum` (or 0, when `zero`:
+    then nothing between 0 and 1 s, which SageMaker and Step Functions would both take for 0)."""
+
+    def _none_or_a_second(seconds: float) -> float:
+        if 0 < seconds < 1:
+            raise ValueError(f"{seconds:g} s: 0 for no wait, or at least 1 s")
+        return seconds
+
+    return Annotated[
+        float,
+        BeforeValidator(parse_duration),
+        Field(ge=0 if zero else minimum, le=maximum),
+        *([AfterValidator(_none_or_a_second)] if zero else []),
+        WithJsonSchema(duration_schema(minimum, maximum, zero)),
+    ]
+
+
+if TYPE_CHECKING:
+    Seconds = float
+    LongSeconds = float
+else:
+    # At least a second: Step Functions waits in whole seconds, and a shorter one would be a wait of 0.
+    Seconds = duration(1, MAX_BAKE_SECONDS)
+    # A Step Functions standard execution lasts at most one year.
+    LongSeconds = duration(1, 365 * 86400)
 
 
 def _numeric(annotation: Any) -> bool:

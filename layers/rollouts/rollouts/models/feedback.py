@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic_core import PydanticCustomError
 
 from rollouts.models.names import NAME_PATTERN
 
@@ -17,10 +18,49 @@ MAX_EVENTS_PER_MESSAGE = 500
 MAX_REAL_REWARD = 1e12
 
 
+def _iso_8601(value: Any) -> Any:
+    """A time as JSON carries it: an ISO 8601 string with its offset ('2026-12-04T10:00:00Z'). Not a number, which
+    could be seconds or milliseconds, and not a time without an offset, which could be any zone's."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "iso_8601", "give an ISO 8601 date-time string with an offset, such as 2026-12-04T10:00:00Z"
+        )
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("iso_8601", "'{value}' is not an ISO 8601 date-time", {"value": value[:40]}) from None
+    if parsed.tzinfo is None:
+        raise PydanticCustomError(
+            "iso_8601", "give the time's offset (Z for UTC): '{value}' has none", {"value": value[:40]}
+        )
+    return parsed
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_8601)]
+
+
 class Reward(BaseModel):
     """The outcome of one inference on one variant: a conversion (0 to 1), or a real value when `kind` says so."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # The reward's range depends on its kind: the document says so as the validator below checks it.
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"kind": {"const": "conversion"}, "reward": {"minimum": 0, "maximum": 1}}},
+                {
+                    "required": ["kind"],
+                    "properties": {
+                        "kind": {"const": "real"},
+                        "reward": {"minimum": -MAX_REAL_REWARD, "maximum": MAX_REAL_REWARD},
+                    },
+                },
+            ]
+        },
+    )
 
     event_id: str = Field(pattern=EVENT_ID_PATTERN, description="Unique per fact: a resend has the same id")
     endpoint: str = Field(pattern=NAME_PATTERN)
@@ -30,7 +70,7 @@ class Reward(BaseModel):
     kind: Literal["conversion", "real"] = Field(
         default="conversion", description="conversion: a reward from 0 to 1; real: any finite value"
     )
-    occurred_at: datetime | None = None
+    occurred_at: Instant | None = None
 
     @model_validator(mode="after")
     def _conversion_in_range(self) -> Reward:
@@ -55,7 +95,7 @@ class Label(BaseModel):
     event_id: str | None = Field(
         default=None, pattern=EVENT_ID_PATTERN, description="Defaults to 'label:<inference_id>': one label each"
     )
-    occurred_at: datetime | None = None
+    occurred_at: Instant | None = None
 
     @property
     def key(self) -> str:

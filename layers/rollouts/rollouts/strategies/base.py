@@ -14,6 +14,8 @@ No `from __future__ import annotations`: the spec models are pydantic models (se
 
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from pydantic import ConfigDict
+
 from rollouts.models.base import Candidate, Strict
 
 # Every state machine's top-level TimeoutSeconds (statemachines/build.py writes it): an execution that runs longer
@@ -144,9 +146,19 @@ def candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
     }
 
 
+def _type_is_required(schema: dict[str, Any]) -> None:
+    """`type` picks the strategy (the spec's discriminator): a request must name it, as OpenAPI requires of a
+    discriminator's property, although a model built in code defaults it."""
+    required = schema.setdefault("required", [])
+    if "type" not in required:
+        required.insert(0, "type")
+
+
 class StrategySpec(Strict):
     """The base of every strategy's spec model: the answers of a strategy that moves traffic by variant weights,
     which each strategy overrides where it differs."""
+
+    model_config = ConfigDict(json_schema_extra=_type_is_required)
 
     type: str
     title: ClassVar[str]

@@ -3,12 +3,12 @@
 No `from __future__ import annotations`: the spec is a pydantic model (see `rollouts.models.base`).
 """
 
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, parse_duration
+from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, duration
 from rollouts.strategies.base import Preflight, StrategySpec
 
 # The longest wait for SageMaker's deployment to end (statemachines/src/shared/blue-green-deployment.json).
@@ -34,16 +34,15 @@ class CapacitySize(Strict):
         return {"Type": self.type.upper().replace("-", "_"), "Value": self.value}
 
 
-def _none_or_a_second(seconds: float) -> float:
-    """0 is no wait; a wait under a second would be sent to SageMaker (whole seconds) and Step Functions as 0."""
-    if 0 < seconds < 1:
-        raise ValueError(f"{seconds:g} s: 0 for no wait, or at least 1 s")
-    return seconds
-
-
-BlueGreenSeconds = Annotated[
-    float, BeforeValidator(parse_duration), Field(ge=0, le=3600), AfterValidator(_none_or_a_second)
-]
+if TYPE_CHECKING:
+    BlueGreenSeconds = float
+    DeploymentSeconds = float
+    WatchSeconds = float
+else:
+    # 0 is no wait; a wait under a second would be sent to SageMaker (whole seconds) and Step Functions as 0.
+    BlueGreenSeconds = duration(0, 3600, zero=True)
+    DeploymentSeconds = duration(600, 28800)
+    WatchSeconds = duration(0, MAX_BAKE_SECONDS, zero=True)
 
 
 class BlueGreenStrategy(StrategySpec):
@@ -67,15 +66,8 @@ class BlueGreenStrategy(StrategySpec):
     linear_step_size: CapacitySize | None = Field(default=None, description="linear: each shift, 10 to 50 %")
     wait_interval: BlueGreenSeconds = Field(default=300.0, description="Bake after each shift (0 to 1 h): '5m'")
     termination_wait: BlueGreenSeconds = Field(default=300.0, description="Bake before blue is terminated (0 to 1 h)")
-    maximum_execution_timeout: Annotated[
-        float, BeforeValidator(parse_duration), Field(ge=600, le=28800, description="The whole deployment: 10m to 8h")
-    ] = 3600.0
-    watch_after_promotion: Annotated[
-        float,
-        BeforeValidator(parse_duration),
-        Field(ge=0, le=MAX_BAKE_SECONDS, description="Guardrails stay armed"),
-        AfterValidator(_none_or_a_second),
-    ] = 600.0
+    maximum_execution_timeout: DeploymentSeconds = Field(default=3600.0, description="The whole deployment: 10m to 8h")
+    watch_after_promotion: WatchSeconds = Field(default=600.0, description="Guardrails stay armed")
 
     @model_validator(mode="after")
     def _routing_sizes(self) -> Self:

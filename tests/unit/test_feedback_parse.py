@@ -66,3 +66,20 @@ def test_a_message_with_too_many_events_is_refused_whole():
 
     assert parsed.events == []
     assert "at most 500 events" in parsed.malformed[0][1]
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "reason"),
+    [
+        (1733306400, "ISO 8601 date-time string"),  # seconds or milliseconds? not guessed
+        ("2026-12-04T10:00:00", "offset"),  # which zone's ten o'clock? not guessed
+        ("yesterday", "not an ISO 8601 date-time"),
+    ],
+)
+def test_a_feedback_time_is_an_iso_8601_string_with_its_offset(occurred_at: object, reason: str) -> None:
+    from pydantic import ValidationError
+
+    event = {"event_id": "e-1", "endpoint": "ep", "variant": "v1", "reward": 1, "occurred_at": occurred_at}
+    with pytest.raises(ValidationError, match=reason):
+        Reward.model_validate(event)
+    assert Reward.model_validate({**event, "occurred_at": "2026-12-04T10:00:00Z"}).occurred_at is not None

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,45 @@ def test_an_aborted_rollout_exits_3_rolled_back_with_its_reason(api_url):
     assert new_id != rollout_id
     assert rollouts(api_url, "abort", new_id).returncode == 0
     assert rollouts(api_url, "watch", new_id, "--interval", "0.2", "--timeout", str(WAIT)).returncode == 3
+
+
+def until(api_url: str, rollout_id: str, done: Any) -> dict[str, Any]:
+    """The rollout's view once `done(view)` holds: polled, however long the machine takes (up to WAIT seconds)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        view = json.loads(rollouts(api_url, "get", rollout_id, "-o", "json").stdout)
+        if done(view) or time.monotonic() > deadline:
+            return view
+        time.sleep(0.2)
+
+
+def test_a_paused_canary_holds_its_weights_until_resume(api_url):
+    slow = spec(
+        candidate={"model_name": "churn-xgb-v3", "instance_type": "ml.m5.large"},
+        strategy={"type": "canary", "steps": [{"weight": 10, "bake": "1d"}, {"weight": 50, "bake": "1d"}]},
+    )
+    rollout_id = json.loads(rollouts(api_url, "start", "-f", "-", "-o", "json", stdin=slow).stdout)["rollout_id"]
+    baking = until(api_url, rollout_id, lambda view: view["step_index"] == 0 and view["status"] == "Progressing")
+    assert baking["weights"] == {"v1": 90.0, "churn-xgb-v3": 10.0}, baking
+
+    paused = rollouts(api_url, "pause", rollout_id, "--reason", "dashboards first")
+    held = until(api_url, rollout_id, lambda view: view["status"] == "Paused")
+    watched = rollouts(api_url, "watch", rollout_id, "--interval", "0.2", "--timeout", str(WAIT))
+
+    assert paused.returncode == 0, paused.stderr
+    assert held["weights"] == {"v1": 90.0, "churn-xgb-v3": 10.0}  # the weights hold
+    assert watched.returncode == 5, watched.stdout  # paused for an operator: CI stops waiting with its own code
+    assert watched.stdout.splitlines()[-1] == (
+        f"{rollout_id} is paused for an operator: rollouts resume|promote|abort {rollout_id}"
+    )
+
+    resumed = rollouts(api_url, "resume", rollout_id)
+    going = until(api_url, rollout_id, lambda view: view["status"] == "Progressing")
+
+    assert resumed.returncode == 0, resumed.stderr
+    assert going["status"] == "Progressing" and going["step_index"] == 0  # the step is baked again
+    assert rollouts(api_url, "abort", rollout_id).returncode == 0  # the endpoint is free for the next test
+    assert rollouts(api_url, "watch", rollout_id, "--interval", "0.2", "--timeout", str(WAIT)).returncode == 3
 
 
 def test_a_spec_the_api_refuses_exits_2_naming_each_field(api_url):

@@ -98,7 +98,7 @@ def until(api_url: str, rollout_id: str, done: Any) -> dict[str, Any]:
     """The rollout's view once `done(view)` holds: polled, however long the machine takes (up to WAIT seconds)."""
     deadline = time.monotonic() + WAIT
     while True:
-        view = json.loads(rollouts(api_url, "get", rollout_id, "-o", "json").stdout)
+        view: dict[str, Any] = json.loads(rollouts(api_url, "get", rollout_id, "-o", "json").stdout)
         if done(view) or time.monotonic() > deadline:
             return view
         time.sleep(0.2)

@@ -98,3 +98,27 @@ def live_weights(endpoint: dict[str, Any]) -> dict[str, float]:
     raw = {v["VariantName"]: float(v.get("CurrentWeight", v.get("DesiredWeight", 0.0)) or 0.0) for v in variants}
     total = sum(raw.values())
     return {name: round(100.0 * weight / total, 6) if total else 0.0 for name, weight in raw.items()}
+
+
+def create_model_from_package(name: str, package_arn: str, role_arn: str) -> bool:
+    """A SageMaker model that serves a Model Registry version (the package as its container). True when this call
+    created it; False when a model of this name already serves this package (an earlier try made it). A model of
+    this name from another package is refused (ValueError): it is not the approved version."""
+    existing = describe_model(name)
+    if existing is None:
+        try:
+            _sm().create_model(
+                ModelName=name,
+                PrimaryContainer={"ModelPackageName": package_arn},
+                ExecutionRoleArn=role_arn,
+                Tags=[{"Key": "rollouts:model-package", "Value": package_arn[:256]}],
+            )
+            return True
+        except ClientError as error:
+            if "already exist" not in str(error):
+                raise
+            existing = describe_model(name) or {}
+    containers = [existing.get("PrimaryContainer") or {}, *(existing.get("Containers") or [])]
+    if not any(container.get("ModelPackageName") == package_arn for container in containers):
+        raise ValueError(f"model '{name}' exists and does not serve {package_arn}")
+    return False

@@ -18,6 +18,7 @@ from rollouts.errors import EndpointLockedError, RolloutNotFoundError
 from rollouts.settings import get_settings
 
 if TYPE_CHECKING:
+    from rollouts.models.policy import ReleasePolicy
     from rollouts.models.rollout import Decision, Rollout
 
 META = "META"
@@ -425,3 +426,90 @@ def guarded_rollouts(kind: str, name: str) -> list[str]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
+
+
+# -- release policies and the versions they rolled out -------------------------------------------------------------
+
+
+def put_policy(policy: ReleasePolicy) -> None:
+    """Store a model package group's release policy (a new one replaces the old)."""
+    _ddb().put_item(
+        TableName=_table(),
+        Item={
+            "pk": _s(f"POLICY#{policy.model_package_group}"),
+            "sk": _s(META),
+            "body": _s(policy.model_dump_json()),
+            "gsi2pk": _s("POLICY"),
+            "gsi2sk": _s(policy.model_package_group),
+        },
+    )
+
+
+def get_policy(group: str) -> ReleasePolicy | None:
+    found = _ddb().get_item(TableName=_table(), Key={"pk": _s(f"POLICY#{group}"), "sk": _s(META)}, ConsistentRead=True)
+    item = found.get("Item")
+    from rollouts.models.policy import ReleasePolicy
+
+    return None if item is None else ReleasePolicy.model_validate_json(item["body"]["S"])
+
+
+def delete_policy(group: str) -> bool:
+    """Remove a group's policy; False when it had none."""
+    answer = _ddb().delete_item(
+        TableName=_table(), Key={"pk": _s(f"POLICY#{group}"), "sk": _s(META)}, ReturnValues="ALL_OLD"
+    )
+    return "Attributes" in answer
+
+
+def list_policies() -> list[ReleasePolicy]:
+    """Every release policy, by group name."""
+    from rollouts.models.policy import ReleasePolicy
+
+    policies: list[ReleasePolicy] = []
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "IndexName": "ByCreation",
+        "KeyConditionExpression": "gsi2pk = :policy",
+        "ExpressionAttributeValues": {":policy": _s("POLICY")},
+    }
+    while True:
+        page = _ddb().query(**kwargs)
+        policies += [ReleasePolicy.model_validate_json(item["body"]["S"]) for item in page.get("Items", [])]
+        if "LastEvaluatedKey" not in page:
+            return policies
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def claim_release(package_arn: str, endpoint_name: str) -> dict[str, str] | None:
+    """Claim the rollout of one approved version to one endpoint, for good: None when this call claimed it, else the
+    earlier claim ({"rollout_id": id, or "" while it starts}). A re-approval of a version finds the claim."""
+    key = {"pk": _s(f"PACKAGE#{package_arn}"), "sk": _s(f"ENDPOINT#{endpoint_name}")}
+    try:
+        _ddb().put_item(
+            TableName=_table(),
+            Item={**key, "rollout_id": _s(""), "claimed_at": _s(utcnow().isoformat())},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except ClientError as error:
+        if not _is_conditional_failure(error):
+            raise
+        found = _ddb().get_item(TableName=_table(), Key=key, ConsistentRead=True).get("Item", {})
+        return {"rollout_id": found.get("rollout_id", {}).get("S", "")}
+    return None
+
+
+def released(package_arn: str, endpoint_name: str, rollout_id: str) -> None:
+    """The claimed release started this rollout."""
+    _ddb().update_item(
+        TableName=_table(),
+        Key={"pk": _s(f"PACKAGE#{package_arn}"), "sk": _s(f"ENDPOINT#{endpoint_name}")},
+        UpdateExpression="SET rollout_id = :id",
+        ExpressionAttributeValues={":id": _s(rollout_id)},
+    )
+
+
+def unclaim_release(package_arn: str, endpoint_name: str) -> None:
+    """The release did not start: a later approval of the version may try again."""
+    _ddb().delete_item(
+        TableName=_table(), Key={"pk": _s(f"PACKAGE#{package_arn}"), "sk": _s(f"ENDPOINT#{endpoint_name}")}
+    )

@@ -139,6 +139,11 @@ class Candidate(Strict):
     """The model to roll out, as a new production variant of the endpoint."""
 
     model_name: str = Field(pattern=NAME_PATTERN, description="An existing SageMaker model")
+    model_package_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model-package/[\S]{1,2048}$",
+        description="The Model Registry version the model was made from, when a release policy started the rollout",
+    )
     variant_name: str | None = Field(
         default=None, pattern=NAME_PATTERN, description="Defaults to the model name, shortened to 63 characters"
     )

@@ -28,6 +28,7 @@ from rollouts.models.api import (
     StartRolloutResponse,
 )
 from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Label, Reward
+from rollouts.models.policy import ReleasePolicy
 from rollouts.models.spec import RolloutSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,7 @@ MODELS: list[type[BaseModel]] = [
     Reward,
     Label,
     InvokeRequest,
+    ReleasePolicy,
 ]
 
 
@@ -170,6 +172,78 @@ def _list_parameters() -> list[dict[str, Any]]:
             parameter |= {"style": "form", "explode": True}
         parameters.append(parameter)
     return parameters
+
+
+GROUP = {
+    "name": "group",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"},
+    "description": "The Model Registry's model package group",
+    "example": "churn-models",
+}
+POLICY_NOT_FOUND = _error("The group has no release policy", "PolicyNotFound")
+
+
+def _policy_paths(components: dict[str, Any], canary: dict[str, Any]) -> dict[str, Any]:
+    """PUT, GET and DELETE /policies/{group}, GET /policies. The request's `model_package_group` may be left out:
+    the path names it."""
+    request = json.loads(json.dumps(components["ReleasePolicy"]))
+    request["required"] = [name for name in request["required"] if name != "model_package_group"]
+    request["title"] = "ReleasePolicyRequest"
+    components["ReleasePolicyRequest"] = request
+    template = {key: value for key, value in canary.items() if key != "endpoint_name"}
+    template["candidate"] = {k: v for k, v in canary["candidate"].items() if k != "model_name"}
+    example = {
+        "model_package_group": "churn-models",
+        "execution_role_arn": "arn:aws:iam::123456789012:role/sagemaker-execution",
+        "targets": [{"endpoint_name": "churn-predictor", "template": template}],
+        "enabled": True,
+    }
+    stored = {"description": "The release policy as stored", **_json(_ref(ReleasePolicy), example)}
+    return {
+        "/policies/{group}": {
+            "put": {
+                "operationId": "putPolicy",
+                "summary": "Create or replace a model package group's release policy, each target's template checked",
+                "parameters": [GROUP],
+                "requestBody": {"required": True, **_json(_ref("ReleasePolicyRequest"), example)},
+                "responses": {"201": stored, "200": stored, "400": INVALID, "503": THROTTLED},
+            },
+            "get": {
+                "operationId": "getPolicy",
+                "summary": "A model package group's release policy",
+                "parameters": [GROUP],
+                "responses": {"200": stored, "404": POLICY_NOT_FOUND, "503": THROTTLED},
+            },
+            "delete": {
+                "operationId": "deletePolicy",
+                "summary": "Remove a group's release policy: its approved versions start nothing from now on",
+                "parameters": [GROUP],
+                "responses": {"204": {"description": "Removed"}, "404": POLICY_NOT_FOUND, "503": THROTTLED},
+            },
+        },
+        "/policies": {
+            "get": {
+                "operationId": "listPolicies",
+                "summary": "Every release policy, by group",
+                "responses": {
+                    "200": {
+                        "description": "The policies",
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["policies"],
+                                "properties": {"policies": {"type": "array", "items": _ref(ReleasePolicy)}},
+                            },
+                            {"policies": [example]},
+                        ),
+                    },
+                    "503": THROTTLED,
+                },
+            }
+        },
+    }
 
 
 def document() -> dict[str, Any]:
@@ -363,6 +437,7 @@ def document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_policy_paths(components, canary))
     for operations in paths.values():
         for operation in operations.values():
             _forbidden(operation)

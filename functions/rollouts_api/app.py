@@ -1,4 +1,5 @@
-"""REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause, retry."""
+"""REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause, retry;
+and the release policies that turn an approved Model Registry version into rollouts."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from rollouts.aws import store
 from rollouts.aws.clients import translated
 from rollouts.errors import (
     AwsError,
@@ -25,6 +27,7 @@ from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import retry_rollout, start_rollout
 from rollouts.models.api import CommandResponse, ListRolloutsQuery, StartRolloutResponse
+from rollouts.models.policy import ReleasePolicy
 from rollouts.models.signal import OperatorCommand, SignalResult
 from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
@@ -175,6 +178,44 @@ def retry(rollout_id: str) -> Response:
     """A new rollout of the same spec (201, as POST /rollouts), or a failed restore tried again (202, as abort)."""
     result = retry_rollout(rollout_id, _idempotency_key(), app.current_event.request_id)
     return _started(result) if isinstance(result, StartRolloutResponse) else _taken(rollout_id, "retry", result)
+
+
+# -- release policies -----------------------------------------------------------------------------------------------
+
+
+def _policy_not_found(group: str) -> Response:
+    return error_response(404, "PolicyNotFound", f"model package group '{group}' has no release policy")
+
+
+@app.put("/policies/{group}")
+def put_policy(group: str) -> Response:
+    """Create or replace a group's release policy, validated: each target's template must make a valid spec."""
+    body = app.current_event.json_body if app.current_event.body else None
+    if not isinstance(body, dict):
+        return invalid_request([{"field": "body", "reason": "a JSON object: the release policy"}])
+    if body.setdefault("model_package_group", group) != group:
+        reason = f"'{body['model_package_group']}' is not the group of the path, '{group}'"
+        return invalid_request([{"field": "model_package_group", "reason": reason}])
+    policy = ReleasePolicy.model_validate(body)
+    created = store.get_policy(group) is None
+    store.put_policy(policy)
+    return Response(201 if created else 200, policy.model_dump_json())
+
+
+@app.get("/policies/{group}")
+def get_policy(group: str) -> dict[str, Any] | Response:
+    policy = store.get_policy(group)
+    return _policy_not_found(group) if policy is None else policy.model_dump(mode="json")
+
+
+@app.get("/policies")
+def list_policies() -> dict[str, Any]:
+    return {"policies": [policy.model_dump(mode="json") for policy in store.list_policies()]}
+
+
+@app.delete("/policies/{group}")
+def delete_policy(group: str) -> Response:
+    return Response(204, "") if store.delete_policy(group) else _policy_not_found(group)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -177,3 +177,34 @@ def test_a_policy_whose_template_is_no_valid_spec_is_refused_naming_the_field():
 )
 def test_a_versions_model_name_is_a_sagemaker_name(group, version, name):
     assert model_name_for(group, version, package_arn(version, group)) == name
+
+
+def test_a_policy_is_written_read_listed_and_removed_through_the_api(cloud, endpoint):
+    body = {"execution_role_arn": ROLE, "targets": [{"endpoint_name": endpoint, "template": template()}]}
+
+    created = cloud.api("PUT", f"/policies/{GROUP}", body)
+    replaced = cloud.api("PUT", f"/policies/{GROUP}", {**body, "enabled": False})
+    read = cloud.api("GET", f"/policies/{GROUP}")
+    listed = cloud.api("GET", "/policies")
+    removed = cloud.api("DELETE", f"/policies/{GROUP}")
+    gone = cloud.api("GET", f"/policies/{GROUP}")
+
+    assert (created.status, replaced.status, read.status, removed.status, gone.status) == (201, 200, 200, 204, 404)
+    assert read.body["model_package_group"] == GROUP and read.body["enabled"] is False
+    assert [policy["model_package_group"] for policy in listed.body["policies"]] == [GROUP]
+    assert gone.body["error"] == "PolicyNotFound"
+
+
+def test_a_policy_the_api_refuses_names_the_field(cloud, endpoint):
+    broken = template()
+    broken["strategy"]["steps"][0]["weight"] = 0
+    body = {"execution_role_arn": ROLE, "targets": [{"endpoint_name": endpoint, "template": broken}]}
+
+    refused = cloud.api("PUT", f"/policies/{GROUP}", body)
+    other_group = cloud.api("PUT", f"/policies/{GROUP}", {**body, "model_package_group": "fraud-models"})
+
+    assert refused.status == 400
+    assert refused.body["details"][0]["field"] == "targets"
+    assert "targets.0.template.strategy.canary.steps.0.weight" in refused.body["details"][0]["reason"]
+    assert other_group.status == 400 and other_group.body["details"][0]["field"] == "model_package_group"
+    assert cloud.api("GET", f"/policies/{GROUP}").status == 404  # nothing was written

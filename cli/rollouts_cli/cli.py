@@ -220,6 +220,51 @@ def cmd_feedback_send(args: argparse.Namespace, client: RolloutsClient, out: Tex
     return EXIT_OK
 
 
+def _policy_lines(policy: dict[str, Any]) -> list[str]:
+    state = "" if policy.get("enabled", True) else " (disabled)"
+    lines = [f"{policy['model_package_group']}{state}: role {policy['execution_role_arn']}"]
+    for target in policy.get("targets") or []:
+        strategy = (target.get("template") or {}).get("strategy") or {}
+        lines.append(f"  -> {target['endpoint_name']}: {strategy.get('type', '?')}")
+    return lines
+
+
+def cmd_policy(args: argparse.Namespace, client: RolloutsClient, out: TextIO) -> int:
+    if args.policy_command == "put":
+        policy = read_spec(args.file)
+        group = args.group or policy.get("model_package_group")
+        if not group:
+            raise ConfigurationError("name the model package group: --group, or model_package_group in the file")
+        stored = client.put_policy(group, policy)
+        _emit(args, out, stored, _policy_lines(stored))
+    elif args.policy_command == "get":
+        stored = client.get_policy(args.group)
+        _emit(args, out, stored, _policy_lines(stored))
+    elif args.policy_command == "list":
+        policies = client.list_policies()
+        _emit(args, out, {"policies": policies}, [line for p in policies for line in _policy_lines(p)])
+    else:
+        client.delete_policy(args.group)
+        _emit(args, out, {"deleted": args.group}, [f"{args.group}: release policy deleted"])
+    return EXIT_OK
+
+
+def _policy_parser(commands: Any) -> None:
+    """`rollouts policy put|get|list|delete`."""
+    policy = commands.add_parser("policy", help="release policies: where an approved Model Registry version rolls out")
+    policy_commands = policy.add_subparsers(dest="policy_command", required=True, metavar="COMMAND")
+    put = policy_commands.add_parser("put", help="create or replace a group's policy from a YAML or JSON file")
+    put.add_argument("-f", "--file", required=True, help="the policy ('-': standard input)")
+    put.add_argument("--group", help="the model package group (default: model_package_group in the file)")
+    for name, help_text in (("get", "show a group's policy"), ("delete", "delete a group's policy")):
+        sub = policy_commands.add_parser(name, help=help_text)
+        sub.add_argument("group")
+    policy_commands.add_parser("list", help="every policy")
+    for sub in policy_commands.choices.values():
+        sub.add_argument("-o", "--output", choices=["text", "json"], default="text")
+        sub.set_defaults(run=cmd_policy)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="rollouts", description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
@@ -286,6 +331,7 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("-f", "--file", default="-", help="JSON lines ('-', the default: standard input)")
     send.add_argument("-o", "--output", choices=["text", "json"], default="text")
     send.set_defaults(run=cmd_feedback_send)
+    _policy_parser(commands)
     return root
 
 

@@ -142,6 +142,19 @@ class RolloutsClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         return self.request("POST", f"/rollouts/{_segment(rollout_id)}/retry", {}, headers=headers)
 
+    def put_policy(self, group: str, policy: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace a model package group's release policy."""
+        return self.request("PUT", f"/policies/{_segment(group)}", policy)
+
+    def get_policy(self, group: str) -> dict[str, Any]:
+        return self.request("GET", f"/policies/{_segment(group)}")
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        return list(self.request("GET", "/policies").get("policies", []))
+
+    def delete_policy(self, group: str) -> None:
+        self.request("DELETE", f"/policies/{_segment(group)}")
+
     def send_feedback(self, events: list[dict[str, Any]]) -> dict[str, Any]:
         return self.request("POST", "/feedback", {"events": events})
 

@@ -167,3 +167,23 @@ def test_an_unsigned_request_gets_api_gateways_403(api_url):
 
     assert refused.value.code == 403
     assert json.loads(refused.value.read()) == {"message": "Missing Authentication Token"}
+
+
+def test_a_release_policy_is_put_read_listed_and_deleted(api_url):
+    policy = ROOT / "examples" / "policies" / "churn-models.yaml"
+
+    put = rollouts(api_url, "policy", "put", "-f", str(policy))
+    got = rollouts(api_url, "policy", "get", "churn-models", "-o", "json")
+    listed = rollouts(api_url, "policy", "list")
+    deleted = rollouts(api_url, "policy", "delete", "churn-models")
+    gone = rollouts(api_url, "policy", "get", "churn-models")
+
+    assert put.returncode == 0, put.stderr
+    assert put.stdout.splitlines() == [
+        "churn-models: role arn:aws:iam::123456789012:role/sagemaker-execution",
+        "  -> churn-predictor: canary",
+    ]
+    assert json.loads(got.stdout)["targets"][0]["endpoint_name"] == "churn-predictor"
+    assert "churn-models" in listed.stdout
+    assert deleted.returncode == 0 and gone.returncode == 2
+    assert "404 PolicyNotFound" in gone.stderr

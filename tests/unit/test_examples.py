@@ -26,3 +26,17 @@ def test_each_example_is_a_valid_spec_that_fits_one_execution(path: Path) -> Non
 
     check_duration(spec)
     assert path.stem == spec.strategy.type
+
+
+POLICIES = sorted((Path(__file__).resolve().parents[2] / "examples" / "policies").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", POLICIES, ids=[path.name for path in POLICIES])
+def test_each_release_policy_example_is_one_the_api_takes(path: Path) -> None:
+    from rollouts.models.policy import ReleasePolicy
+
+    policy = ReleasePolicy.model_validate(yaml.safe_load(path.read_text()))
+
+    assert path.stem == policy.model_package_group
+    for target in policy.targets:
+        check_duration(target.spec("churn-models-v1"))

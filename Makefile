@@ -53,6 +53,7 @@ test: lint typecheck template build pytest
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests cli/rollouts_cli $(wildcard bench)

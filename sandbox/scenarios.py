@@ -125,8 +125,12 @@ SHADOW = "shadow"
 SHADOW_TITLE = (
     "a challenger answers a copy of half the requests; judged on latency, errors and agreement, it replaces production"
 )
+# And a version approved in the Model Registry (sandbox/model_approved_demo.py).
+MODEL_APPROVED = "model-approved"
+MODEL_APPROVED_TITLE = "a version approved in the Model Registry rolls out by its group's release policy, no glue code"
 TITLES = {
     **{s.name: s.title for s in SCENARIOS.values()},
+    MODEL_APPROVED: MODEL_APPROVED_TITLE,
     BANDIT: BANDIT_TITLE,
     BLUE_GREEN: BLUE_GREEN_TITLE,
     AB_TEST: AB_TEST_TITLE,
@@ -272,6 +276,10 @@ def run(
         from sandbox import shadow_demo  # imports this module: loaded only when asked for
 
         return shadow_demo.run(out, time_scale, output_dir)
+    if name == MODEL_APPROVED:
+        from sandbox import model_approved_demo  # imports this module: loaded only when asked for
+
+        return model_approved_demo.run(out, time_scale, output_dir)
     scenario = SCENARIOS[name]
     live = Timeline(out)
     began, timeline, say = live.began, live.lines, live.say

@@ -162,6 +162,46 @@ def endpoint_event(endpoint: Any) -> None:
     events.put_event("aws.sagemaker", "SageMaker Endpoint State Change", detail, [endpoint.arn])
 
 
+def _iso(moment: Any) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def model_package_event(package: Any) -> None:
+    """SageMaker's "Model Package State Change" event of a registered or updated version: the documented detail
+    fields, ISO timestamps as this event type has them (unlike the endpoint's milliseconds)."""
+    if not getattr(package, "model_package_group_name", None):
+        return  # an unversioned package belongs to no group: no registry event
+    detail = {
+        "ModelPackageGroupName": package.model_package_group_name,
+        "ModelPackageVersion": package.model_package_version,
+        "ModelPackageArn": package.arn,
+        "ModelPackageStatus": getattr(package, "model_package_status", None) or "Completed",
+        "ModelApprovalStatus": package.model_approval_status,
+        "CreationTime": _iso(package.creation_time),
+        "LastModifiedTime": _iso(getattr(package, "last_modified_time", None) or package.creation_time),
+        "InferenceSpecification": package.inference_specification,
+    }
+    events.put_event("aws.sagemaker", "SageMaker Model Package State Change", detail, [package.arn])
+
+
+def _emitting_model_package_events(backend_class: Any) -> None:
+    created = backend_class.create_model_package
+    updated = backend_class.update_model_package
+
+    def create_model_package(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arn = created(self, *args, **kwargs)
+        model_package_event(self.model_packages[self.model_package_name_mapping.get(arn, arn)])
+        return arn
+
+    def update_model_package(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arn = updated(self, *args, **kwargs)
+        model_package_event(self.model_packages[self.model_package_name_mapping.get(arn, arn)])
+        return arn
+
+    core.replace(backend_class, "create_model_package", create_model_package)
+    core.replace(backend_class, "update_model_package", update_model_package)
+
+
 def _sagemaker_imports() -> tuple[Any, Any]:
     from moto.core.responses import ActionResult
     from moto.sagemaker.exceptions import AWSValidationException
@@ -317,7 +357,7 @@ def list_monitoring_executions(self: Any) -> Any:
 
 
 def install() -> None:
-    from moto.sagemaker.models import FakeEndpoint
+    from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
     core.replace(
@@ -333,3 +373,4 @@ def install() -> None:
     ):
         core.replace(SageMakerResponse, function.__name__, function, added=True)
     _install_shadow_variants()
+    _emitting_model_package_events(SageMakerModelBackend)

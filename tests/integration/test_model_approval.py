@@ -208,3 +208,29 @@ def test_a_policy_the_api_refuses_names_the_field(cloud, endpoint):
     assert "targets.0.template.strategy.canary.steps.0.weight" in refused.body["details"][0]["reason"]
     assert other_group.status == 400 and other_group.body["details"][0]["field"] == "model_package_group"
     assert cloud.api("GET", f"/policies/{GROUP}").status == 404  # nothing was written
+
+
+def register(cloud: LocalCloud, group: str = GROUP) -> str:
+    """A version registered in the local Model Registry, waiting for approval: its ARN."""
+    sagemaker = cloud.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    return str(
+        sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [{"Image": f"{core.ACCOUNT}.dkr.ecr.{core.REGION}.amazonaws.com/churn:latest"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
+    )
+
+
+def test_approving_a_registered_version_in_the_registry_starts_its_rollout(cloud, policy, endpoint):
+    arn = register(cloud)
+    cloud.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+    until(lambda: store.list_rollouts(endpoint, [], 10, None)[0], "the approval started no rollout", timeout=60)
+    [rollout] = store.list_rollouts(endpoint, [], 10, None)[0]
+    assert (rollout.spec.candidate.model_name, rollout.spec.candidate.model_package_arn) == ("churn-models-v1", arn)

@@ -6,12 +6,25 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rollouts.aws.clients import aws_errors
 
 logger = Logger(service="rollouts")
-metrics = Metrics(namespace="SageMakerRollouts", service="rollouts")
+NAMESPACE = "SageMakerRollouts"
+SERVICE = "rollouts"
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+def emit(name: str, dimension: str, value: str, amount: float = 1, unit: MetricUnit = MetricUnit.Count) -> None:
+    """One metric with a dimension of its own (and `service`), written to stdout as EMF at once: on the shared
+    `metrics` the dimension would be put on every metric of the invocation. Nothing when metrics are disabled."""
+    one = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
+    one.add_dimension(name=dimension, value=value)
+    one.add_metric(name=name, unit=unit, value=amount)
+    one.flush_metrics()
+
 
 Handler = Callable[[dict[str, Any], LambdaContext], Any]
 

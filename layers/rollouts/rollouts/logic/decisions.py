@@ -11,10 +11,12 @@ from rollouts import clock
 from rollouts.aws import bus, store
 from rollouts.errors import AwsError
 from rollouts.models.rollout import PUBLISHED_KINDS, Decision, DecisionKind, Rollout
-from rollouts.observability import logger, metrics
+from rollouts.observability import emit, logger, metrics
 
 # An outbox event this old was refused when it was decided (its own delivery takes well under a second).
 WAITING_SECONDS = 60.0
+# The decisions that end a rollout: their time since the rollout began is the metric DecisionSeconds.
+FINAL_KINDS = (DecisionKind.ROLLOUT_PROMOTED, DecisionKind.ROLLOUT_ROLLED_BACK)
 
 
 def record(
@@ -41,6 +43,10 @@ def record(
     if appended:
         logger.info(message, extra={"decision": kind.value, "evidence": decision.evidence})
         metrics.add_metric(name=kind.value.replace(" ", ""), unit=MetricUnit.Count, value=1)
+        emit("Decisions", "Kind", kind.value)
+        if kind in FINAL_KINDS:
+            seconds = (decision.at - rollout.created_at).total_seconds()
+            emit("DecisionSeconds", "Kind", kind.value, max(seconds, 0.0), MetricUnit.Seconds)
     if event is not None or not appended:
         deliver(rollout.rollout_id)
     return decision if appended else None

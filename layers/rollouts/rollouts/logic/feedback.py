@@ -22,7 +22,7 @@ from rollouts.aws import store
 from rollouts.aws.feedback import ArmDelta
 from rollouts.errors import AwsError, RolloutNotFoundError
 from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE, Feedback, Label, Reward, event_key, parse_feedback
-from rollouts.observability import logger
+from rollouts.observability import logger, metrics
 
 
 @dataclass
@@ -74,11 +74,17 @@ def parse_message(body: str) -> Parsed:
     return parsed
 
 
+def _to_dead_letters(body: str, reason: str) -> None:
+    """Every way to the dead-letter queue, counted (metric FeedbackDeadLettered)."""
+    aws_feedback.send_to_dead_letters(body, reason)
+    metrics.add_metric(name="FeedbackDeadLettered", unit="Count", value=1)
+
+
 def dead_letter(parsed: Parsed, message_id: str) -> None:
     """Send each malformed item of a message to the dead-letter queue, with its reason, and log it."""
     for item, reason in parsed.malformed:
         body = item if isinstance(item, str) else json.dumps(item, default=str)
-        aws_feedback.send_to_dead_letters(body, reason)
+        _to_dead_letters(body, reason)
         logger.warning("Refused a malformed feedback event", extra={"message_id": message_id, "reason": reason})
 
 
@@ -166,15 +172,13 @@ def _wake(rollout_ids: set[str]) -> None:
 
 def dead_letter_failed(body: str, failure: str, receives: int) -> None:
     """A message whose write failed on its last receive: to the dead-letter queue with why, not silently."""
-    aws_feedback.send_to_dead_letters(
-        body, f"its write failed on all {receives} receives; last: {failure or 'unknown'}"
-    )
+    _to_dead_letters(body, f"its write failed on all {receives} receives; last: {failure or 'unknown'}")
 
 
 def _reject(event: Feedback, reason: str) -> None:
     """An event the table refuses for good: to the dead-letter queue with the reason, so its message is done."""
     logger.error("Feedback event refused", extra={"event_id": event_key(event), "reason": reason})
-    aws_feedback.send_to_dead_letters(json.dumps({"events": [event.model_dump(mode="json")]}), reason)
+    _to_dead_letters(json.dumps({"events": [event.model_dump(mode="json")]}), reason)
 
 
 def _write(events: list[Feedback], managers: _Managers, carriers: dict[str, set[str]], outcome: Outcome) -> list[Label]:

@@ -24,7 +24,7 @@ from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, Rollou
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
 from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
-from rollouts.observability import logger
+from rollouts.observability import emit, logger
 from rollouts.settings import get_settings
 
 ALARM_EVENT = "CloudWatch Alarm State Change"
@@ -148,6 +148,7 @@ def _concerned(signal: Signal) -> list[str]:
 
 
 def handle_signal(signal: Signal) -> list[SignalResult]:
+    emit("Signals", "Source", signal.source.value)
     if signal.source == SignalSource.ENDPOINT:
         return [_endpoint_changed(signal)]
     if signal.source == SignalSource.EXECUTION:

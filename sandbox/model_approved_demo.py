@@ -4,12 +4,14 @@
 `churn-models` (`PUT /policies/churn-models`, the policy of examples/policies/churn-models.yaml). A data scientist
 registers a version in the local Model Registry, waiting for approval, and then approves it. SageMaker's "Model
 Package State Change" event reaches the stack's rule, which makes the version's model from the package and starts
-the policy's canary on `churn-predictor`; the new model serves healthy traffic and is promoted. At the demo's time
-scale a simulated minute lasts one second.
+the policy's canary on `churn-predictor`; the new model serves healthy traffic and is promoted. The platform team's
+subscriber of the notifications topic hears of the start and of the promotion. At the demo's time scale a simulated
+minute lasts one second.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,24 @@ def policy() -> dict[str, Any]:
     return body
 
 
+def _subscriber(cloud: LocalCloud) -> Any:
+    """A queue subscribed to the stack's notifications topic, as a mail relay or a chat bridge would be; its reader
+    returns what arrived once `count` notifications have."""
+    sqs = cloud.client("sqs")
+    url = sqs.create_queue(QueueName="platform-team")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    cloud.client("sns").subscribe(TopicArn=cloud.physical["NotificationsTopic"], Protocol="sqs", Endpoint=arn)
+    received: list[dict[str, Any]] = []
+
+    def read(count: int) -> list[dict[str, Any]] | None:
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return received if len(received) >= count else None
+
+    return read
+
+
 def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: object = None) -> ScenarioResult:
     """Run the scenario on a fresh local cloud, printing its timeline."""
     del output_dir  # writes no files
@@ -58,6 +78,7 @@ def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir
         plane = DataPlane(cloud, ENDPOINT, {BASELINE_MODEL: healthy, VERSION_MODEL: healthy})
         live.plane = plane
         plane.start()
+        read_notifications = _subscriber(cloud)
         try:
             written = cloud.api("PUT", f"/policies/{GROUP}", policy())
             say(f"PUT /policies/{GROUP} → {written.status}: an approved version rolls out to '{ENDPOINT}' by canary")
@@ -87,6 +108,12 @@ def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir
                 f"{model['PrimaryContainer']['ModelPackageName']}"
             )
             view = follow_decisions(cloud, rollout_id, say, MODEL_APPROVED, LIMIT)
+            notified = until_ended(cloud, lambda: read_notifications(2), MODEL_APPROVED, 600)
+            for note in notified:
+                say(f"[notification] {note['Subject']}")
+            out("\n  The promotion's notification, as a subscriber of the topic reads it:")
+            for line in notified[-1]["Message"].splitlines():
+                out(f"    {line}")
         finally:
             plane.stop()
         endpoint = sagemaker.describe_endpoint(EndpointName=ENDPOINT)

@@ -438,6 +438,10 @@ def document() -> dict[str, Any]:
         },
     }
     paths.update(_policy_paths(components, canary))
+    # A candidate names a model or a Model Registry version (the API makes the version's model before it starts).
+    candidate = components["Candidate"]
+    candidate["required"] = [name for name in candidate["required"] if name != "model_name"]
+    candidate["anyOf"] = [{"required": ["model_name"]}, {"required": ["model_package_arn"]}]
     for operations in paths.values():
         for operation in operations.values():
             _forbidden(operation)

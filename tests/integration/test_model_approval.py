@@ -235,3 +235,59 @@ def test_approving_a_registered_version_in_the_registry_starts_its_rollout(cloud
     until(lambda: store.list_rollouts(endpoint, [], 10, None)[0], "the approval started no rollout", timeout=60)
     [rollout] = store.list_rollouts(endpoint, [], 10, None)[0]
     assert (rollout.spec.candidate.model_name, rollout.spec.candidate.model_package_arn) == ("churn-models-v1", arn)
+
+
+def api_spec(candidate: dict[str, Any]) -> dict[str, Any]:
+    body = spec()
+    body["guardrails"].pop("monitoring_schedules", None)
+    return {**body, "candidate": candidate}
+
+
+def test_a_spec_may_name_an_approved_version_instead_of_a_model(cloud, endpoint):
+    arn = register(cloud)
+    cloud.client("sagemaker").update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")  # no policy
+
+    started = cloud.api(
+        "POST",
+        "/rollouts",
+        api_spec({"model_package_arn": arn, "execution_role_arn": ROLE, "instance_type": "ml.m5.large"}),
+    )
+
+    assert started.status == 201, started.body
+    rollout = store.get_rollout(started.body["rollout_id"])
+    assert (rollout.spec.candidate.model_name, rollout.spec.candidate.model_package_arn) == ("churn-models-v1", arn)
+
+
+def test_a_version_the_api_cannot_roll_out_is_a_400_naming_the_field(cloud, endpoint):
+    waiting = register(cloud)
+    missing = package_arn(9)
+
+    unapproved = cloud.api(
+        "POST",
+        "/rollouts",
+        api_spec({"model_package_arn": waiting, "execution_role_arn": ROLE, "instance_type": "ml.m5.large"}),
+    )
+    unknown = cloud.api(
+        "POST",
+        "/rollouts",
+        api_spec({"model_package_arn": missing, "execution_role_arn": ROLE, "instance_type": "ml.m5.large"}),
+    )
+    cloud.client("sagemaker").update_model_package(ModelPackageArn=waiting, ModelApprovalStatus="Approved")
+    no_role = cloud.api("POST", "/rollouts", api_spec({"model_package_arn": waiting, "instance_type": "ml.m5.large"}))
+    bad_rest = cloud.api(
+        "POST",
+        "/rollouts",
+        {**api_spec({"model_package_arn": waiting, "execution_role_arn": ROLE, "instance_type": "x"})},
+    )
+
+    assert [r.status for r in (unapproved, unknown, no_role, bad_rest)] == [400, 400, 400, 400]
+    assert unapproved.body["details"][0] == {
+        "field": "candidate.model_package_arn",
+        "reason": "the version is PendingManualApproval: approve it first",
+    }
+    assert unknown.body["details"][0]["field"] == "candidate.model_package_arn"
+    assert no_role.body["details"][0]["field"] == "candidate.execution_role_arn"
+    assert bad_rest.body["details"][0]["field"] == "candidate.instance_type"
+    assert cloud.client("sagemaker").list_models()["Models"] == [
+        m for m in cloud.client("sagemaker").list_models()["Models"] if m["ModelName"] != "churn-models-v1"
+    ]  # nothing was made

@@ -122,3 +122,14 @@ def create_model_from_package(name: str, package_arn: str, role_arn: str) -> boo
     if not any(container.get("ModelPackageName") == package_arn for container in containers):
         raise ValueError(f"model '{name}' exists and does not serve {package_arn}")
     return False
+
+
+def describe_model_package(arn: str) -> dict[str, Any] | None:
+    """A Model Registry version, or None when there is no such package."""
+    try:
+        package: dict[str, Any] = _sm().describe_model_package(ModelPackageName=arn)
+    except ClientError as error:
+        if _missing(error) or error.response.get("Error", {}).get("Code") == "ValidationException":
+            return None
+        raise
+    return package

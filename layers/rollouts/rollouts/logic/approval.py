@@ -22,9 +22,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from rollouts.aws import endpoints, store
-from rollouts.errors import RolloutError
+from rollouts.errors import InvalidRolloutError, RolloutError
 from rollouts.logic.start import start_rollout
-from rollouts.models.policy import PolicyTarget
+from rollouts.models.policy import PLACEHOLDER_MODEL, PolicyTarget
+from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger
 
 _NOT_A_NAME = re.compile(r"[^a-zA-Z0-9-]+")
@@ -110,3 +111,55 @@ def _ignored(reason: str, detail: dict[str, Any]) -> dict[str, Any]:
         },
     )
     return {"ignored": reason}
+
+
+def resolve_packages(body: Any) -> Any:
+    """A start request whose candidates name a Model Registry version (`model_package_arn`) instead of a model: the
+    rest of the spec checked first (a 400 before anything is made), then each version's model made from its package
+    and named in `model_name`. Any other body is returned as it is."""
+    if not isinstance(body, dict):
+        return body
+    strategy = body.get("strategy")
+    arms = strategy.get("more_candidates") if isinstance(strategy, dict) else None
+    paths = [("candidate", body.get("candidate"))]
+    paths += [(f"strategy.more_candidates.{i}", arm) for i, arm in enumerate(arms if isinstance(arms, list) else [])]
+    wanted = [
+        (path, c) for path, c in paths if isinstance(c, dict) and "model_name" not in c and c.get("model_package_arn")
+    ]
+    if not wanted:
+        return body
+    for _, candidate in wanted:
+        candidate["model_name"] = PLACEHOLDER_MODEL
+    RolloutSpec.model_validate(body)  # every other field: ValidationError, a 400, and nothing made
+    for path, candidate in wanted:
+        candidate["model_name"] = _model_of(path, candidate)
+    return body
+
+
+def _model_of(path: str, candidate: dict[str, Any]) -> str:
+    arn = str(candidate["model_package_arn"])
+    package = endpoints.describe_model_package(arn)
+    if package is None:
+        raise InvalidRolloutError(field=f"{path}.model_package_arn", reason=f"no model package {arn} exists")
+    status = package.get("ModelApprovalStatus")
+    if status != "Approved":
+        raise InvalidRolloutError(
+            field=f"{path}.model_package_arn", reason=f"the version is {status or 'not approved'}: approve it first"
+        )
+    group = str(package.get("ModelPackageGroupName") or "")
+    role = candidate.get("execution_role_arn")
+    if not role:
+        policy = store.get_policy(group) if group else None
+        role = policy.execution_role_arn if policy is not None else None
+    if not role:
+        raise InvalidRolloutError(
+            field=f"{path}.execution_role_arn",
+            reason="give the role CreateModel passes to SageMaker for the version's model (or a release policy of "
+            f"group '{group}')",
+        )
+    model = model_name_for(group or "model", package.get("ModelPackageVersion"), arn)
+    try:
+        endpoints.create_model_from_package(model, arn, str(role))
+    except ValueError as error:
+        raise InvalidRolloutError(field=f"{path}.model_package_arn", reason=str(error)) from error
+    return model

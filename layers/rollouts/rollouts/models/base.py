@@ -142,7 +142,18 @@ class Candidate(Strict):
     model_package_arn: str | None = Field(
         default=None,
         pattern=r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:model-package/[\S]{1,2048}$",
-        description="The Model Registry version the model was made from, when a release policy started the rollout",
+        description=(
+            "A Model Registry version, instead of model_name: its model '<group>-v<version>' is made from the package "
+            "(CreateModel) before the rollout starts. The version must be Approved"
+        ),
+    )
+    execution_role_arn: str | None = Field(
+        default=None,
+        pattern=r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$",
+        description=(
+            "With model_package_arn: the role CreateModel gives the model; default: the role of the group's release "
+            "policy"
+        ),
     )
     variant_name: str | None = Field(
         default=None, pattern=NAME_PATTERN, description="Defaults to the model name, shortened to 63 characters"

@@ -48,6 +48,23 @@ def policy() -> dict[str, Any]:
     return body
 
 
+def register_version(cloud: LocalCloud, group: str = GROUP) -> str:
+    """A version registered in the local Model Registry (its group made if new), waiting for approval: its ARN."""
+    sagemaker = cloud.client("sagemaker")
+    if not sagemaker.list_model_package_groups(NameContains=group)["ModelPackageGroupSummaryList"]:
+        sagemaker.create_model_package_group(ModelPackageGroupName=group)
+    answer = sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification={
+            "Containers": [{"Image": f"{core.ACCOUNT}.dkr.ecr.{core.REGION}.amazonaws.com/churn:latest"}],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+    )
+    return str(answer["ModelPackageArn"])
+
+
 def _subscriber(cloud: LocalCloud) -> Any:
     """A queue subscribed to the stack's notifications topic, as a mail relay or a chat bridge would be; its reader
     returns what arrived once `count` notifications have."""
@@ -83,16 +100,7 @@ def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir
             written = cloud.api("PUT", f"/policies/{GROUP}", policy())
             say(f"PUT /policies/{GROUP} → {written.status}: an approved version rolls out to '{ENDPOINT}' by canary")
             sagemaker = cloud.client("sagemaker")
-            sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
-            arn = sagemaker.create_model_package(
-                ModelPackageGroupName=GROUP,
-                ModelApprovalStatus="PendingManualApproval",
-                InferenceSpecification={
-                    "Containers": [{"Image": f"{core.ACCOUNT}.dkr.ecr.{core.REGION}.amazonaws.com/churn:2"}],
-                    "SupportedContentTypes": ["text/csv"],
-                    "SupportedResponseMIMETypes": ["text/csv"],
-                },
-            )["ModelPackageArn"]
+            arn = register_version(cloud)
             say(f"[registry] version 1 of '{GROUP}' registered, PendingManualApproval: nothing starts")
             sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
             say("[registry] version 1 approved")

@@ -14,6 +14,7 @@ from rollouts.aws import store
 from rollouts.logic.approval import model_name_for
 from rollouts.models.policy import ReleasePolicy
 from sandbox.cloud import LocalCloud
+from sandbox.model_approved_demo import register_version
 from sandbox.moto_ext import core
 from sandbox.scenarios import spec
 from tests.waiting import until
@@ -211,21 +212,7 @@ def test_a_policy_the_api_refuses_names_the_field(cloud, endpoint):
     assert cloud.api("GET", f"/policies/{GROUP}").status == 404  # nothing was written
 
 
-def register(cloud: LocalCloud, group: str = GROUP) -> str:
-    """A version registered in the local Model Registry, waiting for approval: its ARN."""
-    sagemaker = cloud.client("sagemaker")
-    sagemaker.create_model_package_group(ModelPackageGroupName=group)
-    return str(
-        sagemaker.create_model_package(
-            ModelPackageGroupName=group,
-            ModelApprovalStatus="PendingManualApproval",
-            InferenceSpecification={
-                "Containers": [{"Image": f"{core.ACCOUNT}.dkr.ecr.{core.REGION}.amazonaws.com/churn:latest"}],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-        )["ModelPackageArn"]
-    )
+register = register_version
 
 
 def test_approving_a_registered_version_in_the_registry_starts_its_rollout(cloud, policy, endpoint):

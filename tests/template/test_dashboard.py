@@ -256,6 +256,16 @@ def test_the_rollback_failed_alarm_stays(template: dict[str, Any]) -> None:
     assert (properties["Namespace"], properties["MetricName"]) == (OWN, "RollbackFailed")
 
 
+def test_an_execution_that_ends_without_finishing_its_rollout_alarms(template: dict[str, Any]) -> None:
+    # A failure no Catch took is no ExecutionsFailed worth paging on (every rollback fails its execution on purpose):
+    # the watchdog's "Execution Ended" decision is the signal.
+    properties = alarm(template, "ExecutionEndedAlarm")
+
+    assert (properties["Namespace"], properties["MetricName"]) == (OWN, "ExecutionEnded")
+    assert properties["Dimensions"] == [{"Name": "service", "Value": "rollouts"}]
+    assert properties["TreatMissingData"] == "notBreaching"
+
+
 def test_the_dashboard_url_is_an_output_with_the_region(template: dict[str, Any]) -> None:
     url = template["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
 

@@ -46,6 +46,7 @@ def test_a_breach_tells_people_the_rollback_why_and_the_evidence(cloud, endpoint
     assert f"Rollout {rollout_id} on endpoint 'churn-predictor': rolled back." in text
     assert "Why: " in text and alarm in text  # the reason names the alarm
     assert "Evidence:" in text and "Guardrail Breached" in text
+    assert text.count("is in ALARM: 5XX rate 8 %") == 3  # the message, why, and the breach; not again
     assert "Weights now: v1 100 %" in text
     assert f"rollouts get {rollout_id}" in text
     assert rolled_back["MessageAttributes"]["kind"]["Value"] == "Rollout Rolled Back"

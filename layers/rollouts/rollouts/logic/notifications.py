@@ -74,7 +74,7 @@ def message(kind: DecisionKind, detail: dict[str, Any], rollout: Rollout, decisi
     ]
     if rollout.reason and kind in (DecisionKind.ROLLOUT_ROLLED_BACK, DecisionKind.ROLLBACK_FAILED):
         lines.append(f"Why: {rollout.reason}")
-    evidence = _evidence(kind, detail, decisions)
+    evidence = [line for line in _evidence(kind, detail, decisions) if line != f"  reason: {rollout.reason}"]
     if evidence:
         lines += ["", "Evidence:", *evidence[:MAX_EVIDENCE_LINES]]
     lines += ["", *_next_steps(kind, rollout.rollout_id), f"At: {detail.get('at', '')}"]

@@ -60,6 +60,22 @@ def test_an_operator_promote_is_judged_successful_by_the_operator_in_every_strat
     assert (judged[-1]["evidence"]["outcome"], judged[-1]["evidence"]["rule"]) == ("Successful", "operator promote")
 
 
+def test_an_operator_promote_during_a_blue_green_deployment_ends_the_watch_once_it_lands(cloud, endpoint, canary_spec):
+    # SageMaker owns the traffic while it deploys (no API stops a deployment midway): the promote waits for the
+    # deployment, then skips the watch that would have followed
+    started = start(cloud, blue_green_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    until(lambda: view(cloud, rollout_id)["status"] == "Progressing", "the deployment is under way")
+
+    assert cloud.api("POST", f"/rollouts/{rollout_id}/promote", {"reason": "ship it"}).status == 202
+    assert cloud.wait_for_execution(started["execution_arn"])["status"] == "SUCCEEDED"
+
+    decisions = {d["kind"]: d for d in view(cloud, rollout_id)["decisions"]}
+    assert view(cloud, rollout_id)["status"] == "Promoted"
+    assert decisions["Operator Command"]["message"] == "Promotion requested by an operator"
+    assert decisions["Rollout Promoted"]["at"] == decisions["Traffic Shifted"]["at"]  # no watch after landing
+
+
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
 def test_a_guardrail_alarm_that_does_not_exist_gets_400_naming_it_and_changes_nothing(
     cloud, endpoint, canary_spec, strategy

@@ -5,6 +5,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rollouts.aws.clients import aws_errors
 from rollouts.logic.notifications import notify
 from rollouts.observability import logger, metrics
 
@@ -12,4 +13,5 @@ from rollouts.observability import logger, metrics
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return notify(event)
+    with aws_errors():
+        return notify(event)

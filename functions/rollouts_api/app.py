@@ -1,7 +1,6 @@
 """REST API for release tooling: start a rollout, list and read them, abort, promote, resume from a pause, retry;
 and the release policies that turn an approved Model Registry version into rollouts."""
 
-import json
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -24,14 +23,13 @@ from rollouts.errors import (
     field_errors,
 )
 from rollouts.http import BadRequestError, Response, Router, error_response, invalid_request
-from rollouts.logic.approval import resolve_packages
+from rollouts.logic.approval import spec_of_request
 from rollouts.logic.queries import describe_rollout, list_rollouts
 from rollouts.logic.signals import operator_command
 from rollouts.logic.start import retry_rollout, start_rollout
 from rollouts.models.api import CommandResponse, ListRolloutsQuery, StartRolloutResponse
 from rollouts.models.policy import ReleasePolicy
 from rollouts.models.signal import OperatorCommand, SignalResult
-from rollouts.models.spec import RolloutSpec
 from rollouts.observability import logger, metrics
 
 app = Router(translate=translated)
@@ -112,15 +110,7 @@ def _started(response: StartRolloutResponse) -> Response:
 
 @app.post("/rollouts")
 def start() -> Response:
-    text = app.current_event.body or ""
-    if "model_package_arn" in text:  # a candidate may name a Model Registry version instead of a model
-        try:
-            body = json.loads(text)
-        except (ValueError, RecursionError):
-            body = None
-        if isinstance(body, dict):
-            return _started(start_rollout(RolloutSpec.model_validate(resolve_packages(body)), _idempotency_key()))
-    return _started(start_rollout(RolloutSpec.model_validate_json(text), _idempotency_key()))
+    return _started(start_rollout(spec_of_request(app.current_event.body or ""), _idempotency_key()))
 
 
 @app.get("/rollouts")

@@ -15,6 +15,7 @@ given back, so that approving the version again tries again.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -111,6 +112,19 @@ def _ignored(reason: str, detail: dict[str, Any]) -> dict[str, Any]:
         },
     )
     return {"ignored": reason}
+
+
+def spec_of_request(text: str) -> RolloutSpec:
+    """The spec of a `POST /rollouts` body. A body whose candidates name Model Registry versions gets their models
+    made first (`resolve_packages`); any other body is validated as JSON as it is, with pydantic's own errors."""
+    if "model_package_arn" in text:
+        try:
+            body = json.loads(text)
+        except (ValueError, RecursionError):
+            body = None
+        if isinstance(body, dict):
+            return RolloutSpec.model_validate(resolve_packages(body))
+    return RolloutSpec.model_validate_json(text)
 
 
 def resolve_packages(body: Any) -> Any:

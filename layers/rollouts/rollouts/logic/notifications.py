@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollouts.aws import store
-from rollouts.aws.clients import aws_errors, client
+from rollouts.aws import store, topics
 from rollouts.errors import RolloutNotFoundError
 from rollouts.models.rollout import Decision, DecisionKind, Rollout
 from rollouts.settings import get_settings
@@ -43,17 +42,8 @@ def notify(event: dict[str, Any]) -> dict[str, Any]:
     topic = get_settings().notifications_topic_arn
     if not topic:
         return {"skipped": "no notifications topic is configured"}
-    with aws_errors():
-        answer = client("sns").publish(
-            TopicArn=topic,
-            Subject=subject,
-            Message=text,
-            MessageAttributes={
-                "kind": {"DataType": "String", "StringValue": kind.value},
-                "endpoint_name": {"DataType": "String", "StringValue": rollout.endpoint_name},
-            },
-        )
-    return {"published": answer["MessageId"]}
+    message_id = topics.publish(topic, subject, text, {"kind": kind.value, "endpoint_name": rollout.endpoint_name})
+    return {"published": message_id}
 
 
 def message(kind: DecisionKind, detail: dict[str, Any], rollout: Rollout, decisions: list[Decision]) -> tuple[str, str]:

@@ -9,7 +9,7 @@ BENCH_VENV := .venv-bench
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
-export PYTHONPATH := layers/rollouts:.:cli
+export PYTHONPATH := layers/rollouts:layers/monitor:.:cli
 export PYTHONDONTWRITEBYTECODE := 1
 
 # sam build checks that an interpreter of the deployed runtime is on PATH; pyenv exposes the ones it holds.
@@ -31,7 +31,7 @@ help:
 	@echo "make bench-suite                the test suite, quiet and beside a CPU-bound process; results in docs/benchmarks.md"
 	@echo "make faults                     the fault matrix: every AWS call of each strategy, feedback, signals x 3 faults; docs/reliability.md"
 
-$(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt
+$(VENV)/.installed: requirements/dev.txt requirements/dev.lock layers/rollouts/requirements.txt layers/monitor/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt -c requirements/dev.lock
 	touch $@
@@ -56,14 +56,14 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 typecheck: $(VENV)/.installed
-	$(VENV)/bin/mypy layers/rollouts/rollouts functions sandbox statemachines tests cli/rollouts_cli $(wildcard bench)
+	$(VENV)/bin/mypy layers/rollouts/rollouts layers/monitor/rollouts_monitor functions sandbox statemachines tests cli/rollouts_cli $(wildcard bench)
 
 template: $(VENV)/.installed $(SAM_VENV)/.installed
 	$(PY) -m statemachines.build --check
 	$(PY) -m sandbox.openapi --check
 	$(SAM) validate --lint
 	$(SAM_VENV)/bin/cfn-lint template.yaml
-	$(VENV)/bin/statelint --ignore=URI statemachines/*.asl.json
+	$(PY) -m statemachines.lint statemachines/*.asl.json
 
 # docs/openapi.json, built again from the models that validate the API's requests.
 openapi: $(VENV)/.installed

@@ -138,3 +138,7 @@ def field_errors(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> 
         }
         for item in error.errors(include_url=False)
     ]
+
+
+class MonitorInputError(RolloutError):
+    """A monitor run cannot judge: its baseline, its config or its input is missing or not in the documented form."""

@@ -22,6 +22,8 @@ class Settings:
     feedback_dead_letter_queue_url: str = ""
     ground_truth_s3_uri: str = ""
     notifications_topic_arn: str = ""
+    monitor_results_s3_uri: str = ""
+    monitor_state_machine_arn: str = ""
     # Waits one execution runs before it continues as a new one: each costs about 13 history events, so 400 stay far
     # below Step Functions' 25,000 (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
     loops_per_execution: int = 400
@@ -38,6 +40,8 @@ VARIABLES = {
     "feedback_dead_letter_queue_url": "FEEDBACK_DEAD_LETTER_QUEUE_URL",
     "ground_truth_s3_uri": "GROUND_TRUTH_S3_URI",
     "notifications_topic_arn": "NOTIFICATIONS_TOPIC_ARN",
+    "monitor_results_s3_uri": "MONITOR_RESULTS_S3_URI",
+    "monitor_state_machine_arn": "MONITOR_STATE_MACHINE_ARN",
 }
 
 

@@ -67,11 +67,16 @@ def read_violations(processing_job_arn: str) -> tuple[str, str | None]:
     job = client("sagemaker").describe_processing_job(ProcessingJobName=name)
     output = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"].rstrip("/")
     uri = f"{output}/{VIOLATIONS_FILE}"
+    return uri, read_document(uri)
+
+
+def read_document(uri: str) -> str | None:
+    """An S3 object's text; None when it does not exist (an execution that wrote no violations file)."""
     parsed = urlparse(uri)
     try:
         body = client("s3").get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return uri, None
+            return None
         raise
-    return uri, body.decode("utf-8")
+    return str(body.decode("utf-8"))

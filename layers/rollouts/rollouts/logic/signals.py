@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -23,12 +23,16 @@ from rollouts.logic.lifecycle import remove_arm
 from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout, RolloutStatus
 from rollouts.models.signal import OperatorCommand, Signal, SignalOutcome, SignalResult, SignalSource
 from rollouts.monitoring.kinds import MonitoringType
-from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, evaluate_policy
+from rollouts.monitoring.policy import DEFAULT_POLICIES, MonitoringAction, MonitoringPolicy, evaluate_policy
 from rollouts.observability import emit, logger
 from rollouts.settings import get_settings
 
+if TYPE_CHECKING:
+    from rollouts.monitoring.violations import Violation
+
 ALARM_EVENT = "CloudWatch Alarm State Change"
 PROCESSING_JOB_EVENT = "SageMaker Processing Job State Change"
+MONITOR_RUN_EVENT = "Monitoring Run Completed"  # rollouts.logic.monitor_runs
 ENDPOINT_EVENT = "SageMaker Endpoint State Change"
 EXECUTION_EVENT = "Step Functions Execution Status Change"
 ABNORMAL_ENDS = ("FAILED", "TIMED_OUT", "ABORTED")
@@ -44,8 +48,10 @@ def normalise(event: dict[str, Any]) -> Signal | None:
     if not isinstance(detail, dict):
         return None
     try:
+        if event.get("detail-type") == MONITOR_RUN_EVENT:
+            return monitor_run_signal(detail, event) if event.get("source") == get_settings().event_source else None
         return _normalise(event, detail)
-    except (ValidationError, TypeError, AttributeError) as error:
+    except (ValidationError, TypeError, AttributeError, KeyError) as error:
         logger.warning("Ignored an event whose fields are not the documented ones", extra={"error": str(error)})
         return None
 
@@ -92,6 +98,20 @@ def _normalise(event: dict[str, Any], detail: dict[str, Any]) -> Signal | None:
             raw=event,
         )
     return None
+
+
+def monitor_run_signal(detail: dict[str, Any], event: dict[str, Any]) -> Signal:
+    """A run of the control plane's own monitor (`rollouts.logic.monitor_runs`): its rollout is named, its run id
+    makes deliveries of it one."""
+    return Signal(
+        source=SignalSource.MONITORING,
+        dedup_key=f"monitor:{detail['rollout_id']}:{detail['monitor']}:{detail['run_id']}",
+        schedule_name=str(detail["monitor"]),
+        processing_job_status=str(detail.get("status", "")),
+        rollout_id=str(detail["rollout_id"]),
+        reason=str(detail.get("reason", "")),
+        raw={**event, "detail": detail},
+    )
 
 
 def _execution_signal(event: dict[str, Any], detail: dict[str, Any]) -> Signal | None:
@@ -142,7 +162,7 @@ def handle_event(event: dict[str, Any]) -> list[SignalResult]:
 def _concerned(signal: Signal) -> list[str]:
     if signal.source == SignalSource.ALARM:
         return store.guarded_rollouts(ALARM_GUARD, signal.alarm_name or "")
-    if signal.source == SignalSource.MONITORING:
+    if signal.source == SignalSource.MONITORING and not signal.rollout_id:
         return store.guarded_rollouts(SCHEDULE_GUARD, signal.schedule_name or "")
     return [signal.rollout_id] if signal.rollout_id else []
 
@@ -331,6 +351,8 @@ def _removes_arm(rollout: Rollout, signal: Signal, cause: str) -> bool:
 
 
 def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None:
+    if signal.rollout_id:
+        return _decide_monitor_run(rollout, signal)
     schedule = signal.schedule_name or ""
     execution = monitoring.find_execution(schedule, signal.processing_job_arn)
     # Not found in the listing: the event's own ExitMessage ("CompletedWithViolations: ...") says how the job ended.
@@ -356,7 +378,63 @@ def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None
 
     violations = parse_violations(text, kind) if text else []
     guard = next(g for g in rollout.spec.guardrails.monitoring_schedules if g.schedule_name == schedule)
-    outcome = evaluate_policy(violations, kind, guard.policy or DEFAULT_POLICIES[kind])
+    return _judge_violations(
+        rollout, f"monitoring schedule '{schedule}'", kind, uri, violations, guard.policy, evidence
+    )
+
+
+def _decide_monitor_run(rollout: Rollout, signal: Signal) -> PendingSignal | None:
+    """A run of the spec's own monitor: the violations file it wrote is the truth, judged as Model Monitor's is."""
+    detail = signal.raw.get("detail") or {}
+    name = signal.schedule_name or ""
+    guard = next((g for g in rollout.spec.guardrails.monitors if g.name == name), None)
+    if guard is None:
+        record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Monitor '{name}' is not one of this rollout's", {})
+        return None
+    status = signal.processing_job_status or ""
+    evidence: dict[str, Any] = {
+        "monitor": name,
+        "monitoring_type": guard.type.value,
+        "status": status,
+        "trigger": detail.get("trigger"),
+        "run_id": detail.get("run_id"),
+        "window": [detail.get("window_start"), detail.get("window_end")],
+        "rows": detail.get("rows"),
+        "output": detail.get("output_s3_uri"),
+        **({"objects": detail.get("objects"), "objects_read": detail.get("objects_read")} if detail.get("objects")
+           else {}),
+    }  # fmt: skip
+    why = f": {signal.reason}" if signal.reason else ""
+    if status == "Failed" and guard.on_failure == "rollback":
+        cause = f"monitor '{name}' could not judge{why}; on_failure is rollback"
+        record(rollout, DecisionKind.GUARDRAIL_BREACHED, f"Guardrail breached: {cause}", evidence)
+        return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
+    if status != "CompletedWithViolations":
+        record(rollout, DecisionKind.SIGNAL_RECEIVED, f"Monitor '{name}' finished: {status}{why}", evidence)
+        return None
+    uri = f"{str(detail.get('output_s3_uri', '')).rstrip('/')}/constraint_violations.json"
+    root = get_settings().monitor_results_s3_uri.rstrip("/")
+    if not root or not uri.startswith(root + "/"):
+        # The event names the file; only the control plane's own results are read, whatever the bus carries.
+        raise ValueError(f"monitor '{name}' names results outside {root or 'the monitor results bucket'}: {uri}")
+    text = monitoring.read_document(uri)
+    from rollouts.monitoring.violations import parse_violations
+
+    violations = parse_violations(text, guard.type) if text else []
+    return _judge_violations(rollout, f"monitor '{name}'", guard.type, uri, violations, guard.policy, evidence)
+
+
+def _judge_violations(
+    rollout: Rollout,
+    source: str,
+    kind: MonitoringType,
+    uri: str,
+    violations: list[Violation],
+    policy: MonitoringPolicy | None,
+    evidence: dict[str, Any],
+) -> PendingSignal | None:
+    """The one judgement of a violations file, Model Monitor's or the control plane's own monitor's."""
+    outcome = evaluate_policy(violations, kind, policy or DEFAULT_POLICIES[kind])
     evidence.update(
         {
             "monitoring_type": kind.value,
@@ -369,7 +447,7 @@ def _decide_monitoring(rollout: Rollout, signal: Signal) -> PendingSignal | None
     if not (outcome.breach and outcome.action == MonitoringAction.ROLLBACK):
         record(rollout, DecisionKind.SIGNAL_RECEIVED, outcome.reason, evidence)
         return None
-    cause = f"monitoring schedule '{schedule}': {outcome.reason}"
+    cause = f"{source}: {outcome.reason}"
     record(rollout, DecisionKind.GUARDRAIL_BREACHED, f"Guardrail breached: {cause}", evidence)
     return PendingSignal(error=GuardrailBreachedError.__name__, cause=cause)
 

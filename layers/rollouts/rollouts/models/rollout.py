@@ -146,6 +146,9 @@ class Rollout(BaseModel):
     )
     bandit: BanditState = Field(default_factory=BanditState, description="A bandit's statistics, streak and updates")
     ab_test: AbTestState = Field(default_factory=AbTestState, description="An A/B test's split, looks and verdict")
+    monitor_runs: dict[str, datetime] = Field(
+        default_factory=dict, description="When each of the spec's monitors last started a scheduled run"
+    )
     execution_arn: str | None = None
     task_token: str | None = Field(default=None, description="Token of the running bake")
     endpoint_token: str | None = Field(default=None, description="Token of the running wait for the endpoint")

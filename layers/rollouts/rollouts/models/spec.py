@@ -10,12 +10,13 @@ and every handler imports it.
 
 import re
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from rollouts.models.base import Candidate, Seconds, Strict
+from rollouts.models.base import Candidate, Seconds, Strict, duration
 from rollouts.models.names import NAME_PATTERN
+from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import MonitoringPolicy
 from rollouts.strategies import AnyStrategy, StrategySpec
 
@@ -210,6 +211,92 @@ class MonitoringGuard(Strict):
     policy: MonitoringPolicy | None = Field(default=None, description="Defaults to: roll back on any violation")
 
 
+S3_URI_PATTERN = r"^s3://[a-z0-9.\-]{3,63}/.+$"
+S3Uri = Annotated[str, Field(pattern=S3_URI_PATTERN)]
+if TYPE_CHECKING:
+    MonitorEvery = float
+    MonitorWindow = float
+else:
+    MonitorEvery = duration(60, 86400)
+    MonitorWindow = duration(60, 7 * 86400)
+# The files each kind of monitor reads, as Model Monitor's job definitions name them: a data-quality or
+# model-quality baseline is statistics.json and constraints.json; a Clarify one is analysis_config.json (the
+# config: headers, label, facet, SHAP's background) and the baseline's analysis.json (the constraints).
+_BASELINE_FILES: dict[MonitoringType, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    MonitoringType.DATA_QUALITY: (("statistics", "constraints"), ("config", "analysis")),
+    MonitoringType.MODEL_QUALITY: (("constraints",), ("config", "analysis")),
+    MonitoringType.MODEL_BIAS: (("config", "analysis"), ("statistics", "constraints")),
+    MonitoringType.MODEL_EXPLAINABILITY: (("config", "analysis"), ("statistics", "constraints")),
+}
+
+
+class MonitorBaseline(Strict):
+    """A baseline in Model Monitor's or Clarify's files, as `rollouts baseline` writes them or Model Monitor did."""
+
+    statistics: S3Uri | None = Field(default=None, description="statistics.json (data quality, model quality)")
+    constraints: S3Uri | None = Field(default=None, description="constraints.json (data quality, model quality)")
+    config: S3Uri | None = Field(default=None, description="Clarify's analysis_config.json (bias, explainability)")
+    analysis: S3Uri | None = Field(
+        default=None, description="The Clarify baseline's analysis.json, the constraints (bias, explainability)"
+    )
+
+
+class MonitorGuard(Strict):
+    """A monitor the control plane runs itself on a variant's captured data, in Model Monitor's formats: every
+    `every` during bakes and watches, and once at the end of each bake. Its results go down the same path as a
+    Model Monitor execution's: `policy` judges the violations and the decision log shows them."""
+
+    name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$", description="Unique among the rollout's monitors")
+    type: MonitoringType
+    baseline: MonitorBaseline
+    every: MonitorEvery = Field(default=300.0, description="How often it runs during a bake or a watch: '5m'")
+    window: MonitorWindow = Field(
+        default=3600.0, description="How far back it reads the capture, never before the rollout began: '1h'"
+    )
+    variant: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="The variant whose capture it reads; the candidate's if unset"
+    )
+    min_rows: int = Field(
+        default=100, ge=1, le=1_000_000, description="Rows (labelled rows, for model quality and bias) to judge on"
+    )
+    policy: MonitoringPolicy | None = Field(default=None, description="Defaults to: roll back on any violation")
+    on_failure: Literal["rollback", "record"] = Field(
+        default="rollback",
+        description=(
+            "When a run cannot judge (a baseline missing or malformed, the endpoint not answering): rollback (the "
+            "default: a guardrail that cannot look lets nothing through) or record (log it and go on)"
+        ),
+    )
+    problem_type: Literal["Regression", "BinaryClassification", "MulticlassClassification"] | None = Field(
+        default=None, description="Model quality: the problem type, as Model Monitor names it"
+    )
+    probability_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="A score at or above it is the positive label"
+    )
+    num_samples: int = Field(default=100, ge=2, le=2048, description="Explainability: Kernel SHAP's coalitions a row")
+    max_model_calls: int = Field(
+        default=20, ge=1, le=1000, description="Explainability: endpoint calls a run may make, one a row explained"
+    )
+    ndcg_threshold: float = Field(
+        default=0.9, gt=0, le=1, description="Explainability: NDCG below it is a violation (Model Monitor's 0.90)"
+    )
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> Self:
+        required, foreign = _BASELINE_FILES[self.type]
+        missing = [name for name in required if getattr(self.baseline, name) is None]
+        if missing:
+            raise ValueError(f"a {self.type.value} monitor needs baseline.{' and baseline.'.join(missing)}")
+        extra = [name for name in foreign if getattr(self.baseline, name) is not None]
+        if extra:
+            raise ValueError(f"a {self.type.value} monitor does not read baseline.{' or baseline.'.join(extra)}")
+        if self.type is MonitoringType.MODEL_QUALITY and self.problem_type is None:
+            raise ValueError("a ModelQuality monitor needs problem_type")
+        if self.type is not MonitoringType.MODEL_QUALITY and self.problem_type is not None:
+            raise ValueError(f"problem_type is for ModelQuality monitors, not {self.type.value}")
+        return self
+
+
 class Guardrails(Strict):
     alarms: list[Annotated[str, Field(min_length=1, max_length=255)]] = Field(
         default_factory=list, max_length=10, description="Existing CloudWatch alarm names (CloudWatch's limit: 255)"
@@ -224,6 +311,7 @@ class Guardrails(Strict):
         ),
     )
     monitoring_schedules: list[MonitoringGuard] = Field(default_factory=list, max_length=10)
+    monitors: list[MonitorGuard] = Field(default_factory=list, max_length=10)
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
     metric_checks: list[MetricCheck] = Field(default_factory=list, max_length=10)
     feedback_checks: list[FeedbackCheck] = Field(default_factory=list, max_length=10)
@@ -254,6 +342,9 @@ class Guardrails(Strict):
         )
         if len(checks) != len(set(checks)):
             raise ValueError("rate_checks, metric_checks and feedback_checks names must be unique")
+        monitors = [monitor.name for monitor in self.monitors]
+        if len(monitors) != len(set(monitors)):
+            raise ValueError("monitors names must be unique")
         return self
 
 

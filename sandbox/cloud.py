@@ -381,9 +381,10 @@ class LocalCloud:
         with core.REGISTRY.lock:
             core.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
 
-    def run_schedules(self) -> list[dict[str, Any]]:
-        """Fire every scheduled rule of the stack once, as EventBridge does when its time comes: each Lambda target
-        gets a "Scheduled Event" and is invoked at once. Returns what each target answered.
+    def run_schedules(self, function: str | None = None) -> list[dict[str, Any]]:
+        """Fire every scheduled rule of the stack once (only those calling `function`, a logical id such as
+        "DeliverDecisionsFunction", when given), as EventBridge does when its time comes: each Lambda target gets a
+        "Scheduled Event" and is invoked at once. Returns what each target answered.
 
         The virtual clock does not fire them on its own: a rule every minute would wake it 10,080 times in a
         simulated week, and every test that waits would pay for it. A test or a demo fires them when it needs to."""
@@ -403,7 +404,7 @@ class LocalCloud:
                 "detail": {},
             }
             for target in events.list_targets_by_rule(Rule=rule["Name"])["Targets"]:
-                if ":lambda:" in target["Arn"]:
+                if ":lambda:" in target["Arn"] and (function is None or function in target["Arn"]):
                     response = self.client("lambda").invoke(FunctionName=target["Arn"], Payload=json.dumps(event))
                     answers.append(json.loads(response["Payload"].read() or b"null"))
         return answers

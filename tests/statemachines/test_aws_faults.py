@@ -102,8 +102,8 @@ def test_the_last_event_is_delivered_even_when_the_bus_refuses_it_past_every_ret
     # And once the bus takes events again, the scheduled delivery publishes it, once, and empties the outbox
     core.REGISTRY.aws_faults.clear()
     time.sleep(60)  # simulated seconds: the schedule's next minute
-    assert cloud.run_schedules() == [{"rollouts": 1, "left": 0}]
-    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    assert cloud.run_schedules("DeliverDecisionsFunction") == [{"rollouts": 1, "left": 0}]
+    assert cloud.run_schedules("DeliverDecisionsFunction") == [{"rollouts": 0, "left": 0}]
     until(lambda: "Rollout Rolled Back" in [e["detail-type"] for e in received()], "the event never arrived")
     assert [e["detail-type"] for e in received()].count("Rollout Rolled Back") == 1
     assert store.outbox(rollout_id) == []
@@ -116,10 +116,10 @@ def test_the_scheduled_delivery_leaves_an_event_to_its_own_task_for_a_minute(clo
     store.append_decision(decision, None, bus.entry(decision, {"endpoint_name": ENDPOINT}))
 
     # Then the schedule leaves it to the task that made it for a minute, then publishes it once
-    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    assert cloud.run_schedules("DeliverDecisionsFunction") == [{"rollouts": 0, "left": 0}]
     time.sleep(61)  # simulated seconds
-    assert cloud.run_schedules() == [{"rollouts": 1, "left": 0}]
-    assert cloud.run_schedules() == [{"rollouts": 0, "left": 0}]
+    assert cloud.run_schedules("DeliverDecisionsFunction") == [{"rollouts": 1, "left": 0}]
+    assert cloud.run_schedules("DeliverDecisionsFunction") == [{"rollouts": 0, "left": 0}]
     until(lambda: received(), "the event never arrived")
     assert [event["detail-type"] for event in received()] == ["Rollout Started"]
     assert store.outbox("r-000000000001") == []

@@ -23,7 +23,7 @@ import yaml
 from rich.console import Console
 from rich.live import Live
 
-from rollouts_cli import render, report
+from rollouts_cli import baseline, render, report
 from rollouts_cli.client import ApiError, ConfigurationError, RolloutsClient
 
 EXIT_OK, EXIT_BUG, EXIT_USAGE, EXIT_ROLLED_BACK, EXIT_ROLLBACK_FAILED, EXIT_WAITING = 0, 1, 2, 3, 4, 5
@@ -332,12 +332,15 @@ def parser() -> argparse.ArgumentParser:
     send.add_argument("-o", "--output", choices=["text", "json"], default="text")
     send.set_defaults(run=cmd_feedback_send)
     _policy_parser(commands)
+    baseline.add_parser(commands)
     return root
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     args = parser().parse_args(argv)
+    if args.command_name == "baseline":  # local files only: no API, no client
+        return baseline.run(args, out, err)
     try:
         client = RolloutsClient.from_environment(args.api_url, args.stack)
         code: int = args.run(args, client, out)

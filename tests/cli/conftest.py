@@ -17,9 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TIME_SCALE = 0.005
 
 
+PYTHONPATH = f"{ROOT / 'layers' / 'rollouts'}:{ROOT / 'layers' / 'monitor'}:{ROOT}"
+
+
 @pytest.fixture(scope="module")
 def api_url() -> Iterator[str]:
-    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "ERROR", "PYTHONPATH": f"{ROOT / 'layers' / 'rollouts'}:{ROOT}"}
+    env = {**os.environ, "POWERTOOLS_LOG_LEVEL": "ERROR", "PYTHONPATH": PYTHONPATH}
     server = subprocess.Popen(
         [sys.executable, "-W", "ignore", "-m", "sandbox.serve", "--port", "0", "--time-scale", str(TIME_SCALE)],
         cwd=ROOT,

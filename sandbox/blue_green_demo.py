@@ -2,9 +2,10 @@
 
 `make demo SCENARIO=blue-green`. The candidate's inputs drift, but it errs no more than the baseline: no alarm
 fires, so SageMaker's own guardrails (alarms only) would let it through. The rollout posts a blue/green strategy
-with SageMaker's canary routing (half of the green fleet first); while SageMaker bakes that canary, the
-data-quality monitoring execution reports violations, the control plane sets its abort switch to ALARM, SageMaker
-rolls the deployment back by itself, and Check Deployment reports the rollback, which SageMaker does not announce.
+with SageMaker's canary routing (half of the green fleet first); while SageMaker bakes that canary, a scheduled
+run of the rollout's data-quality monitor reports violations, the control plane sets its abort switch to ALARM,
+SageMaker rolls the deployment back by itself, and Check Deployment reports the rollback, which SageMaker does not
+announce.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.cloud import LocalCloud
-from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour
+from sandbox.dataplane import DataPlane, ModelBehaviour
 from sandbox.scenarios import (
     BASELINE_MODEL,
     BLUE_GREEN,
@@ -22,7 +23,6 @@ from sandbox.scenarios import (
     CANDIDATE_MODEL,
     DEMO_TIME_SCALE,
     ENDPOINT,
-    SCHEDULE,
     Out,
     ScenarioResult,
     Timeline,
@@ -34,16 +34,20 @@ from sandbox.scenarios import (
 NAME = BLUE_GREEN
 TITLE = BLUE_GREEN_TITLE
 BASELINE_VARIANT = "v1"  # create_endpoint's variant
-# Simulated seconds of the canary's bake before the monitoring execution runs. The monitor reads all the variant's
-# captured data, the baseline's from before the deployment too, so the drifted share needs time to show.
+# Simulated seconds of the canary's bake before the monitor's scheduled run. The monitor reads the variant's
+# capture since the rollout began, the baseline's from before the deployment too, so the drifted share needs time.
 MONITOR_AFTER_SECONDS = 600.0
 # Simulated seconds the scenario may take: SageMaker's deployment is bounded by its hour of maximum execution time.
 LIMIT = 2 * 3600.0
 
 
-def blue_green_spec() -> dict[str, Any]:
-    """The demo's canary spec with SageMaker's blue/green canary routing in place of the rollout's own steps."""
+def blue_green_spec(monitor: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The demo's canary spec with SageMaker's blue/green canary routing in place of the rollout's own steps; with
+    `monitor`, that monitor in place of the Model Monitor schedule."""
     body = spec()
+    if monitor is not None:
+        body["guardrails"].pop("monitoring_schedules")
+        body["guardrails"]["monitors"] = [monitor]
     body["strategy"] = {
         "type": "blue-green",
         "traffic_routing": "canary",
@@ -81,16 +85,18 @@ def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir
         create_endpoint(cloud, capture_to=cloud.environment["DATA_CAPTURE_S3_URI"])
         plane = DataPlane(cloud, ENDPOINT, behaviours, listener=lambda kind, text: say(f"[{kind}] {text}"))
         live.plane = plane
+        from sandbox import baselines  # loads numpy and the monitor: only for the scenarios that use them
+
         # Both fleets serve under the baseline's variant name: the monitor reads that variant's captured data.
-        monitor = DataQualityMonitor(plane, SCHEDULE, variant=BASELINE_VARIANT)
+        monitor = baselines.data_quality_monitor(cloud, variant=BASELINE_VARIANT)
         plane.start()
         try:
-            started = cloud.api("POST", "/rollouts", blue_green_spec())
+            started = cloud.api("POST", "/rollouts", blue_green_spec(monitor))
             if started.status != 201:
                 raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
             rollout_id = started.body["rollout_id"]
             say(f"POST /rollouts → 201, rollout {rollout_id}: blue/green through SageMaker's guardrails")
-            view, tripped = _follow(cloud, plane, monitor, rollout_id, say)
+            view, tripped = _follow(cloud, plane, rollout_id, say)
         finally:
             plane.stop()
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
@@ -101,9 +107,7 @@ def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir
     return result
 
 
-def _follow(
-    cloud: LocalCloud, plane: DataPlane, monitor: DataQualityMonitor, rollout_id: str, say: Out
-) -> tuple[dict[str, Any], bool]:
+def _follow(cloud: LocalCloud, plane: DataPlane, rollout_id: str, say: Out) -> tuple[dict[str, Any], bool]:
     """Print each new decision and SageMaker's deployment steps until the rollout ends; run the monitor once the
     canary has baked a while. Returns the last view and whether the abort switch was tripped."""
     seen = 0
@@ -129,7 +133,9 @@ def _follow(
             say("[sagemaker] the green canary serves half of the traffic and bakes")
         if not monitored and baking_since is not None and plane.sim_time - baking_since >= MONITOR_AFTER_SECONDS:
             monitored = True
-            monitor.run()
+            plane.flush_capture()
+            for answer in cloud.run_schedules("RunMonitorFunction"):
+                say(f"monitor schedule: started {len(answer.get('started', []))} run(s)")
         return view if view["status"] in ("Promoted", "RolledBack") else None
 
     view = until_ended(cloud, look, NAME, LIMIT)

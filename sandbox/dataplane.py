@@ -11,7 +11,6 @@ virtual clock stands still.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import json
 import math
@@ -32,6 +31,7 @@ from sandbox.cloud import LocalCloud
 from sandbox.moto_ext import clock, cloudwatch, core, events
 
 FEATURES = ("age", "income", "tenure_months")
+FEATURE_SCALES = {"age": (41.0, 11.0), "income": (52_000.0, 14_000.0), "tenure_months": (30.0, 15.0)}
 # PutMetricData takes at most 150 values in one metric datum.
 LATENCY_VALUES = 150
 # A step serves at most this many ticks of traffic; see DataPlane.step.
@@ -69,6 +69,27 @@ class ModelBehaviour:
     input_shift: dict[str, float] = field(default_factory=dict)
     conversion_rate: float = 0.0
     score_shift: float = 0.0
+    # The feature the model's score rises with (FEATURE_SCALES: its centre and spread): another feature is a model
+    # that learned something else, whose SHAP attributions rank the features otherwise.
+    score_on: str = "tenure_months"
+    # A bias against one group: (feature, threshold, shift) adds `shift` to the score of rows whose feature is below
+    # the threshold.
+    shift_below: tuple[str, float, float] | None = None
+
+    def score(self, row: dict[str, float]) -> float:
+        """The model's score of one request's inputs, in [0, 1]."""
+        centre, spread = FEATURE_SCALES[self.score_on]
+        value = 1 / (1 + math.exp(-(row[self.score_on] - centre) / spread)) + self.score_shift
+        if self.shift_below is not None and row[self.shift_below[0]] < self.shift_below[1]:
+            value += self.shift_below[2]
+        return min(1.0, max(0.0, value))
+
+
+def true_probability(row: dict[str, float]) -> float:
+    """The chance that the user of a request churns, which the baseline model's score estimates: what labels are
+    drawn from."""
+    centre, spread = FEATURE_SCALES["tenure_months"]
+    return 1 / (1 + math.exp(-(row["tenure_months"] - centre) / spread))
 
 
 @dataclass
@@ -78,20 +99,12 @@ class Sample:
     latency_us: float
 
 
-def _training_row(rng: random.Random) -> dict[str, float]:
+def training_row(rng: random.Random) -> dict[str, float]:
     return {
         "age": max(18.0, rng.gauss(41.0, 11.0)),
         "income": max(0.0, rng.gauss(52_000.0, 14_000.0)),
         "tenure_months": rng.expovariate(1 / 30.0),
     }
-
-
-def linf_distance(baseline: list[float], current: list[float]) -> float:
-    """Model Monitor's numeric drift: the largest gap between the two empirical CDFs."""
-    if not baseline or not current:
-        return 0.0
-    a, b = sorted(baseline), sorted(current)
-    return max(abs(bisect.bisect_right(a, x) / len(a) - bisect.bisect_right(b, x) / len(b)) for x in a + b)
 
 
 Listener = Callable[[str, str], None]
@@ -100,6 +113,9 @@ Variant = tuple[str, float, str]
 # Told of every request answered (never of a shadow's copy): its variant, the model's behaviour, its simulated
 # time, and whether it failed.
 RequestHook = Callable[[str, ModelBehaviour, float, bool], None]
+# Told of every request answered without an error (never of a shadow's copy): its inference id, its inputs and its
+# simulated time; what labels the users' outcomes (`sandbox.labels`).
+AnswerHook = Callable[[str, dict[str, float], float], None]
 
 
 class DataPlane:
@@ -115,6 +131,7 @@ class DataPlane:
         seed: int = 7,
         listener: Listener | None = None,
         on_request: RequestHook | None = None,
+        on_answer: AnswerHook | None = None,
     ) -> None:
         self.cloud = cloud
         self.endpoint_name = endpoint_name
@@ -128,6 +145,7 @@ class DataPlane:
         self._stamp_text = ""
         self.listener = listener or (lambda kind, text: None)
         self.on_request = on_request
+        self.on_answer = on_answer
         self.samples: dict[str, list[Sample]] = defaultdict(list)
         self.fresh: dict[str, list[Sample]] = defaultdict(list)
         self.capture: dict[str, list[str]] = defaultdict(list)
@@ -146,6 +164,19 @@ class DataPlane:
         self._s3 = cloud.client("s3")
         # Simulated time: the local cloud's clock, which the control plane's metric windows read too.
         self.started = clock.now()
+        # InvokeEndpoint on this endpoint answers with the serving model's scores (`sandbox.moto_ext.sagemaker`).
+        with core.REGISTRY.lock:
+            core.REGISTRY.scorers[endpoint_name] = self.score_rows
+
+    def score_rows(self, variant: str | None, rows: list[list[float]]) -> list[float]:
+        """The scores the model behind `variant` (the first live one when None) gives rows of FEATURES."""
+        live, shadows = self.live_variants()
+        models = {name: model for name, _, model in live + shadows}
+        model = models.get(variant or "", "") if variant else (live[0][2] if live else "")
+        if variant and variant not in models:
+            raise ValueError(f"endpoint {self.endpoint_name} has no variant {variant}")
+        behaviour = self.behaviours.get(model, ModelBehaviour())
+        return [behaviour.score(dict(zip(FEATURES, row, strict=True))) for row in rows]
 
     # -- running -------------------------------------------------------------------------------------------------
 
@@ -257,14 +288,15 @@ class DataPlane:
             self.sent[variant] += 1
             if self.on_request is not None:
                 self.on_request(variant, behaviour, at, error)
-            row = _training_row(self.rng)
+            row = training_row(self.rng)
             for feature, factor in behaviour.input_shift.items():
                 row[feature] *= factor
         else:
             row = mirrored
         if not error:
-            score = 1 / (1 + math.exp(-(row["tenure_months"] - 30) / 15))
-            score = min(1.0, max(0.0, score + behaviour.score_shift))
+            score = behaviour.score(row)
+            if mirrored is None and self.on_answer is not None:
+                self.on_answer(inference_id, row, at)
             self.capture[variant].append(
                 _CAPTURE_RECORD.format(
                     inputs=_CAPTURE_INPUTS.format(**row),
@@ -469,16 +501,23 @@ def create_data_quality_schedule(cloud: Any, schedule_name: str, endpoint_name: 
 
 
 class DataQualityMonitor:
-    """A data-quality monitoring schedule on one variant's capture, run on demand like an hourly execution."""
+    """A Model Monitor data-quality schedule on one variant's capture, run on demand like an hourly execution: it
+    computes with the control plane's own monitor (`rollouts_monitor`), as SageMaker's analyzer would, and writes
+    an execution's files and event as Model Monitor does, for the path that reads Model Monitor's results."""
 
-    def __init__(self, plane: DataPlane, schedule_name: str, variant: str, threshold: float = 0.1) -> None:
+    def __init__(self, plane: DataPlane, schedule_name: str, variant: str) -> None:
+        import numpy as np
+
+        from rollouts_monitor import data_quality
+        from rollouts_monitor.records import Dataset
+
         self.plane = plane
         self.schedule_name = schedule_name
         self.variant = variant
-        self.threshold = threshold
         rng = random.Random(11)
-        rows = [_training_row(rng) for _ in range(2000)]
-        self.baseline = {f: [row[f] for row in rows] for f in FEATURES}
+        rows = [training_row(rng) for _ in range(2000)]
+        training = Dataset(list(FEATURES), {f: np.asarray([row[f] for row in rows]) for f in FEATURES})
+        self.statistics, self.constraints = data_quality.suggest_baseline(training)
         s3 = plane.cloud.client("s3")
         with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=MONITOR_BUCKET)
@@ -487,34 +526,19 @@ class DataQualityMonitor:
 
     def run(self) -> dict[str, Any]:
         """One execution: compare the captured inputs with the baseline, write the files, emit the event."""
+        import numpy as np
         from moto.sagemaker.models import sagemaker_backends
+
+        from rollouts_monitor import data_quality
+        from rollouts_monitor.records import Dataset
 
         plane = self.plane
         plane.flush_capture()
         current = plane.captured_inputs(self.variant)
-        violations = []
-        statistics: dict[str, Any] = {
-            "version": 0,
-            "dataset": {"item_count": len(current[FEATURES[0]])},
-            "features": [],
-        }
-        for feature in FEATURES:
-            distance = linf_distance(self.baseline[feature], current[feature])
-            statistics["features"].append(
-                {
-                    "name": feature,
-                    "inferred_type": "Fractional",
-                    "numerical_statistics": {"common": {"num_present": len(current[feature])}},
-                }
-            )
-            if current[feature] and distance > self.threshold:
-                violations.append(
-                    {
-                        "feature_name": feature,
-                        "constraint_check_type": "baseline_drift_check",
-                        "description": f"Baseline drift distance: {distance:.3f} exceeds threshold: {self.threshold}",
-                    }
-                )
+        window = Dataset(list(FEATURES), {f: np.asarray(current[f], dtype=float) for f in FEATURES})
+        profile = data_quality.Profile.of(window, self.statistics)
+        violations = data_quality.check(profile, self.statistics, self.constraints)
+        statistics = profile.statistics()
         now = plane.now()
         job_name = f"model-monitoring-{now:%Y%m%d%H%M}-{uuid.uuid4().hex[:8]}"
         output = (

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.cloud import LocalCloud
-from sandbox.dataplane import DataPlane, DataQualityMonitor, ModelBehaviour, create_data_quality_schedule
+from sandbox.dataplane import DataPlane, ModelBehaviour, create_data_quality_schedule
+from sandbox.labels import Labeller
 from sandbox.moto_ext import clock, core
 
 ENDPOINT = "churn-predictor"
@@ -33,6 +34,11 @@ class Scenario:
     baseline: ModelBehaviour = field(default_factory=lambda: ModelBehaviour(error_rate=0.0002))
     judged: bool = False  # the 5XX rate is judged by the statistical judge instead of a threshold alarm
     latency_judged: bool = False  # and the p90 ModelLatency per minute by the rank test
+    # One of the control plane's own monitors guards the rollout (`sandbox.baselines`): data-quality,
+    # model-quality, bias-drift or feature-attribution. It runs at each bake's end, and on schedule at
+    # monitor_after_seconds.
+    monitor: str | None = None
+    labels: bool = False  # users' outcomes come back as labels (`sandbox.labels`), for model quality and bias
 
 
 @dataclass
@@ -80,9 +86,30 @@ SCENARIOS = {
         ),
         Scenario(
             "drift",
-            "the candidate's inputs drift; data-quality monitoring reports violations",
+            "the candidate's inputs drift; the data-quality monitor's scheduled run reports violations",
             ModelBehaviour(error_rate=0.0002, input_shift={"income": 1.6, "age": 0.8}),
             monitor_after_seconds=150,
+            monitor="data-quality",
+        ),
+        Scenario(
+            "model-quality",
+            "labels arrive a minute late; the candidate's accuracy falls below the baseline's constraint",
+            ModelBehaviour(error_rate=0.0002, score_shift=0.4),
+            monitor="model-quality",
+            labels=True,
+        ),
+        Scenario(
+            "bias-drift",
+            "the candidate under-predicts churn for users of 40 or younger: DPPL and DI drift from the baseline's",
+            ModelBehaviour(error_rate=0.0002, shift_below=("age", 40.0, -0.35)),
+            monitor="bias-drift",
+            labels=True,
+        ),
+        Scenario(
+            "feature-attribution",
+            "the candidate scores on income, not tenure: its SHAP ranking drifts (NDCG below 0.90)",
+            ModelBehaviour(error_rate=0.0002, score_on="income"),
+            monitor="feature-attribution",
         ),
         Scenario(
             "small-regression",
@@ -297,15 +324,25 @@ def run(
             cloud, ENDPOINT, {BASELINE_MODEL: scenario.baseline, CANDIDATE_MODEL: scenario.candidate}, listener=listener
         )
         live.plane = plane
-        monitor = DataQualityMonitor(plane, SCHEDULE, variant=CANDIDATE_MODEL)
+        labeller = Labeller(cloud, ENDPOINT) if scenario.labels else None
+        if labeller is not None:
+            plane.on_answer = labeller.answered
+        body = spec(scenario.judged, scenario.latency_judged)
+        if scenario.monitor is not None:
+            body["guardrails"]["monitors"] = [_monitor(cloud, scenario)]
+            say(f"baseline for the {scenario.monitor} monitor written, as `rollouts baseline` writes it")
         plane.start()
-        started = cloud.api("POST", "/rollouts", spec(scenario.judged, scenario.latency_judged))
+        if labeller is not None:
+            labeller.start(lambda: plane.sim_time)
+        started = cloud.api("POST", "/rollouts", body)
         if started.status != 201:
             raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
         rollout_id = started.body["rollout_id"]
         say(f"POST /rollouts → 201, rollout {rollout_id}")
-        view = _follow(cloud, plane, monitor, scenario, rollout_id, say)
+        view = _follow(cloud, plane, scenario, rollout_id, say, signals)
         plane.stop()
+        if labeller is not None:
+            labeller.stop()
         restore = _restore_time(signals, BASELINE_MODEL, view)
         endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     result = _summarise(scenario, view, endpoint, restore, time.monotonic() - began, plane)
@@ -315,15 +352,33 @@ def run(
     return result
 
 
+def _monitor(cloud: LocalCloud, scenario: Scenario) -> dict[str, Any]:
+    """The scenario's `guardrails.monitors` entry, its baseline made from the baseline model's training data."""
+    from sandbox import baselines  # loads numpy and the monitor: only for the scenarios that use them
+
+    model = scenario.baseline
+    match scenario.monitor:
+        case "data-quality":
+            return baselines.data_quality_monitor(cloud)
+        case "model-quality":
+            return baselines.model_quality_monitor(cloud, model)
+        case "bias-drift":
+            return baselines.bias_monitor(cloud, model)
+        case "feature-attribution":
+            return baselines.explainability_monitor(cloud, model)
+    raise ValueError(f"no monitor named {scenario.monitor!r}")
+
+
 def _follow(
     cloud: LocalCloud,
     plane: DataPlane,
-    monitor: DataQualityMonitor,
     scenario: Scenario,
     rollout_id: str,
     say: Out,
+    signals: list[float],
 ) -> dict[str, Any]:
-    """Print each new decision until the rollout ends; run the monitor when the scenario asks for it."""
+    """Print each new decision until the rollout ends; fire the monitors' schedule when the scenario asks for it
+    (noting the moment in `signals`: the run's result is the signal, and the clock stands still while it runs)."""
     seen = 0
     first_step_at: float | None = None
     monitored = False
@@ -343,10 +398,24 @@ def _follow(
             and plane.sim_time - first_step_at >= scenario.monitor_after_seconds
         ):
             monitored = True
-            monitor.run()
+            plane.flush_capture()
+            signals.append(clock.monotonic())
+            for answer in cloud.run_schedules("RunMonitorFunction"):
+                say(f"monitor schedule: started {len(answer.get('started', []))} run(s)")
         return view if view["status"] in ("Promoted", "RolledBack") else None
 
     return until_ended(cloud, look, scenario.name, SCENARIO_LIMIT)
+
+
+def _subjects(evidence: dict[str, Any]) -> list[str]:
+    """What the counted violations were about, one word each: a feature, a metric, or a label for SHAP's."""
+    names: list[str] = []
+    for violation in evidence.get("violations", []):
+        metric = violation.get("metric") if violation.get("metric") != "shap" else None
+        name = violation.get("feature") or metric or violation.get("label") or violation.get("subject", "")
+        if name not in names:
+            names.append(str(name))
+    return names or [str(v) for v in evidence["violated"]]
 
 
 def _restore_time(signals: list[float], baseline_model: str, view: dict[str, Any]) -> float | None:
@@ -400,7 +469,7 @@ def _summarise(
             failed = [m["metric"] for m in evidence["metrics"] if m["outcome"] == "Failed"]
             reason = "judged:" + ",".join(name.split("(")[-1].rstrip(")") for name in failed)
         elif evidence.get("violated"):
-            reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(evidence['violated'])}"
+            reason = f"{evidence.get('monitoring_type', 'monitoring')}-violations:{','.join(_subjects(evidence))}"
         else:
             reason = (view.get("reason") or "unknown").split(":")[0]
         timing = (

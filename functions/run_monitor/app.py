@@ -28,5 +28,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
         if mode == "partial":
             return monitor_runs.partial(event["run"], event["objects"])
         if mode == "merge":
-            return monitor_runs.merge(event["run"], event["partials"])
+            return monitor_runs.merge(event["run"], event["partials"], event.get("error"))
+        if mode == "failed":
+            return monitor_runs.failed(event["rollout_id"], event["monitor"], event["trigger"], event["error"])
         raise ValueError(f"unknown monitor event: mode {mode!r}")

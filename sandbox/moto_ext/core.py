@@ -37,6 +37,8 @@ class Registry:
     handlers: dict[str, Handler] = field(default_factory=dict)
     endpoint_update_seconds: float = 120.0
     faults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Endpoint -> the data plane's scorer: (target variant or None, rows of features) -> scores, for InvokeEndpoint.
+    scorers: dict[str, Callable[[str | None, list[list[float]]], list[float]]] = field(default_factory=dict)
     aws_faults: dict[str, list[str]] = field(default_factory=dict)  # operation -> AWS error codes, next call first
     control_plane_calls: list[str] = field(default_factory=list)  # the control plane's operations, once faults watch
     calls: list[dict[str, Any]] = field(default_factory=list)

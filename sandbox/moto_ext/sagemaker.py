@@ -9,6 +9,7 @@ monitoring schedules and executions, variant weights of 0.0, the endpoint's Even
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
 import botocore.session
@@ -356,9 +357,39 @@ def list_monitoring_executions(self: Any) -> Any:
     return ActionResult(result)
 
 
+def _scoring_invoke_endpoint(original: Any) -> Any:
+    """InvokeEndpoint on an endpoint a data plane serves (`sandbox.dataplane`): each CSV line of the body is scored
+    by the model of the target variant (the first live one without TargetVariant), one score a line in CSV, as a
+    SageMaker XGBoost container answers. Other endpoints keep moto's canned answers."""
+
+    def invoke_endpoint(self: Any) -> Any:
+        # The endpoint's name is in the path (/endpoints/<name>/invocations), as moto's asynchronous variant reads it.
+        endpoint = urllib.parse.unquote(self.path.split("/")[2]) if self.path.count("/") >= 3 else ""
+        scorer = core.REGISTRY.scorers.get(endpoint)
+        if scorer is None:
+            return original(self)
+        variant = self.headers.get("X-Amzn-SageMaker-Target-Variant")
+        body = self.body.decode() if isinstance(self.body, bytes) else str(self.body)
+        try:
+            rows = [[float(value) for value in line.split(",")] for line in body.splitlines() if line.strip()]
+            scores = scorer(variant, rows)
+        except ValueError as error:
+            from moto.core.exceptions import JsonRESTError
+
+            raise JsonRESTError("ValidationError", str(error)) from error
+        headers = {"Content-Type": "text/csv", "x-Amzn-Invoked-Production-Variant": variant or ""}
+        return 200, headers, "\n".join(f"{score:.6f}" for score in scores)
+
+    return invoke_endpoint
+
+
 def install() -> None:
     from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
+    from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+    original_invoke = SageMakerRuntimeResponse.invoke_endpoint
+    core.replace(SageMakerRuntimeResponse, "invoke_endpoint", _scoring_invoke_endpoint(original_invoke))
 
     core.replace(
         FakeEndpoint, "_process_production_variants", lambda self, production_variants: variants(production_variants)

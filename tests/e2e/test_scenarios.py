@@ -8,9 +8,10 @@ from sandbox.scenarios import run
 
 pytestmark = pytest.mark.e2e
 
-# The scenarios run unpaced (time_scale=None), on simulated time only. The drift scenario runs its monitoring
-# execution partway through a bake: the simulated clock stands still while the execution reads the captured data, so
-# it finishes inside the bake however slow the machine.
+# The scenarios run unpaced (time_scale=None), on simulated time only. The drift scenario fires its monitor's
+# schedule partway through a bake: the simulated clock stands still while the run reads the captured data, so it
+# finishes inside the bake however slow the machine. The model-quality, bias-drift and feature-attribution monitors
+# run at the end of the first bake, and the judge after it fails the step.
 
 
 @pytest.mark.parametrize(
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.e2e
         ("small-regression", "rolled back", "judged:5xx-rate"),
         ("slow-candidate", "rolled back", "judged:latency-p90"),
         ("no-regression", "promoted", "all-steps-passed"),
+        ("model-quality", "rolled back", "ModelQuality-violations:accuracy"),
+        ("bias-drift", "rolled back", "ModelBias-violations:DPPL,DI"),
+        ("feature-attribution", "rolled back", "ModelExplainability-violations:label0"),
     ],
 )
 def test_scenario_ends_as_the_demo_says(name: str, outcome: str, reason: str) -> None:

@@ -126,6 +126,7 @@ EXPECTED: dict[str, tuple[str, ...] | Module | str] = {
     # sagemaker
     "moto.sagemaker.models.FakeEndpoint._process_production_variants": ("self", "production_variants"),
     "moto.sagemaker.responses.SageMakerResponse.update_endpoint_weights_and_capacities": BACKEND_CALL,
+    "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.invoke_endpoint": BACKEND_CALL,
     "moto.sagemaker.responses.SageMakerResponse.update_endpoint": ABSENT,
     "moto.sagemaker.responses.SageMakerResponse.create_monitoring_schedule": ABSENT,
     "moto.sagemaker.responses.SageMakerResponse.describe_monitoring_schedule": ABSENT,

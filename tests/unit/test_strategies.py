@@ -158,6 +158,11 @@ COLD_START_IMPORTS = {
     ("logic/signals.py", "rollouts.monitoring.violations"),
     ("logic/feedback.py", "rollouts.logic.bandit"),
     ("http.py", "rollouts.models.api"),  # on the first error only: feedback_api and ab_invoke need no rollout models
+    # The monitor layer (numpy) loads only in RunMonitorFunction, and only for a rollout with monitors.
+    ("logic/monitor_runs.py", "rollouts_monitor"),
+    ("logic/monitor_runs.py", "rollouts_monitor.records"),
+    # A run puts its result down the signal path, which imports the monitor's module in turn.
+    ("logic/monitor_runs.py", "rollouts.logic.signals"),
 }
 
 

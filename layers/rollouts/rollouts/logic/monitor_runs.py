@@ -18,7 +18,7 @@ import random
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rollouts.aws import bus, endpoints, monitor_io, store, workflows
@@ -172,16 +172,17 @@ def plan(rollout_id: str, monitor: str, trigger: str) -> dict[str, Any]:
     rollout = store.get_rollout(rollout_id)
     guard = guard_of(rollout, monitor)
     if rollout.status not in ACTIVE and trigger == "scheduled":
-        return {"distributed": False, "run": None, "reason": f"rollout is {rollout.status.value}"}
+        return {"distributed": False, "run": None, "manifest": None, "reason": f"rollout is {rollout.status.value}"}
     end = clock_now()
     start, _ = _window(rollout, guard, end)
     current = _new_run(rollout, guard, trigger, start, end)
     try:
         objects = monitor_io.hourly_objects(_capture_root(rollout, variant_of(rollout, guard)), start, end)
     except MonitorInputError as error:
-        return {"distributed": False, "run": _failed(rollout, guard, current, str(error)).detail()}
+        return {"distributed": False, "run": _failed(rollout, guard, current, str(error)).detail(), "manifest": None}
     if guard.type is not MonitoringType.DATA_QUALITY or len(objects) <= IN_PROCESS_OBJECTS:
-        return {"distributed": False, "run": _execute(rollout, guard, current, objects, sample=True).detail()}
+        run_ = _execute(rollout, guard, current, objects, sample=True)
+        return {"distributed": False, "run": run_.detail(), "manifest": None}
     batches = [
         {"objects": [[bucket, key] for bucket, key, _ in objects[i : i + OBJECTS_PER_CHILD]]}
         for i in range(0, len(objects), OBJECTS_PER_CHILD)
@@ -232,14 +233,19 @@ def _records(objects: list[tuple[str, str, int]], current: MonitorRun) -> tuple[
     from rollouts_monitor.records import parse_capture
 
     records, problems = parse_capture(_lines(objects))
-    start, end = datetime.fromisoformat(current.window_start), datetime.fromisoformat(current.window_end)
+    # The hour files hold requests from before the window too; what came after its end is as recent as the run.
+    start = datetime.fromisoformat(current.window_start) - timedelta(seconds=1)
     kept = [
         r
         for r in records
-        if not (r.inference_id or "").startswith(SYNTHETIC_PREFIX)
-        and (r.time is None or start - timedelta(seconds=1) <= r.time <= end)
+        if not (r.inference_id or "").startswith(SYNTHETIC_PREFIX) and (r.time is None or start <= _utc(r.time))
     ]
     return kept, problems
+
+
+def _utc(moment: datetime) -> datetime:
+    """SageMaker writes capture times in UTC; one without an offset is read so."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _lines(objects: Iterable[tuple[str, str, int]]) -> Iterator[str]:
@@ -311,14 +317,19 @@ def partial(context: dict[str, Any], objects: list[list[str]]) -> dict[str, Any]
     return {"partial": uri, "rows": len(dataset), "problems": len(problems)}
 
 
-def merge(context: dict[str, Any], partials: list[dict[str, Any]]) -> dict[str, Any]:
-    """The Distributed Map's last step: merge the children's profiles, check them, finish the run."""
+def merge(
+    context: dict[str, Any], partials: list[dict[str, Any]], error: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The Distributed Map's last step: merge the children's profiles, check them, finish the run; with `error`
+    (a child failed after its retries), finish it failed."""
     from rollouts_monitor import data_quality
 
     rollout = store.get_rollout(context["rollout_id"])
     guard = guard_of(rollout, context["monitor"])
     current = MonitorRun(**context)
     current.objects_read = current.objects
+    if error is not None:
+        return _failed(rollout, guard, current, f"a child of the Distributed Map failed: {_cause(error)}").detail()
     try:
         statistics = monitor_io.read_json(str(guard.baseline.statistics), "baseline statistics")
         constraints = monitor_io.read_json(str(guard.baseline.constraints), "baseline constraints")
@@ -333,8 +344,8 @@ def merge(context: dict[str, Any], partials: list[dict[str, Any]]) -> dict[str, 
         if merged is None or _too_few(current, rows, guard, "captured rows"):
             return _finish(rollout, current, None, None).detail()
         violations = data_quality.check(merged, statistics, constraints)
-    except (MonitorInputError, ValueError) as error:
-        return _failed(rollout, guard, current, str(error)).detail()
+    except (MonitorInputError, ValueError) as problem:
+        return _failed(rollout, guard, current, str(problem)).detail()
     return _finish(rollout, current, ("statistics.json", merged.statistics()), violations).detail()
 
 
@@ -491,6 +502,31 @@ def _explainability(
         seed=_rng(current.run_id).randrange(2**31),
     )
     return analysis, attribution.check(analysis, baseline, threshold=guard.ndcg_threshold)
+
+
+def failed(rollout_id: str, monitor: str, trigger: str, error: dict[str, Any]) -> dict[str, Any]:
+    """The monitor state machine's catch: a step broke where it could not record the run; record it failed."""
+    rollout = store.get_rollout(rollout_id)
+    guard = guard_of(rollout, monitor)
+    end = clock_now()
+    start, _ = _window(rollout, guard, end)
+    return _failed(rollout, guard, _new_run(rollout, guard, trigger, start, end), _cause(error)).detail()
+
+
+def _cause(error: dict[str, Any]) -> str:
+    """A Step Functions error ({"Error", "Cause"}) as a sentence: a Lambda's cause is its JSON error."""
+    cause = str(error.get("Cause", ""))
+    try:
+        message = _loads(cause).get("errorMessage", cause)
+    except (ValueError, AttributeError):
+        message = cause
+    return f"{error.get('Error', 'Error')}: {message}"[:500]
+
+
+def _loads(text: str) -> Any:
+    import json
+
+    return json.loads(text)
 
 
 # --- finishing a run --------------------------------------------------------------------------------------------

@@ -263,3 +263,59 @@ def test_a_monitor_without_its_baseline_files_is_refused_with_the_field_named(cl
     assert response.status == 400
     assert "guardrails.monitors.0" in json.dumps(response.body)
     assert "baseline.constraints" in json.dumps(response.body)
+
+
+def put_capture(cloud: LocalCloud, lines: list[str]) -> None:
+    """A capture file of the candidate's variant, written in the current hour as SageMaker would."""
+    from datetime import UTC, datetime
+
+    destination = cloud.environment["DATA_CAPTURE_S3_URI"]
+    bucket, _, prefix = destination.removeprefix("s3://").partition("/")
+    now = datetime.now(UTC)
+    key = f"{prefix}/{ENDPOINT}/{CANDIDATE}/{now:%Y/%m/%d/%H}/hand-written.jsonl"
+    cloud.client("s3").put_object(Bucket=bucket, Key=key, Body=("\n".join(lines) + "\n").encode())
+
+
+def test_malformed_capture_lines_are_counted_in_the_runs_reason_and_the_rest_is_judged(cloud, endpoint, canary_spec):
+    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "12h"}]
+    canary_spec["guardrails"]["monitors"] = [baselines.data_quality_monitor(cloud, policy={"action": "ignore"})]
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id)
+    serve(cloud, ModelBehaviour(), minutes=2)
+    put_capture(cloud, ["not json", '{"captureData": 7}', '{"eventVersion": "0"}'])
+
+    (answer,) = cloud.run_schedules("RunMonitorFunction")
+    cloud.wait_for_execution(answer["started"][0])
+
+    (run,) = monitor_decisions(view(cloud, rollout_id))
+    assert run["message"].startswith("Monitor 'input-drift' finished: Completed: 3 captured lines could not be read")
+    assert run["evidence"]["rows"] > 100
+
+
+def test_labels_without_predictions_are_counted_and_too_few_labelled_rows_skip_the_run(cloud, endpoint, canary_spec):
+    # Given a model-quality monitor, captured predictions, and labels for inference ids nothing captured
+    from sandbox.dataplane import ModelBehaviour as Model
+
+    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "12h"}]
+    canary_spec["guardrails"]["monitors"] = [baselines.model_quality_monitor(cloud, Model())]
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id)
+    serve(cloud, ModelBehaviour(), minutes=2)
+    labels = [{"inference_id": f"unknown-{n}", "label": 1, "endpoint": ENDPOINT} for n in range(7)]
+    assert cloud.api("POST", "/feedback", {"events": labels}).status == 202
+    written = cloud.environment["GROUND_TRUTH_S3_URI"].removeprefix("s3://")
+    bucket, _, prefix = written.partition("/")
+    until(
+        lambda: cloud.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/{ENDPOINT}/")["KeyCount"],
+        "the labels were never written as ground truth",
+    )
+
+    (answer,) = cloud.run_schedules("RunMonitorFunction")
+    cloud.wait_for_execution(answer["started"][0])
+
+    # Then the run says how many labels matched nothing, and skips: no labelled prediction is no pass
+    (run,) = monitor_decisions(view(cloud, rollout_id))
+    assert "Skipped: 0 labelled predictions in the window, 100 needed (min_rows)" in run["message"]
+    assert "7 labels match no captured prediction in the window" in run["message"]

@@ -273,7 +273,8 @@ def _too_few(current: MonitorRun, rows: int, guard: MonitorGuard, what: str) -> 
     if rows >= guard.min_rows:
         return False
     current.status = "Skipped"
-    current.reason = f"{rows} {what} in the window, {guard.min_rows} needed (min_rows)"
+    why = f"{rows} {what} in the window, {guard.min_rows} needed (min_rows)"
+    current.reason = f"{why}; {current.reason}" if current.reason else why
     return True
 
 

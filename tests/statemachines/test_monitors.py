@@ -91,6 +91,9 @@ def test_a_healthy_candidate_passes_each_bakes_run_and_is_promoted(cloud, endpoi
     runs = monitor_decisions(rollout)
     assert [d["message"] for d in runs] == ["Monitor 'input-drift' finished: Completed"]
     assert runs[0]["evidence"]["rows"] > 100
+    # ... and a finished rollout leaves the monitors' schedule nothing to run
+    assert store.guarded_rollouts(store.MONITOR_GUARD, store.MONITORED) == []
+    assert cloud.run_schedules("RunMonitorFunction") == [{"started": []}]
 
 
 def test_too_few_rows_skip_the_run_and_say_so(cloud, endpoint, canary_spec):

@@ -277,7 +277,8 @@ class NumericPartial:
             block_sum = float(block.sum())
             block_mean = block_sum / size
             deviations = block - block_mean
-            partial._absorb(size, block_sum, block_mean, float(np.dot(deviations, deviations)))
+            # Not np.dot: BLAS would wake its thread pool (which spins on the other cores) for a 64k-long dot.
+            partial._absorb(size, block_sum, block_mean, float(np.einsum("i,i->", deviations, deviations)))
             partial.whole += int(np.count_nonzero(block == np.trunc(block)))
             partial.minimum = min(partial.minimum, float(block[0]))
             partial.maximum = max(partial.maximum, float(block[-1]))

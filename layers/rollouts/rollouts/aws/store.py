@@ -25,6 +25,8 @@ META = "META"
 # Kinds of guardrail in the guard index (GUARD#<kind>#<name> -> the rollouts it protects).
 ALARM_GUARD = "ALARM"
 SCHEDULE_GUARD = "SCHEDULE"
+# Rollouts whose spec has monitors of its own, under one name: the monitors' one-minute schedule reads them alone.
+MONITOR_GUARD, MONITORED = "MONITOR", "monitored"
 ROLLOUTS_INDEX_KEY = "ROLLOUT"
 # The index key of every outbox item (the ByEndpoint index, whose other keys are ENDPOINT#<name>).
 OUTBOX_INDEX_KEY = "OUTBOX"

@@ -11,7 +11,7 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import alarms, endpoints, store, workflows
-from rollouts.aws.store import ALARM_GUARD, SCHEDULE_GUARD
+from rollouts.aws.store import ALARM_GUARD, MONITOR_GUARD, MONITORED, SCHEDULE_GUARD
 from rollouts.errors import (
     AwsError,
     EndpointUpdatingError,
@@ -108,6 +108,7 @@ def lock_rollout(
     schedules = [guard.schedule_name for guard in rollout.spec.guardrails.monitoring_schedules]
     store.put_guards(rollout_id, ALARM_GUARD, rollout.spec.guardrails.alarms)
     store.put_guards(rollout_id, SCHEDULE_GUARD, schedules)
+    store.put_guards(rollout_id, MONITOR_GUARD, [MONITORED] if rollout.spec.guardrails.monitors else [])
     rollout = store.update_rollout(
         rollout_id,
         lambda r: r.model_copy(
@@ -491,6 +492,7 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
     store.delete_guards(
         rollout_id, SCHEDULE_GUARD, [g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules]
     )
+    store.delete_guards(rollout_id, MONITOR_GUARD, [MONITORED] if rollout.spec.guardrails.monitors else [])
     store.release_lock(rollout.endpoint_name, rollout_id)
     status = RolloutStatus.PROMOTED if promoted else RolloutStatus.ROLLED_BACK
     rollout = store.update_rollout(

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from rollouts.aws import bus, endpoints, monitor_io, store, workflows
+from rollouts.aws.store import MONITOR_GUARD, MONITORED
 from rollouts.clock import now as clock_now
 from rollouts.errors import MonitorInputError
 from rollouts.models.rollout import Rollout, RolloutStatus
@@ -127,8 +128,10 @@ def start_due(now: datetime | None = None) -> list[str]:
     executions started."""
     moment = now or clock_now()
     started: list[str] = []
-    rollouts, _ = store.list_rollouts(None, [status.value for status in ACTIVE], 100, None)
-    for rollout in rollouts:
+    for rollout_id in store.guarded_rollouts(MONITOR_GUARD, MONITORED):
+        rollout = store.get_rollout(rollout_id)
+        if rollout.status not in ACTIVE:
+            continue
         for guard in rollout.spec.guardrails.monitors:
             last = rollout.monitor_runs.get(guard.name)
             if last is not None and (moment - last).total_seconds() < guard.every:

@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
 BENCH_VENV := .venv-bench
+# A general-purpose drift library for bench-monitor's comparison, never in .venv: its pins clash with ours.
+BENCH_MONITOR_VENV := .venv-bench-monitor
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
@@ -17,7 +19,7 @@ RUNTIME := python3.13
 PYENV_ALL := $(shell pyenv versions --bare 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$$' | tr '\n' ':' | sed 's/:$$//')
 HAVE_RUNTIME := $(shell PYENV_VERSION=$(PYENV_ALL) $(RUNTIME) --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: help demo serve openapi test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-suite faults clean
+.PHONY: help demo serve openapi test lint typecheck template asl build unit pytest bench bench-judge bench-bandit bench-monitor bench-suite faults clean
 
 help:
 	@echo "make demo [SCENARIO=name|help]  rollouts on the local cloud (no AWS account, no Docker)"
@@ -28,6 +30,7 @@ help:
 	@echo "make bench                      benchmarks; results in docs/benchmarks.md"
 	@echo "make bench-judge                the statistical judge's simulation; results in docs/benchmarks-judge.md"
 	@echo "make bench-bandit               the bandit's regret simulation; results in docs/benchmarks.md"
+	@echo "make bench-monitor              the monitor on 1M rows x 20 features, beside evidently; results in docs/benchmarks.md"
 	@echo "make bench-suite                the test suite, quiet and beside a CPU-bound process; results in docs/benchmarks.md"
 	@echo "make faults                     the fault matrix: every AWS call of each strategy, feedback, signals x 3 faults; docs/reliability.md"
 
@@ -120,9 +123,18 @@ bench-bandit: $(VENV)/.installed
 faults: $(VENV)/.installed
 	$(PY) -W ignore -m bench.faults
 
+# The comparison library is installed if it installs cleanly; without it the benchmark says so and goes on.
+bench-monitor: $(VENV)/.installed
+	@$(BENCH_MONITOR_VENV)/bin/python -c "import evidently" 2>/dev/null || \
+	  ($(PYTHON) -m venv $(BENCH_MONITOR_VENV) && \
+	   $(BENCH_MONITOR_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bench-monitor.txt) || \
+	  (echo "the comparison library did not install: the benchmark runs without it"; rm -rf $(BENCH_MONITOR_VENV))
+	$(PY) -W ignore -m bench.monitor
+	$(PY) -W ignore -m bench.run --render-only
+
 bench-suite: $(VENV)/.installed
 	$(PY) -W ignore -m bench.suite
 	$(PY) -W ignore -m bench.run --render-only
 
 clean:
-	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(SAM_VENV) $(BENCH_VENV) $(BENCH_MONITOR_VENV) .mypy_cache .ruff_cache .hypothesis

@@ -552,6 +552,90 @@ def _suite() -> list[str]:
     return lines
 
 
+MONITOR_RESULTS = ROOT / "bench" / "results" / "monitor.json"
+
+
+def _monitor() -> list[str]:
+    """The control plane's own monitor, from the last `make bench-monitor` (its own run, its own date)."""
+    if not MONITOR_RESULTS.exists():
+        return []
+    data = json.loads(MONITOR_RESULTS.read_text())
+    quality, model = data["data_quality"], data["model_quality"]
+    phases = quality["phase_median_seconds"]
+    comparison = data.get("drift_library_comparison") or {}
+    plan = data["distributed_plan_1b_rows"]
+    lines = [
+        "## 8. The monitor (from `make bench-monitor`)",
+        "",
+        f"`{data['command']}`, {data['date']}, {data['machine']['cpu_count']} cores, numpy "
+        f"{data['machine']['numpy']}; medians of {data['repeats']} runs, one thread. Data: {data['rows']:,} rows x "
+        f"{data['features']} float64 features in memory (half of them drifted), against a baseline suggested from "
+        f"{data['baseline_rows']:,} rows. Raw figures: `bench/results/monitor.json`.",
+        "",
+        _row("figure", "measured", "target"),
+        _row("---", "---:", "---"),
+        _row(
+            "data quality: profile, statistics.json and the six checks (`data_quality_1m_x_20_seconds`)",
+            f"{data['data_quality_1m_x_20_seconds']:.3f} s (profile {phases['profile']:.3f}, statistics "
+            f"{phases['statistics']:.3f}, checks {phases['check']:.3f})",
+            f"at most {data['target_seconds']:g} s: {_met(data['data_quality_target_met'])}",
+        ),
+        _row("the same with 1 % missing values", f"{data['data_quality_1m_x_20_with_1pct_missing_seconds']:.3f} s", ""),
+        _row("suggesting the baseline", f"{data['baseline_suggest_100k_x_20_seconds']:.3f} s", ""),
+        _row(
+            f"model quality, {model['rows']:,} labelled binary rows (`model_quality_1m_seconds`)",
+            f"{data['model_quality_1m_seconds']:.3f} s",
+            "",
+        ),
+        _row(
+            "parsing 1,000,000 captured CSV lines into columns (not in the target)",
+            f"{data['parse_1m_capture_lines_seconds']:.1f} s",
+            "",
+        ),
+        _row(
+            f"merging a child's partial profile ({data['profile_merge']['partial_json_bytes'] / 1e6:.1f} MB of JSON)",
+            f"{data['profile_merge']['seconds_per_partial'] * 1000:.0f} ms",
+            "",
+        ),
+    ]
+    if comparison.get("default"):
+        lines.append(
+            _row(
+                f"{comparison['library']} {comparison['version']} data drift report, same data, default preset "
+                f"({', '.join(comparison['default']['methods'])})",
+                f"{comparison['default']['seconds']:.1f} s ({comparison['ratio_default_to_ours']:.0f}x ours)",
+                "",
+            )
+        )
+        lines.append(
+            _row(
+                f"{comparison['library']} with the KS test",
+                f"{comparison['ks']['seconds']:.1f} s ({comparison['ratio_ks_to_ours']:.0f}x ours)",
+                "",
+            )
+        )
+    else:
+        lines.append(_row("a general-purpose drift library", comparison.get("skipped", "not run"), ""))
+    lines += [
+        "",
+        f"**A billion rows** ({plan['rows']:,} x {plan['features']} features), planned on these figures: "
+        f"{plan['capture_objects']:,} capture objects ({plan['assumptions']['capture_object']}), "
+        f"{plan['children']:,} Distributed Map children of {plan['objects_per_child']} objects "
+        f"({plan['rows_per_child']:,} rows) each, {plan['max_concurrency']} at a time, "
+        f"{plan['child_memory_mb']:,} MB each (memory needed: {plan['child_memory_needed_mb_estimate']}). A child "
+        "takes about "
+        f"{plan['child_seconds']:.0f} s (parsing is {plan['parse_seconds_per_row'] / plan['seconds_per_row']:.0%} "
+        f"of it), the merge {plan['merge_seconds']:.0f} s: about {plan['wall_seconds'] / 60:.0f} minutes in all, "
+        f"for about ${plan['total_usd']:.2f} (Lambda ${plan['lambda_usd']:.2f} at "
+        f"${plan['prices']['lambda_arm64_usd_per_gb_second']} per GB-s, {plan['prices']['lambda_source']}; Step "
+        f"Functions ${plan['step_functions_usd']:.3f} for {plan['state_transitions']:,} transitions, "
+        f"{plan['prices']['step_functions_source']}; {plan['prices']['not_included']} not included). The per-row "
+        "figures are this x86 machine's, not Graviton's.",
+        "",
+    ]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     facts = results["machine"]
     lines = [
@@ -574,6 +658,7 @@ def render(results: dict[str, Any]) -> str:
         *_bandit(),
         *_suite(),
         *_feedback(),
+        *_monitor(),
     ]
     return "\n".join(lines).rstrip() + "\n"
 

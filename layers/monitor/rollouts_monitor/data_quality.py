@@ -512,7 +512,7 @@ def suggest_baseline(dataset: Dataset) -> tuple[dict[str, Any], dict[str, Any]]:
     with no present value is Unknown. +-inf in a float column cannot be written in JSON and is counted as missing.
     Numeric statistics are exact (population std_dev, as Deequ); the KLL sketch is `KllSketch.from_values` (rank
     error below 1 / 2048) and the 10 buckets are exact equal-width counts over [min, max]. String statistics list the
-    `BASELINE_CATEGORY_BUCKETS` most frequent values. Constraints: `completeness` is the observed non-null fraction;
+    `BASELINE_CATEGORY_BUCKETS` most frequent values. Constraints: `completeness` is `suggested_completeness`;
     numeric features get `num_constraints.is_non_negative` (min >= 0); String features with at most
     `DOMAIN_MAX_DISTINCT` distinct values get `string_constraints.domains` (sorted); `monitoring_config` holds the
     documented defaults. Raises `EmptyWindowError` for a dataset without rows.
@@ -531,6 +531,20 @@ def suggest_baseline(dataset: Dataset) -> tuple[dict[str, Any], dict[str, Any]]:
     return statistics_doc, constraints_doc
 
 
+def suggested_completeness(present: int, rows: int) -> float:
+    """The completeness constraint suggested for a feature `present` of `rows` times non-null: 1.0 for a complete
+    one; otherwise the lower bound of the observed fraction's 95 % interval (p - 1.96 sqrt(p (1 - p) / n)), as
+    Deequ's RetainCompletenessRule suggests, so that a window as complete as the baseline does not fail half the
+    time by its sampling noise alone. Rounded down to 4 decimals."""
+    if rows == 0:
+        return 0.0
+    p = present / rows
+    if p >= 1.0:
+        return 1.0
+    bound = p - 1.96 * math.sqrt(p * (1 - p) / rows)
+    return max(0.0, math.floor(bound * 10_000) / 10_000)
+
+
 def _suggest_feature(name: str, values: np.ndarray[Any, Any], rows: int) -> tuple[dict[str, Any], dict[str, Any]]:
     numbers, non_numeric = _as_numbers(values)
     if non_numeric == 0:
@@ -541,7 +555,7 @@ def _suggest_feature(name: str, values: np.ndarray[Any, Any], rows: int) -> tupl
             return statistics, {
                 "name": name,
                 "inferred_type": kind,
-                "completeness": finite.size / rows,
+                "completeness": suggested_completeness(finite.size, rows),
                 "num_constraints": {"is_non_negative": bool(finite.min() >= 0)},
                 "monitoringConfigOverrides": {},
             }
@@ -564,7 +578,11 @@ def _suggest_feature(name: str, values: np.ndarray[Any, Any], rows: int) -> tupl
         "inferred_type": STRING,
         "string_statistics": _string_statistics(counts, present, missing),
     }
-    constraints: dict[str, Any] = {"name": name, "inferred_type": STRING, "completeness": present / rows}
+    constraints: dict[str, Any] = {
+        "name": name,
+        "inferred_type": STRING,
+        "completeness": suggested_completeness(present, rows),
+    }
     if len(counts) <= DOMAIN_MAX_DISTINCT:
         constraints["string_constraints"] = {"domains": sorted(counts)}
     constraints["monitoringConfigOverrides"] = {}

@@ -132,7 +132,8 @@ def test_suggested_constraints_have_model_monitors_shape_and_defaults(mixed):
     assert set(constraints) == {"version", "features", "monitoring_config"}
     assert constraints["monitoring_config"] == DOCUMENTED_MONITORING_CONFIG
     by_name = {f["name"]: f for f in constraints["features"]}
-    assert by_name["age"]["completeness"] == pytest.approx(1980 / 2000)
+    # 1980 of 2000 present: the 95 % interval's lower bound, 0.99 - 1.96 * sqrt(0.99 * 0.01 / 2000) = 0.98563...
+    assert by_name["age"]["completeness"] == 0.9856
     assert by_name["age"]["num_constraints"] == {"is_non_negative": True}
     assert by_name["income"]["num_constraints"] == {"is_non_negative": True}
     assert by_name["state"]["string_constraints"] == {"domains": ["CA", "NY", "TX"]}
@@ -680,3 +681,13 @@ def test_violations_pass_the_control_planes_parser():
     assert [(p.feature, p.check_type) for p in parsed] == kinds(violations)
     assert all(p.monitoring_type == MonitoringType.DATA_QUALITY and p.description for p in parsed)
     assert parse_violations(json.dumps({"violations": violations})) == parsed
+
+
+def test_a_complete_feature_must_stay_complete_and_an_incomplete_one_gets_its_lower_bound():
+    from rollouts_monitor.data_quality import suggested_completeness
+
+    assert suggested_completeness(500, 500) == 1.0
+    assert suggested_completeness(0, 500) == 0.0
+    p, n = 0.9, 10_000
+    assert suggested_completeness(9_000, n) == pytest.approx(p - 1.96 * (p * (1 - p) / n) ** 0.5, abs=1e-4)
+    assert suggested_completeness(9_000, n) < 0.9

@@ -39,7 +39,7 @@ VIOLATIONS_FILE = "constraint_violations.json"
 # A window of more capture objects than this is split across Distributed Map children when its monitor's results
 # merge (data quality); the others, and a bake's end, read a uniform sample of this many objects.
 IN_PROCESS_OBJECTS = 200
-OBJECTS_PER_CHILD = 50
+OBJECTS_PER_CHILD = 100
 # Synthetic requests the explainability monitor sends carry this inference id prefix; every monitor skips them.
 SYNTHETIC_PREFIX = "rollouts-shap-"
 ACTIVE = (RolloutStatus.PROGRESSING, RolloutStatus.PAUSED)

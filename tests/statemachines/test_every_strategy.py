@@ -128,3 +128,41 @@ def test_a_monitoring_schedule_that_does_not_exist_gets_400_naming_it(cloud, end
     assert response.status == 400, response.body
     assert [d["field"] for d in response.body["details"]] == ["guardrails.monitoring_schedules.0.schedule_name"]
     assert "churn-predictor-data-qualty" in response.body["message"]
+
+
+def put_existing_alarm(cloud, name: str, state: str, reason: str) -> None:
+    """An alarm of the team's own (an endpoint-wide error rate), in `state` before the rollout starts."""
+    cw = cloud.client("cloudwatch")
+    cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "churn-predictor"}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+
+@pytest.mark.parametrize("strategy", list(STRATEGIES))
+def test_a_guardrail_alarm_already_in_alarm_before_the_start_refuses_it_naming_the_alarm(
+    cloud, endpoint, canary_spec, strategy
+):
+    # An alarm in ALARM before the rollout begins changes no state, so no event would tell the control plane
+    put_existing_alarm(cloud, "churn-predictor-errors", "ALARM", "Threshold Crossed: 42 errors")
+    spec = STRATEGIES[strategy](canary_spec)
+    spec["guardrails"]["alarms"] = ["churn-predictor-errors"]
+
+    response = cloud.api("POST", "/rollouts", spec)
+
+    assert response.status == 400, response.body
+    assert [d["field"] for d in response.body["details"]] == ["guardrails.alarms.0"]
+    assert "'churn-predictor-errors' is in ALARM already (Threshold Crossed: 42 errors)" in response.body["message"]
+    assert all(
+        not cloud.client("stepfunctions").list_executions(stateMachineArn=m["stateMachineArn"])["executions"]
+        for m in cloud.client("stepfunctions").list_state_machines()["stateMachines"]
+    )
+

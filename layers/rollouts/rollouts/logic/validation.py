@@ -46,6 +46,36 @@ def check_duration(spec: RolloutSpec) -> None:
         )
 
 
+def _check_guardrails(spec: RolloutSpec) -> None:
+    """The guardrails the spec names exist, and none is firing already."""
+    # A guardrail that does not exist watches nothing: refuse it before anything changes, whatever the strategy.
+    missing = alarms.missing(spec.guardrails.alarms)
+    if missing:
+        index = spec.guardrails.alarms.index(missing[0])
+        raise InvalidRolloutError(
+            field=f"guardrails.alarms.{index}",
+            reason=f"no CloudWatch alarm named {', '.join(repr(name) for name in missing)} exists",
+        )
+    # An alarm already in ALARM sends no state change, hence no event: read it now, as each judgement does later.
+    firing = alarms.firing(spec.guardrails.alarms)
+    if firing:
+        first = firing[0]
+        raise InvalidRolloutError(
+            field=f"guardrails.alarms.{spec.guardrails.alarms.index(first['alarm'])}",
+            reason=(
+                f"alarm '{first['alarm']}' is in ALARM already ({first['reason'] or 'no reason given'}): the "
+                "rollout would be judged failed at once; start it when the alarm is OK"
+            ),
+        )
+    schedules = [guard.schedule_name for guard in spec.guardrails.monitoring_schedules]
+    missing = monitoring.missing_schedules(schedules)
+    if missing:
+        raise InvalidRolloutError(
+            field=f"guardrails.monitoring_schedules.{schedules.index(missing[0])}.schedule_name",
+            reason=f"no monitoring schedule named {', '.join(repr(name) for name in missing)} exists",
+        )
+
+
 def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
     """What the spec assumes about SageMaker, checked before anything changes. Returns the baseline facts."""
     check_duration(spec)
@@ -58,21 +88,7 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
             raise InvalidRolloutError(
                 field=f"{path}.model_name", reason=f"no model named '{candidate.model_name}' exists"
             )
-    # A guardrail that does not exist watches nothing: refuse it before anything changes, whatever the strategy.
-    missing = alarms.missing(spec.guardrails.alarms)
-    if missing:
-        index = spec.guardrails.alarms.index(missing[0])
-        raise InvalidRolloutError(
-            field=f"guardrails.alarms.{index}",
-            reason=f"no CloudWatch alarm named {', '.join(repr(name) for name in missing)} exists",
-        )
-    schedules = [guard.schedule_name for guard in spec.guardrails.monitoring_schedules]
-    missing = monitoring.missing_schedules(schedules)
-    if missing:
-        raise InvalidRolloutError(
-            field=f"guardrails.monitoring_schedules.{schedules.index(missing[0])}.schedule_name",
-            reason=f"no monitoring schedule named {', '.join(repr(name) for name in missing)} exists",
-        )
+    _check_guardrails(spec)
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:

@@ -38,7 +38,13 @@ What it models, as SageMaker documents it (developer guide: deployment-guardrail
   fleet's provisioning (back to `InService` on the old config, with the message as `FailureReason`, as before);
   "baking" fails the deployment once green serves traffic (a rollback, with the message as `FailureReason`).
 
-Not modelled: `RollingUpdatePolicy` (such an update runs as an update without guardrails), the exclusions that make
+A `RollingUpdatePolicy` (deployment-guardrails-rolling, API reference RollingUpdatePolicy) runs the same way in
+batches: `MaximumBatchSize` (5 to 50 % of the variant's instances, refused otherwise) more of the instances move to
+the new fleet at each step, each batch bakes `WaitIntervalInSeconds` watching the alarms, and the last batch too;
+there is no termination wait. A rollback returns all traffic at once (`RollbackMaximumBatchSize` batches are not
+modelled). A multi-variant endpoint, which rolling deployments exclude, gets an update without guardrails.
+
+Not modelled: the exclusions that make
 SageMaker fall back to ALL_AT_ONCE (multi-variant, data capture, ...), a `DeploymentConfig` given to CreateEndpoint,
 and the `EndpointConfigName` dimension SageMaker adds to the green fleet's metrics.
 
@@ -95,6 +101,7 @@ class Deployment:
     fault: dict[str, Any] | None
     green_models: dict[str, str]
     green_counts: dict[str, int]
+    rolling: bool = False  # a RollingUpdatePolicy: batches of the fleet, baked each, no termination wait
     shares: dict[str, float] = field(default_factory=dict)
     started: datetime = field(default_factory=lambda: clock.wall_now())
 
@@ -144,14 +151,21 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
         raise AWSValidationException(
             "Only one of BlueGreenUpdatePolicy and RollingUpdatePolicy can be specified in DeploymentConfig."
         )
-    if not deployment_config or "RollingUpdatePolicy" in deployment_config:
+    if not deployment_config:
         return False
-    policy = deployment_config.get("BlueGreenUpdatePolicy") or {}
+    rolling = "RollingUpdatePolicy" in deployment_config
+    if rolling and len(config.production_variants) != 1:
+        return False  # a multi-variant endpoint is excluded from rolling deployments: an update without guardrails
+    policy = deployment_config.get("RollingUpdatePolicy" if rolling else "BlueGreenUpdatePolicy") or {}
     routing = policy.get("TrafficRoutingConfiguration") or {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
     green_counts = {v["VariantName"]: int(v.get("InitialInstanceCount") or 1) for v in config.production_variants}
     alarms = [a["AlarmName"] for a in (deployment_config.get("AutoRollbackConfiguration") or {}).get("Alarms", [])]
     _check_variants(endpoint, config)
-    steps = _steps(routing, green_counts)
+    if rolling:
+        steps = _rolling_steps(policy, green_counts)
+        routing = {"Type": "ROLLING", "WaitIntervalInSeconds": policy.get("WaitIntervalInSeconds", 0)}
+    else:
+        steps = _steps(routing, green_counts)
     _check_alarms(alarms)
 
     fault = core.REGISTRY.take_fault("UpdateEndpoint")
@@ -166,7 +180,11 @@ def start(endpoint: Any, config: Any, params: dict[str, Any]) -> bool:
         config=config,
         steps=steps,
         wait_interval=float(routing.get("WaitIntervalInSeconds", 0)),
-        termination_wait=float(policy.get("TerminationWaitInSeconds", 0)),
+        # A rolling deployment bakes after its last batch as after every other one.
+        termination_wait=float(
+            routing["WaitIntervalInSeconds"] if rolling else policy.get("TerminationWaitInSeconds", 0)
+        ),
+        rolling=rolling,
         alarms=alarms,
         deadline=None if timeout is None else clock.monotonic() + timeout,
         fault=fault,
@@ -255,6 +273,31 @@ def _steps(routing: dict[str, Any], green_counts: dict[str, int]) -> list[dict[s
         return [fractions, dict.fromkeys(green_counts, 1.0)]
     count = max(math.ceil(round(1 / fraction, 9)) for fraction in fractions.values())
     return [{name: min(1.0, f * (step + 1)) for name, f in fractions.items()} for step in range(count)]
+
+
+def _rolling_steps(policy: dict[str, Any], counts: dict[str, int]) -> list[dict[str, float]]:
+    """A rolling deployment's batches: each a `MaximumBatchSize` more of the variant's instances on the new fleet,
+    refusing a batch outside 5 to 50 % of the variant's instance count, as the API reference bounds it."""
+    from moto.sagemaker.exceptions import AWSValidationException
+
+    size = policy.get("MaximumBatchSize")
+    if size is None or "WaitIntervalInSeconds" not in policy:
+        raise AWSValidationException("RollingUpdatePolicy needs MaximumBatchSize and WaitIntervalInSeconds.")
+    ((name, count),) = counts.items()
+    fraction = size["Value"] / 100 if size["Type"] == "CAPACITY_PERCENT" else size["Value"] / count
+    if not 0.05 <= fraction <= 0.5:
+        raise AWSValidationException(
+            f"MaximumBatchSize must be between 5% and 50% of the variant's total instance count ({count}); got "
+            f"{size['Value']} {size['Type']}."
+        )
+    rollback = policy.get("RollbackMaximumBatchSize")
+    if rollback is not None and rollback["Type"] == "INSTANCE_COUNT" and rollback["Value"] > count:
+        raise AWSValidationException(
+            f"RollbackMaximumBatchSize ({rollback['Value']} instances) exceeds the variant's instance count ({count})."
+        )
+    batch = max(1, math.floor(round(fraction * count, 9)))  # whole instances a batch
+    steps = math.ceil(count / batch)
+    return [{name: min(1.0, batch * (step + 1) / count)} for step in range(steps)]
 
 
 def _check_alarms(alarms: list[str]) -> None:
@@ -349,7 +392,7 @@ def _shift(deployment: Deployment, shares: dict[str, float]) -> None:
 
 
 def _bake(deployment: Deployment, seconds: float, final: bool) -> None:
-    knob = "TerminationWaitInSeconds" if final else "WaitIntervalInSeconds"
+    knob = "TerminationWaitInSeconds" if final and not deployment.rolling else "WaitIntervalInSeconds"
 
     def message(name: str) -> str:
         return f"Baking for {seconds:g} seconds ({knob}) with traffic enabled on {_capacity(deployment, name)}."

@@ -168,7 +168,7 @@ def test_every_state_machine_has_its_failed_timed_out_and_aborted_executions(
     shown = {(dimensions(row)["StateMachineArn"], row[1]) for row in plain_metrics(body) if row[0] == "AWS/States"}
     prefix = "arn:aws:states:eu-west-1:123456789012:stateMachine:"
 
-    assert len(names) == 6
+    assert len(names) == 7
     assert shown == {
         (prefix + name, metric)
         for name in names

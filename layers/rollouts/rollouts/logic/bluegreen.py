@@ -69,9 +69,8 @@ def deploy_green(rollout_id: str) -> dict[str, Any]:
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,
-        f"SageMaker is deploying model '{candidate.model_name}' to variant '{rollout.baseline_variant}' blue/green "
-        f"({strategy.traffic_routing}, {strategy.wait_interval:g} s bakes, {strategy.termination_wait:g} s before "
-        f"blue is terminated) with config '{name}'; auto-rollback alarms: {', '.join(auto_rollback)}",
+        f"SageMaker is deploying model '{candidate.model_name}' to variant '{rollout.baseline_variant}' "
+        f"({strategy.describe_deployment()}) with config '{name}'; auto-rollback alarms: {', '.join(auto_rollback)}",
         {"config": name, "deployment_config": deployment, "alarms_created": [abort, *watched]},
         dedup_key="prepared",
     )

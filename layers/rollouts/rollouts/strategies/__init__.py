@@ -14,10 +14,11 @@ from rollouts.strategies.bandit import BanditStrategy
 from rollouts.strategies.base import Strategy, StrategySpec
 from rollouts.strategies.blue_green import BlueGreenStrategy
 from rollouts.strategies.canary import CanaryStrategy
+from rollouts.strategies.rolling import RollingStrategy
 from rollouts.strategies.shadow import ShadowStrategy
 
 AnyStrategy = Annotated[
-    CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy | ShadowStrategy,
+    CanaryStrategy | BanditStrategy | BlueGreenStrategy | AbTestStrategy | ShadowStrategy | RollingStrategy,
     Field(discriminator="type"),
 ]
 
@@ -32,6 +33,7 @@ __all__ = [
     "BanditStrategy",
     "BlueGreenStrategy",
     "CanaryStrategy",
+    "RollingStrategy",
     "ShadowStrategy",
     "Strategy",
     "StrategySpec",

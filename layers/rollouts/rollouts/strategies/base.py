@@ -50,7 +50,7 @@ class Preflight(Protocol):
 
 
 class BlueGreenDeployment(Protocol):
-    """The part of a blue/green spec that an `UpdateEndpoint` deployment needs."""
+    """The part of a blue/green or rolling spec that an `UpdateEndpoint` deployment with guardrails needs."""
 
     @property
     def traffic_routing(self) -> str: ...
@@ -65,6 +65,10 @@ class BlueGreenDeployment(Protocol):
     def watch_after_promotion(self) -> float: ...
 
     def deployment_config(self, alarms: list[str]) -> dict[str, object]: ...
+
+    def describe_deployment(self) -> str:
+        """How SageMaker deploys, for the decision log: 'blue/green, canary, 300 s bakes, ...'."""
+        ...
 
     def new_variants(
         self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]

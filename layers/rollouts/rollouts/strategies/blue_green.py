@@ -111,6 +111,12 @@ class BlueGreenStrategy(StrategySpec):
             "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in alarms]},
         }
 
+    def describe_deployment(self) -> str:
+        return (
+            f"blue/green, {self.traffic_routing}, {self.wait_interval:g} s bakes, {self.termination_wait:g} s "
+            "before blue is terminated"
+        )
+
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
         """The deployment's wait, then the watch after it."""
         return DEPLOYMENT_WAIT_SECONDS + self.watch_after_promotion

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -144,6 +145,9 @@ BLUE_GREEN = "blue-green"
 BLUE_GREEN_TITLE = (
     "SageMaker deploys blue/green; drift found by monitoring trips the abort switch, SageMaker rolls back"
 )
+# And the rolling update (sandbox/rolling_demo.py).
+ROLLING = "rolling"
+ROLLING_TITLE = "SageMaker replaces the fleet one instance at a time; the candidate's 5XX alarm rolls it back natively"
 # And the A/B test (sandbox/ab_test_demo.py).
 AB_TEST = "ab-test"
 AB_TEST_TITLE = "users convert at 10 % and 13 %; an always-valid A/B test names the winner after its minimum duration"
@@ -155,11 +159,21 @@ SHADOW_TITLE = (
 # And a version approved in the Model Registry (sandbox/model_approved_demo.py).
 MODEL_APPROVED = "model-approved"
 MODEL_APPROVED_TITLE = "a version approved in the Model Registry rolls out by its group's release policy, no glue code"
+# The scenarios that run their own loop, and their modules.
+OWN_LOOPS = {
+    BANDIT: "bandit_race",
+    BLUE_GREEN: "blue_green_demo",
+    ROLLING: "rolling_demo",
+    AB_TEST: "ab_test_demo",
+    SHADOW: "shadow_demo",
+    MODEL_APPROVED: "model_approved_demo",
+}
 TITLES = {
     **{s.name: s.title for s in SCENARIOS.values()},
     MODEL_APPROVED: MODEL_APPROVED_TITLE,
     BANDIT: BANDIT_TITLE,
     BLUE_GREEN: BLUE_GREEN_TITLE,
+    ROLLING: ROLLING_TITLE,
     AB_TEST: AB_TEST_TITLE,
     SHADOW: SHADOW_TITLE,
 }
@@ -287,26 +301,11 @@ def run(
 ) -> ScenarioResult:
     """Run one scenario on a fresh local cloud, printing its timeline; `output_dir` takes files it writes.
     `time_scale`: real seconds a simulated second lasts at least (the demo's watchable pace); None: no pace."""
-    if name == BANDIT:
-        from sandbox import bandit_race  # imports this module: loaded only when asked for
-
-        return bandit_race.run(out, time_scale, output_dir)
-    if name == BLUE_GREEN:
-        from sandbox import blue_green_demo  # imports this module: loaded only when asked for
-
-        return blue_green_demo.run(out, time_scale, output_dir)
-    if name == AB_TEST:
-        from sandbox import ab_test_demo  # imports this module: loaded only when asked for
-
-        return ab_test_demo.run(out, time_scale, output_dir)
-    if name == SHADOW:
-        from sandbox import shadow_demo  # imports this module: loaded only when asked for
-
-        return shadow_demo.run(out, time_scale, output_dir)
-    if name == MODEL_APPROVED:
-        from sandbox import model_approved_demo  # imports this module: loaded only when asked for
-
-        return model_approved_demo.run(out, time_scale, output_dir)
+    module = OWN_LOOPS.get(name)
+    if module is not None:
+        # Each imports this module: loaded only when asked for.
+        result: ScenarioResult = importlib.import_module(f"sandbox.{module}").run(out, time_scale, output_dir)
+        return result
     scenario = SCENARIOS[name]
     live = Timeline(out)
     began, timeline, say = live.began, live.lines, live.say

@@ -24,3 +24,18 @@ def test_drift_during_sagemakers_canary_trips_the_abort_switch_and_sagemaker_rol
     assert kinds.index("Deployment Rolled Back") < kinds.index("Rollout Rolled Back")
     assert "churn-predictor-v1" in rollout["reason"]
     assert "reported the rollback" in result.summary
+
+
+def test_a_rolling_update_whose_candidate_errs_is_rolled_back_by_sagemaker_and_reported() -> None:
+    # Unpaced: SageMaker's batches, bakes and rollback run on the simulated clock
+    result = run("rolling", out=lambda line: None, time_scale=None)
+
+    assert result.result_line == "RESULT rolling rolled back alarm:5xx-rate"
+    rollout = result.rollout
+    assert rollout["status"] == "RolledBack"
+    kinds = [d["kind"] for d in rollout["decisions"]]
+    assert kinds.index("Guardrail Breached") < kinds.index("Deployment Rolled Back")
+    assert kinds.index("Deployment Rolled Back") < kinds.index("Rollout Rolled Back")
+    assert any(d["message"].startswith("Abort switch") for d in rollout["decisions"])
+    prepared = next(d for d in rollout["decisions"] if d["kind"] == "Variants Prepared")
+    assert "rolling, 1 instance(s) of the fleet a batch" in prepared["message"]

@@ -159,10 +159,11 @@ class LocalCloud:
 
     @staticmethod
     def _reset_caches() -> None:
-        from rollouts.aws import clients
+        from rollouts.aws import clients, hooks
         from rollouts.settings import get_settings
 
         clients.reset()
+        hooks.reset()
         get_settings.cache_clear()
 
     def client(self, service: str) -> Any:
@@ -380,6 +381,23 @@ class LocalCloud:
         DescribeEndpointConfig, PutMetricAlarm and SetAlarmState (the CloudWatch calls fail with LimitExceeded)."""
         with core.REGISTRY.lock:
             core.REGISTRY.faults.setdefault(operation, []).append({"message": message, "when": when})
+
+    def add_function(self, name: str, handler: Callable[[dict[str, Any], Any], Any]) -> str:
+        """A Lambda function of the team's own (a traffic hook, say), outside the stack: `handler(event, context)` runs
+        in process when it is invoked. Returns its ARN."""
+        role = self.client("iam").create_role(
+            RoleName=f"{name}-role"[:64],
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+        )["Role"]["Arn"]
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+        arn = self.client("lambda").create_function(
+            FunctionName=name, Runtime="python3.13", Role=role, Handler="app.lambda_handler",
+            Code={"ZipFile": code.getvalue()},
+        )["FunctionArn"]  # fmt: skip
+        core.REGISTRY.handlers[name] = handler
+        return str(arn)
 
     def run_schedules(self, function: str | None = None) -> list[dict[str, Any]]:
         """Fire every scheduled rule of the stack once (only those calling `function`, a logical id such as

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sandbox.cloud import LocalCloud
-from sandbox.dataplane import DataPlane, ModelBehaviour, create_data_quality_schedule
+from sandbox.dataplane import FEATURES, DataPlane, ModelBehaviour, create_data_quality_schedule
 from sandbox.labels import Labeller
 from sandbox.moto_ext import clock, core
 
@@ -40,6 +40,8 @@ class Scenario:
     # monitor_after_seconds.
     monitor: str | None = None
     labels: bool = False  # users' outcomes come back as labels (`sandbox.labels`), for model quality and bias
+    # A smoke test runs as the canary's after_step hook (`smoke_test_hook`): it scores known rows on the candidate.
+    smoke_test: bool = False
 
 
 @dataclass
@@ -111,6 +113,12 @@ SCENARIOS = {
             "the candidate scores on income, not tenure: its SHAP ranking drifts (NDCG below 0.90)",
             ModelBehaviour(error_rate=0.0002, score_on="income"),
             monitor="feature-attribution",
+        ),
+        Scenario(
+            "hook-veto",
+            "the candidate scores known rows 0.4 too high: the smoke test run as an after-step hook vetoes",
+            ModelBehaviour(error_rate=0.0002, score_shift=0.4),
+            smoke_test=True,
         ),
         Scenario(
             "small-regression",
@@ -327,6 +335,10 @@ def run(
         if labeller is not None:
             plane.on_answer = labeller.answered
         body = spec(scenario.judged, scenario.latency_judged)
+        if scenario.smoke_test:
+            cloud.add_function(SMOKE_TEST, smoke_test_hook(cloud, scenario.baseline))
+            body["hooks"] = {"after_step": [{"function": SMOKE_TEST, "timeout": "1m"}]}
+            say(f"hook '{SMOKE_TEST}' registered: after each step it scores known rows on the candidate")
         if scenario.monitor is not None:
             body["guardrails"]["monitors"] = [_monitor(cloud, scenario)]
             say(f"baseline for the {scenario.monitor} monitor written, as `rollouts baseline` writes it")
@@ -349,6 +361,37 @@ def run(
     out("")
     out(result.summary)
     return result
+
+
+SMOKE_TEST = "rollout-hook-smoke-test"
+# Known rows and how far from the baseline model's scores the candidate may answer them.
+SMOKE_ROWS = [[35.0, 48_000.0, 12.0], [52.0, 61_000.0, 40.0], [28.0, 39_000.0, 75.0]]
+SMOKE_TOLERANCE = 0.1
+
+
+def smoke_test_hook(cloud: LocalCloud, expected: ModelBehaviour) -> Callable[[dict[str, Any], Any], dict[str, str]]:
+    """A team's smoke test as a traffic hook: it sends SMOKE_ROWS to the candidate's variant and fails when a score is
+    further than SMOKE_TOLERANCE from what the current model answers."""
+    runtime = cloud.client("sagemaker-runtime")
+    wanted = [expected.score(dict(zip(FEATURES, row, strict=True))) for row in SMOKE_ROWS]
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
+        body = "\n".join(",".join(str(value) for value in row) for row in SMOKE_ROWS)
+        answer = runtime.invoke_endpoint(
+            EndpointName=event["endpoint_name"],
+            TargetVariant=event["candidate"]["variant_name"],
+            ContentType="text/csv",
+            Body=body.encode(),
+        )
+        scores = [float(line) for line in answer["Body"].read().decode().split()]
+        off = [abs(score - want) for score, want in zip(scores, wanted, strict=True)]
+        bad = sum(gap > SMOKE_TOLERANCE for gap in off)
+        if bad:
+            message = f"{bad} of {len(off)} smoke rows scored more than {SMOKE_TOLERANCE} off (worst {max(off):.2f})"
+            return {"status": "fail", "message": message}
+        return {"status": "pass", "message": f"{len(off)} smoke rows within {SMOKE_TOLERANCE} (worst {max(off):.2f})"}
+
+    return handler
 
 
 def _monitor(cloud: LocalCloud, scenario: Scenario) -> dict[str, Any]:
@@ -461,7 +504,13 @@ def _summarise(
             None,
         )
         evidence = (breach or {}).get("evidence", {})
-        if evidence.get("alarm"):
+        vetoed = next(
+            (d for d in view["decisions"] if d["kind"] == "Hook Called" and d["evidence"]["status"] == "fail"), None
+        )
+        if vetoed is not None:
+            reason = f"hook:{vetoed['evidence']['function']}"
+            breach = vetoed
+        elif evidence.get("alarm"):
             prefix = f"rollouts-{view['rollout_id']}-"
             reason = f"alarm:{str(evidence['alarm']).removeprefix(prefix)}"
         elif any(m["outcome"] == "Failed" for m in evidence.get("metrics", [])):
@@ -477,7 +526,9 @@ def _summarise(
             else ""
         )
         how = (
-            "The judge failed the step at the end of its bake; the control plane"
+            "The hook failed the step after its bake; the control plane"
+            if vetoed is not None
+            else "The judge failed the step at the end of its bake; the control plane"
             if (breach or {}).get("kind") == "Step Judged"
             else "The control plane ended the bake at once,"
         )

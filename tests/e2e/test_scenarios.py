@@ -26,6 +26,7 @@ pytestmark = pytest.mark.e2e
         ("model-quality", "rolled back", "ModelQuality-violations:accuracy"),
         ("bias-drift", "rolled back", "ModelBias-violations:DPPL,DI"),
         ("feature-attribution", "rolled back", "ModelExplainability-violations:label0"),
+        ("hook-veto", "rolled back", "hook:rollout-hook-smoke-test"),
     ],
 )
 def test_scenario_ends_as_the_demo_says(name: str, outcome: str, reason: str) -> None:

@@ -25,7 +25,10 @@ from rollouts.strategies.shadow import ShadowStrategy
 from sandbox.template import load
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "rollouts" / "rollouts"
-SAMPLES: dict[str, dict[str, Any]] = {"canary": {"steps": [{"weight": 10, "bake": "1m"}]}}
+SAMPLES: dict[str, dict[str, Any]] = {
+    "canary": {"steps": [{"weight": 10, "bake": "1m"}]},
+    "rolling": {"maximum_batch_size": {"type": "instance-count", "value": 1}},
+}
 
 
 def sample(kind: str) -> StrategySpec:
@@ -53,8 +56,8 @@ def candidate(**changes: Any) -> Candidate:
     return Candidate.model_validate({"model_name": "churn-xgb-v2", "instance_type": "ml.m5.large", **changes})
 
 
-def test_the_registry_holds_the_five_strategies_by_their_spec_type() -> None:
-    assert sorted(STRATEGIES) == ["ab-test", "bandit", "blue-green", "canary", "shadow"]
+def test_the_registry_holds_the_six_strategies_by_their_spec_type() -> None:
+    assert sorted(STRATEGIES) == ["ab-test", "bandit", "blue-green", "canary", "rolling", "shadow"]
     assert all(kind.model_fields["type"].default == name for name, kind in STRATEGIES.items())
 
 
@@ -81,6 +84,7 @@ def test_only_a_canary_has_planned_traffic_steps() -> None:
         "bandit": None,
         "blue-green": None,
         "canary": 1,
+        "rolling": None,
         "shadow": None,
     }
 

@@ -24,6 +24,8 @@ class Settings:
     notifications_topic_arn: str = ""
     monitor_results_s3_uri: str = ""
     monitor_state_machine_arn: str = ""
+    # The name prefix of the Lambda functions a spec's hooks may name (the stack's HookFunctionPrefix).
+    hook_function_prefix: str = "rollout-hook-"
     # Waits one execution runs before it continues as a new one: each costs about 13 history events, so 400 stay far
     # below Step Functions' 25,000 (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
     loops_per_execution: int = 400
@@ -42,6 +44,7 @@ VARIABLES = {
     "notifications_topic_arn": "NOTIFICATIONS_TOPIC_ARN",
     "monitor_results_s3_uri": "MONITOR_RESULTS_S3_URI",
     "monitor_state_machine_arn": "MONITOR_STATE_MACHINE_ARN",
+    "hook_function_prefix": "HOOK_FUNCTION_PREFIX",
 }
 
 

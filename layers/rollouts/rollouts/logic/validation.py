@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rollouts.aws import alarms, endpoints, monitoring
+from rollouts.aws import hooks as hook_functions
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate, format_duration
+from rollouts.models.hooks import POINTS, check_allowed
 from rollouts.models.spec import RolloutSpec
+from rollouts.settings import get_settings
 from rollouts.strategies.base import LONGEST_RUN_SECONDS
 
 
@@ -44,6 +47,25 @@ def check_duration(spec: RolloutSpec) -> None:
                 " a rollout's execution may run: shorten the plan"
             ),
         )
+
+
+def _check_hooks(spec: RolloutSpec) -> None:
+    """The hooks name functions the stack may invoke and that exist, at turns the strategy has."""
+    listed = {point: spec.hooks.at(point) for point in POINTS}
+    if listed["after_step"] and not spec.strategy.planned_steps():
+        raise InvalidRolloutError(
+            field="hooks.after_step",
+            reason=f"after_step hooks run after a canary's steps; a {spec.strategy.title.lower()} has none: use "
+            "before_traffic or after_promotion",
+        )
+    check_allowed(listed, get_settings().hook_function_prefix)
+    for point, hooks_at in listed.items():
+        gone = hook_functions.missing([hook.function for hook in hooks_at])
+        if gone:
+            index = [hook.function for hook in hooks_at].index(gone[0])
+            raise InvalidRolloutError(
+                field=f"hooks.{point}.{index}.function", reason=f"no Lambda function '{gone[0]}' exists"
+            )
 
 
 def _check_guardrails(spec: RolloutSpec) -> None:
@@ -89,6 +111,7 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
                 field=f"{path}.model_name", reason=f"no model named '{candidate.model_name}' exists"
             )
     _check_guardrails(spec)
+    _check_hooks(spec)
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:

@@ -60,6 +60,7 @@ class DecisionKind(StrEnum):
     ROLLBACK_FAILED = "Rollback Failed"
     EXECUTION_CONTINUED = "Execution Continued"
     EXECUTION_ENDED = "Execution Ended"
+    HOOK_CALLED = "Hook Called"
 
 
 PUBLISHED_KINDS = frozenset(

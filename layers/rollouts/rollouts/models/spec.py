@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from rollouts.models.base import Candidate, Seconds, Strict, duration
+from rollouts.models.hooks import Hooks
 from rollouts.models.names import NAME_PATTERN
 from rollouts.monitoring.kinds import MonitoringType
 from rollouts.monitoring.policy import MonitoringPolicy
@@ -366,6 +367,7 @@ class RolloutSpec(Strict):
     strategy: AnyStrategy
     guardrails: Guardrails = Field(default_factory=Guardrails)
     data_capture: DataCapture = Field(default_factory=DataCapture)
+    hooks: Hooks = Field(default_factory=Hooks, description="Lambda functions called at the rollout's turns")
 
     @property
     def candidates(self) -> list[Candidate]:

@@ -21,9 +21,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from rollouts import clock
 from rollouts.aws import bus, endpoints, monitor_io, store, workflows
 from rollouts.aws.store import MONITOR_GUARD, MONITORED
-from rollouts.clock import now as clock_now
 from rollouts.errors import MonitorInputError
 from rollouts.models.rollout import Rollout, RolloutStatus
 from rollouts.models.spec import MonitorGuard
@@ -126,7 +126,7 @@ def _rng(run_id: str) -> random.Random:
 def start_due(now: datetime | None = None) -> list[str]:
     """Start a run of each monitor whose `every` has passed, on every rollout in a bake or a watch. Returns the
     executions started."""
-    moment = now or clock_now()
+    moment = now or clock.now()
     started: list[str] = []
     for rollout_id in store.guarded_rollouts(MONITOR_GUARD, MONITORED):
         rollout = store.get_rollout(rollout_id)
@@ -176,7 +176,7 @@ def plan(rollout_id: str, monitor: str, trigger: str) -> dict[str, Any]:
     guard = guard_of(rollout, monitor)
     if rollout.status not in ACTIVE and trigger == "scheduled":
         return {"distributed": False, "run": None, "manifest": None, "reason": f"rollout is {rollout.status.value}"}
-    end = clock_now()
+    end = clock.now()
     start, _ = _window(rollout, guard, end)
     current = _new_run(rollout, guard, trigger, start, end)
     try:
@@ -197,7 +197,7 @@ def plan(rollout_id: str, monitor: str, trigger: str) -> dict[str, Any]:
 
 
 def run(rollout: Rollout, guard: MonitorGuard, trigger: str, *, sample: bool) -> MonitorRun:
-    end = clock_now()
+    end = clock.now()
     start, _ = _window(rollout, guard, end)
     current = _new_run(rollout, guard, trigger, start, end)
     try:
@@ -361,7 +361,7 @@ def _labelled(rollout: Rollout, current: MonitorRun, records: list[Record]) -> t
     root = f"{get_settings().ground_truth_s3_uri.rstrip('/')}/{rollout.endpoint_name}"
     start = datetime.fromisoformat(current.window_start)
     # Labels arrive late: any written from the window's start until now may be for one of its predictions.
-    objects = monitor_io.hourly_objects(root, start, clock_now())
+    objects = monitor_io.hourly_objects(root, start, clock.now())
     labels, _ = parse_ground_truth(_lines(objects))
     joined = join_labels(records, labels)
     return joined.records, joined.labels, joined.labels_without_prediction
@@ -512,7 +512,7 @@ def failed(rollout_id: str, monitor: str, trigger: str, error: dict[str, Any]) -
     """The monitor state machine's catch: a step broke where it could not record the run; record it failed."""
     rollout = store.get_rollout(rollout_id)
     guard = guard_of(rollout, monitor)
-    end = clock_now()
+    end = clock.now()
     start, _ = _window(rollout, guard, end)
     return _failed(rollout, guard, _new_run(rollout, guard, trigger, start, end), _cause(error)).detail()
 

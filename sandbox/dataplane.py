@@ -170,13 +170,17 @@ class DataPlane:
 
     def score_rows(self, variant: str | None, rows: list[list[float]]) -> list[float]:
         """The scores the model behind `variant` (the first live one when None) gives rows of FEATURES."""
-        live, shadows = self.live_variants()
-        models = {name: model for name, _, model in live + shadows}
-        model = models.get(variant or "", "") if variant else (live[0][2] if live else "")
+        models = self.models_by_variant()
+        model = models.get(variant, "") if variant else next(iter(models.values()), "")
         if variant and variant not in models:
             raise ValueError(f"endpoint {self.endpoint_name} has no variant {variant}")
         behaviour = self.behaviours.get(model, ModelBehaviour())
         return [behaviour.score(dict(zip(FEATURES, row, strict=True))) for row in rows]
+
+    def models_by_variant(self) -> dict[str, str]:
+        """Each variant's model as the endpoint serves now, production variants first."""
+        live, shadows = self.live_variants()
+        return {name: model for name, _, model in live + shadows}
 
     # -- running -------------------------------------------------------------------------------------------------
 
@@ -238,6 +242,14 @@ class DataPlane:
             begun = max(begun, target - longest)
             sim_seconds = target - begun
         self.sim_time = begun + sim_seconds
+        self.serve_requests(begun, sim_seconds)
+        self._publish_metrics()
+        self._evaluate_alarms()
+        if self.sim_time - self._last_flush >= 60:
+            self.flush_capture()
+
+    def serve_requests(self, begun: float, sim_seconds: float) -> None:
+        """The requests of `sim_seconds` from simulated second `begun`, each to a variant drawn by the live weights."""
         live, shadows = self.live_variants()
         weights_now = {name: weight for name, weight, _ in live}
         if not self.weight_history or self.weight_history[-1][1] != weights_now:
@@ -264,10 +276,6 @@ class DataPlane:
                 # shadows keeps its sequence.
                 if share >= 1.0 or (share > 0.0 and self.rng.random() < share):
                     self._serve(shadow, self.behaviours.get(shadow_model, ModelBehaviour()), at, inference_id, row)
-        self._publish_metrics()
-        self._evaluate_alarms()
-        if self.sim_time - self._last_flush >= 60:
-            self.flush_capture()
 
     def _serve(
         self,

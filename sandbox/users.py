@@ -7,6 +7,11 @@ from an exponential distribution of simulated time, as an order or a click is kn
 and goes in as a producer sends it: `SendMessage` to the stack's feedback queue, up to 500 events per message,
 which the real `IngestFeedbackFunction` consumes. The draws come from `seed` alone, so a run is repeatable up to
 the timing of the threads (which requests fall before a reweighting).
+
+Requests come in two kinds. `served` (the bandit's `DataPlane(on_request=...)`) is a visit of no one in particular:
+its event id is a visit number. `visited` is a request of a named user who comes back (the A/B scenario's
+population, `sandbox/ab_users.py`): its event carries the inference id the request was sent with and the variant
+that served it, and its event id names the user, so each user's feedback goes to the group they were served by.
 """
 
 from __future__ import annotations
@@ -56,15 +61,31 @@ class Users:
         """One request, at simulated second `at`: draw whether its user converts, and when that becomes known."""
         with self._lock:
             self._visits += 1
-            converted = not error and self.rng.random() < behaviour.conversion_rate
-            known_at = at + self.rng.expovariate(1 / self.mean_delay_seconds)
-            event = {
-                "event_id": f"{self.prefix}-{self._visits:07d}",
-                "endpoint": self.endpoint_name,
-                "variant": variant,
-                "reward": 1 if converted else 0,
-            }
-            heapq.heappush(self._due, (known_at, self._visits, event))
+            self._draw(f"{self.prefix}-{self._visits:07d}", {}, variant, behaviour, at, error)
+
+    def visited(
+        self, user_id: str, inference_id: str, variant: str, behaviour: ModelBehaviour, at: float, error: bool
+    ) -> None:
+        """One request of user `user_id`, sent with `InferenceId=inference_id` and served by `variant`: as `served`,
+        its feedback reported with the inference id, under an event id of the user's."""
+        with self._lock:
+            self._visits += 1
+            self._draw(f"{user_id}.{inference_id}", {"inference_id": inference_id}, variant, behaviour, at, error)
+
+    def _draw(
+        self, event_id: str, extra: dict[str, Any], variant: str, behaviour: ModelBehaviour, at: float, error: bool
+    ) -> None:
+        """Whether the request converts (never after a 5XX), and when that becomes known; under the lock."""
+        converted = not error and self.rng.random() < behaviour.conversion_rate
+        known_at = at + self.rng.expovariate(1 / self.mean_delay_seconds)
+        event = {
+            "event_id": event_id,
+            "endpoint": self.endpoint_name,
+            "variant": variant,
+            **extra,
+            "reward": 1 if converted else 0,
+        }
+        heapq.heappush(self._due, (known_at, self._visits, event))
 
     def deliver(self, now: float) -> int:
         """Send the feedback known by simulated second `now`; the number of events sent."""

@@ -322,3 +322,21 @@ def test_labels_without_predictions_are_counted_and_too_few_labelled_rows_skip_t
     (run,) = monitor_decisions(view(cloud, rollout_id))
     assert "Skipped: 0 labelled predictions in the window, 100 needed (min_rows)" in run["message"]
     assert "7 labels match no captured prediction in the window" in run["message"]
+
+
+def test_a_run_hours_into_a_bake_reads_the_capture_of_its_window(cloud, endpoint, canary_spec):
+    # The control plane's clock, not the machine's, says which hour files a window spans (a run that read the
+    # machine's clock found no capture once the local cloud's clock had moved an hour ahead)
+    canary_spec["strategy"]["steps"] = [{"weight": 50, "bake": "12h"}]
+    canary_spec["guardrails"]["monitors"] = [baselines.data_quality_monitor(cloud, policy={"action": "ignore"})]
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id)
+    cloud.wait_until(lambda: False, timeout=2 * 3600.0)  # two simulated hours of the bake pass
+    serve(cloud, ModelBehaviour())
+
+    (answer,) = cloud.run_schedules("RunMonitorFunction")
+    cloud.wait_for_execution(answer["started"][0])
+
+    (run,) = monitor_decisions(view(cloud, rollout_id))
+    assert run["evidence"]["rows"] > 100, run["message"]

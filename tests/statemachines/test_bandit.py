@@ -333,3 +333,178 @@ def test_feedback_from_before_the_candidates_had_traffic_does_not_move_the_first
     assert endpoint_weights(cloud)[1] == {BASELINE: 0.5, CANDIDATE: 0.5}
     first = next(d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted")
     assert [arm["count"] for arm in first["evidence"]["posterior"]["arms"]] == [0, 0]
+
+
+# --- the bandit's tunables: floor, cap, discount, change detector, batch schedule ----------------------------------
+
+
+def continuous_spec(canary_spec: dict[str, Any], **strategy: Any) -> dict[str, Any]:
+    """A bandit that never decides: it reweights when the test says, for as long as the test runs."""
+    spec = bandit_spec(canary_spec)
+    spec["strategy"].update({"mode": "continuous", **strategy})
+    return spec
+
+
+def serve_batch(
+    cloud: LocalCloud, rollout_id: str, rates: dict[str, float], requests: int, name: str
+) -> dict[str, float]:
+    """Users send `requests` requests, routed by the endpoint's current weights, and convert at each variant's rate;
+    their feedback is the next batch. Returns the endpoint's weights after the update that counts it."""
+    weights = endpoint_weights(cloud)[1]
+    updates = store.get_rollout(rollout_id).bandit.updates
+    for variant, rate in rates.items():
+        served = round(requests * weights[variant])
+        if served:
+            report(cloud, variant, served, round(served * rate), f"{name}-{variant}")
+    next_update(cloud, rollout_id)
+    wait_for_update(rollout_id, updates + 1)
+    return endpoint_weights(cloud)[1]
+
+
+def reweighted(cloud: LocalCloud, rollout_id: str) -> list[dict[str, Any]]:
+    return [d for d in view(cloud, rollout_id)["decisions"] if d["kind"] == "Bandit Reweighted"]
+
+
+BETTER_CANDIDATE = {BASELINE: 0.10, CANDIDATE: 0.20}
+WORSE_CANDIDATE = {BASELINE: 0.10, CANDIDATE: 0.04}
+
+
+def test_when_the_better_arm_gets_worse_the_change_detector_moves_the_traffic_back_within_one_update(
+    cloud, endpoint, canary_spec
+):
+    # Given a continuous bandit whose candidate converts at 20 % against the baseline's 10 %: traffic moves to it
+    started = start(cloud, continuous_spec(canary_spec))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+    assert endpoint_weights(cloud)[1] == {BASELINE: 0.5, CANDIDATE: 0.5}
+    for batch in ("a", "b"):
+        weights = serve_batch(cloud, rollout_id, BETTER_CANDIDATE, 600, batch)
+    assert weights[CANDIDATE] > 0.999  # the baseline is starved: the next batches tell nothing new about it
+
+    # When the candidate's conversion rate drops to 4 %, below the baseline's
+    weights = serve_batch(cloud, rollout_id, WORSE_CANDIDATE, 600, "c")
+
+    # Then the very next update gives the baseline the traffic back, on the endpoint itself
+    assert weights[BASELINE] > 0.99
+    # And the log says why: the change detector found the candidate's latest batch far below its history and reset it
+    update = reweighted(cloud, rollout_id)[-1]
+    assert update["evidence"]["reset"] == [CANDIDATE]
+    [test] = [t for t in update["evidence"]["change_tests"] if t["variant"] == CANDIDATE]
+    assert test["changed"] and test["z"] <= -4.0
+    assert update["evidence"]["change_threshold"] == 4.0
+    assert f"the change detector reset {CANDIDATE}" in update["message"]
+    candidate = next(arm for arm in update["evidence"]["posterior"]["arms"] if arm["variant"] == CANDIDATE)
+    assert candidate["count"] == 600  # its history is forgotten: only the batch after the change counts
+    assert not any(d["evidence"]["reset"] for d in reweighted(cloud, rollout_id)[:-1])  # no false alarm before
+
+    # And the traffic stays with the baseline while the candidate stays worse
+    weights = serve_batch(cloud, rollout_id, WORSE_CANDIDATE, 600, "d")
+    assert weights[BASELINE] > 0.99
+
+
+def test_without_the_change_detector_the_traffic_stays_on_the_arm_that_got_worse_for_longer(
+    cloud, endpoint, canary_spec
+):
+    # Given the same bandit with the change detector off and no discount: it remembers everything equally
+    started = start(cloud, continuous_spec(canary_spec, change_threshold=None, discount=1))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+    for batch in ("a", "b"):
+        serve_batch(cloud, rollout_id, BETTER_CANDIDATE, 600, batch)
+
+    # When the candidate gets worse than the baseline
+    weights = serve_batch(cloud, rollout_id, WORSE_CANDIDATE, 600, "c")
+
+    # Then its history outweighs the new batch: the candidate keeps most of the traffic, and nothing was reset
+    assert weights[CANDIDATE] > 0.9
+    update = reweighted(cloud, rollout_id)[-1]
+    assert update["evidence"]["reset"] == [] and update["evidence"]["change_tests"] == []
+    assert "change detector" not in update["message"]
+    # And the traffic only drifts back as the new batches pile up
+    weights = serve_batch(cloud, rollout_id, WORSE_CANDIDATE, 600, "d")
+    assert 0.05 < weights[BASELINE] < 0.9
+
+
+@pytest.mark.parametrize(
+    ("tunables", "expected"),
+    [
+        ({}, {BASELINE: 0.0, CANDIDATE: 1.0}),  # the defaults: P(best) decides, the baseline is all but starved
+        ({"floor": 0.1}, {BASELINE: 0.1, CANDIDATE: 0.9}),  # every arm keeps at least 10 %
+        ({"cap": 0.75}, {BASELINE: 0.25, CANDIDATE: 0.75}),  # no arm gets more than 75 % before the bandit decides
+    ],
+)
+def test_a_floor_or_a_cap_in_the_spec_bounds_the_weights_the_endpoint_serves(
+    cloud, endpoint, canary_spec, tunables, expected
+):
+    # Given a bandit tuned by the spec
+    started = start(cloud, continuous_spec(canary_spec, **tunables))
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+
+    # When the candidate converts twice as often as the baseline, batch after batch
+    for batch in ("a", "b"):
+        weights = serve_batch(cloud, rollout_id, BETTER_CANDIDATE, 600, batch)
+
+    # Then the endpoint serves the weights the tunables allow
+    assert weights == pytest.approx(expected, abs=1e-3)
+    probabilities = reweighted(cloud, rollout_id)[-1]["evidence"]["posterior"]["arms"]
+    assert max(arm["probability_best"] for arm in probabilities) > 0.999  # the posterior is as sure in each case
+
+
+def test_a_smaller_first_batch_in_the_spec_starts_the_update_on_less_feedback(cloud, endpoint, canary_spec):
+    # Given a bandit whose schedule starts at 50 rewards (the default waits for 100), updating at most every 30 s
+    spec = bandit_spec(canary_spec)
+    spec["strategy"].update(
+        {"update_every": "12h", "min_update_interval": "30s", "initial_batch": 50, "maximum_batch": 200}
+    )
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    wait_for_update(rollout_id, 1)
+    time.sleep(30)
+    asked = now()
+
+    # When the feedback of 60 requests arrives
+    report(cloud, BASELINE, 30, 3, "a-base")
+    report(cloud, CANDIDATE, 30, 9, "a-cand")
+
+    # Then it is the next batch: the update starts at once, long before its 12 hours
+    wait_for_update(rollout_id, 2)
+    assert now() - asked < 3600
+    update = reweighted(cloud, rollout_id)[-1]
+    assert sum(arm["count"] for arm in update["evidence"]["posterior"]["arms"]) == 60
+
+
+INVALID_TUNABLES: list[tuple[dict[str, Any], str, str]] = [
+    # (the strategy's changes, the field the message names, why)
+    (
+        {"floor": 0.4, "more_candidates": [{"model_name": THIRD, "instance_type": "ml.m5.large"}]},
+        "floor (0.4)",
+        "x 3 arms is 1.2, more than all the traffic: with 3 arms floor must be at most 1/3 (0.333333)",
+    ),
+    ({"floor": 0.3, "cap": 0.3}, "floor (0.3)", "must be below cap (0.3)"),
+    (
+        {"cap": 0.4},
+        "cap (0.4)",
+        "x 2 arms is 0.8, less than all the traffic: with 2 arms cap must be at least 1/2 (0.5)",
+    ),
+    ({"initial_batch": 1000}, "initial_batch (1000)", "must not exceed maximum_batch (500)"),
+    ({"discount": 0.2}, "strategy.bandit.discount", "greater than or equal to 0.5"),
+    ({"change_threshold": 1}, "strategy.bandit.change_threshold", "greater than or equal to 2"),
+    ({"batch_growth": 0.5}, "strategy.bandit.batch_growth", "greater than or equal to 1"),
+    ({"floor": -0.1}, "strategy.bandit.floor", "greater than or equal to 0"),
+    ({"maximum_batch": "500"}, "strategy.bandit.maximum_batch", "a valid integer"),
+]
+
+
+def test_invalid_tunables_get_400_naming_the_field_and_change_nothing(cloud, endpoint, canary_spec):
+    for tunables, field, reason in INVALID_TUNABLES:
+        spec = three_arm_spec(canary_spec, cloud) if "more_candidates" in tunables else bandit_spec(canary_spec)
+        spec["strategy"].update(tunables)
+
+        response = cloud.api("POST", "/rollouts", spec)
+
+        assert response.status == 400, (tunables, response.body)
+        message = response.body["message"]
+        assert field in message and reason in message, (tunables, message)
+    assert store.lock_holder(ENDPOINT) is None
+    assert endpoint_weights(cloud) == ("churn-predictor-v1", {BASELINE: 1.0})

@@ -12,7 +12,9 @@ the summary a "Bandit Reweighted" decision carries), `drift` (discount and chang
 and the stopping rule). Import from the modules: this package exports nothing, so that reading a stored rollout,
 which holds `models`' types, does not import the maths.
 
-The defaults of `BanditDesign`, and why:
+The defaults of `BanditDesign`, and why (each is a constant of `models`, `DEFAULT_FLOOR` and so on; a bandit spec
+sets them per rollout with the fields of the same names, `rollouts.strategies.bandit.BanditStrategy`, which default to
+the same constants):
 
 - information share 0.5: information-directed sampling explores where a request teaches the most, and half of the
   weights at P(best) keep every arm that may be best explored (`rollouts.bandit.weights` says why not all IDS).

@@ -34,7 +34,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from rollouts.bandit.models import ArmStatistics, BanditDesign, ChangeTest, RewardKind, Update
+from rollouts.bandit.models import (
+    DEFAULT_CHANGE_THRESHOLD,
+    ArmStatistics,
+    BanditDesign,
+    ChangeTest,
+    RewardKind,
+    Update,
+)
 
 MINIMUM_EXPECTED = 5.0
 MINIMUM_REAL_BATCH = 10.0
@@ -68,7 +75,10 @@ def combine(arm: ArmStatistics, batch: ArmStatistics) -> ArmStatistics:
 
 
 def change_test(
-    history: ArmStatistics, batch: ArmStatistics, kind: RewardKind = RewardKind.CONVERSION, threshold: float = 4.0
+    history: ArmStatistics,
+    batch: ArmStatistics,
+    kind: RewardKind = RewardKind.CONVERSION,
+    threshold: float = DEFAULT_CHANGE_THRESHOLD,
 ) -> ChangeTest:
     """Test the latest batch of one arm against its (discounted) history; see the module's docstring."""
     z = _conversion_z(history, batch) if kind is RewardKind.CONVERSION else _real_z(history, batch)

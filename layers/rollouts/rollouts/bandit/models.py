@@ -6,6 +6,19 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# The defaults of a bandit's design: the settings `make bench-bandit` measured (bench/bandit.py runs `BanditDesign()`
+# against per-request Thompson sampling, UCB1, epsilon-greedy and the aws-samples pipeline, and each default against
+# one alternative; docs/benchmarks.md section 5). The package's docstring says why each. A bandit spec's tunables
+# (`rollouts.strategies.bandit.BanditStrategy`) default to the same constants.
+DEFAULT_FLOOR = 0.0
+DEFAULT_CAP = 1.0
+DEFAULT_DISCOUNT = 1.0
+DEFAULT_CHANGE_THRESHOLD = 4.0
+DEFAULT_INFORMATION_SHARE = 0.5
+DEFAULT_INITIAL_BATCH = 100
+DEFAULT_BATCH_GROWTH = 2.0
+DEFAULT_MAXIMUM_BATCH = 500
+
 
 class RewardKind(StrEnum):
     """What a reward is, as `rollouts.models.feedback.Reward.kind` names it; it chooses the posterior."""
@@ -44,26 +57,33 @@ class BanditDesign(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reward_kind: RewardKind = RewardKind.CONVERSION
-    floor: float = Field(default=0.0, ge=0, le=1, description="Least weight of every arm (keeps it explored)")
-    cap: float = Field(default=1.0, gt=0, le=1, description="Largest weight of every arm")
+    floor: float = Field(default=DEFAULT_FLOOR, ge=0, le=1, description="Least weight of every arm (keeps it explored)")
+    cap: float = Field(default=DEFAULT_CAP, gt=0, le=1, description="Largest weight of every arm")
     floors: dict[str, float] = Field(default_factory=dict, description="Per-variant floors, overriding `floor`")
     caps: dict[str, float] = Field(default_factory=dict, description="Per-variant caps, overriding `cap`")
     discount: float = Field(
-        default=1.0, gt=0, le=1, description="gamma: the counts are multiplied by it at each update; 1 forgets nothing"
+        default=DEFAULT_DISCOUNT,
+        gt=0,
+        le=1,
+        description="gamma: the counts are multiplied by it at each update; 1 forgets nothing",
     )
     change_threshold: float | None = Field(
-        default=4.0, gt=0, description="|z| of the latest batch against the posterior that resets an arm; None: off"
+        default=DEFAULT_CHANGE_THRESHOLD,
+        gt=0,
+        description="|z| of the latest batch against the posterior that resets an arm; None: off",
     )
     information_share: float = Field(
-        default=0.5,
+        default=DEFAULT_INFORMATION_SHARE,
         ge=0,
         le=1,
         description="Share of the weights set by information-directed sampling; the rest is P(best); 0: Thompson only",
     )
     credible_level: float = Field(default=0.95, gt=0, lt=1)
-    initial_batch: int = Field(default=100, ge=1, description="Requests in the first batch")
-    batch_growth: float = Field(default=2.0, ge=1, description="Each batch is this many times the previous one")
-    maximum_batch: int = Field(default=500, ge=1, description="Batches stop growing here")
+    initial_batch: int = Field(default=DEFAULT_INITIAL_BATCH, ge=1, description="Requests in the first batch")
+    batch_growth: float = Field(
+        default=DEFAULT_BATCH_GROWTH, ge=1, description="Each batch is this many times the previous one"
+    )
+    maximum_batch: int = Field(default=DEFAULT_MAXIMUM_BATCH, ge=1, description="Batches stop growing here")
     stop_probability: float = Field(default=0.95, gt=0, le=1, description="P(best) a winner must hold to stop")
     stop_updates: int = Field(default=3, ge=1, description="... for this many consecutive updates")
 

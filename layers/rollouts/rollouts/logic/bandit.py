@@ -2,7 +2,9 @@
 
 Each call takes what arrived since the last update as a batch (the rollout's per-arm feedback totals minus those
 already counted), runs `rollouts.bandit.update` (discounting and the change detector), sets the weights to
-P(best) and advances the stopping rule. A batch smaller than the schedule's next batch waits for the next call.
+P(best) mixed with information-directed sampling and advances the stopping rule. A batch smaller than the schedule's
+next batch waits for the next call. The floor, cap, discount, change detector's threshold and batch schedule are the
+spec's (`design_of`), whose fields default to the benchmark's constants.
 """
 
 from __future__ import annotations
@@ -27,13 +29,35 @@ from rollouts.strategies.bandit import BanditState, BanditStrategy
 from rollouts.strategies.base import without_variants
 
 
-def design_of(strategy: BanditStrategy) -> BanditDesign:
+def design_of(strategy: BanditStrategy, arms: int | None = None) -> BanditDesign:
+    """The design the spec tunes (its fields default to `rollouts.bandit.models`' constants, the benchmark's).
+
+    With the number of `arms` in play: when guardrails removed arms, a cap the rest could not fill (cap x arms < 1)
+    rises to 1 / arms, so that they share the traffic equally rather than the update failing.
+    """
+    cap = strategy.cap if not arms or strategy.cap * arms >= 1 else 1 / arms
     return BanditDesign(
         reward_kind=RewardKind(strategy.reward),
         information_share=strategy.information_share,
+        floor=strategy.floor,
+        cap=cap,
+        discount=strategy.discount,
+        change_threshold=strategy.change_threshold,
+        initial_batch=strategy.initial_batch,
+        batch_growth=strategy.batch_growth,
+        maximum_batch=strategy.maximum_batch,
         stop_probability=strategy.stop_probability,
         stop_updates=strategy.stop_after_updates,
     )
+
+
+def _finite(z: float | None) -> float | None:
+    """A z for the decision's JSON: rounded, and infinite (real rewards without spread) as a large number."""
+    return None if z is None else round(max(-1e9, min(1e9, z)), 3)
+
+
+def _z(z: float | None) -> str:
+    return "?" if z is None else f"{z:+.1f}"
 
 
 def _arms(rollout: Rollout) -> list[str]:
@@ -78,8 +102,9 @@ def wake_when_due(rollout_id: str) -> bool:
     since = (clock.now() - state.updated_at).total_seconds()
     if since < strategy.min_update_interval:
         return False
-    arrived = sum(arm.count for arm in _batch(_arms(rollout), rollout_totals(rollout_id), state.seen))
-    if arrived < batch_size(state.updates - 1, design_of(strategy)):
+    arms = _arms(rollout)
+    arrived = sum(arm.count for arm in _batch(arms, rollout_totals(rollout_id), state.seen))
+    if arrived < batch_size(state.updates - 1, design_of(strategy, len(arms))):
         return False
     token = rollout.task_token
     taken: list[bool] = []
@@ -118,8 +143,8 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     """Reweight Bandit: go on waiting (`wait`), promote the winning candidate (`promote`) or keep the baseline."""
     rollout, commands = take_commands(rollout_id, bake)
     strategy = rollout.strategy_as(BanditStrategy)
-    design = design_of(strategy)
     arms = _arms(rollout)
+    design = design_of(strategy, len(arms))
     if "promote" in commands:
         return _operator_promote(rollout, arms)
 
@@ -174,15 +199,28 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
         f"{arm.variant} {arm.weight:.0%} (P(best) {arm.probability_best:.3f}, {arm.count:g} rewards)"
         for arm in summary.arms
     )
+    tests = list(updated.tests) if updated else []
+    resets = "".join(
+        f"; the change detector reset {test.variant}: its latest batch is {_z(test.z)} sd from its history "
+        f"(threshold {design.change_threshold:g}), which is forgotten"
+        for test in tests
+        if test.changed
+    )
     record(
         rollout,
         DecisionKind.BANDIT_REWEIGHTED,
-        f"Update {index + 1}: {shares}",
+        f"Update {index + 1}: {shares}{resets}",
         {
             "update": index + 1,
             "weights": weights,
             "posterior": summary.model_dump(mode="json"),
             "reset": list(updated.reset) if updated else [],
+            # Each arm's change test: z of its latest batch against its history; `changed` at |z| >= the threshold.
+            "change_tests": [
+                {"variant": test.variant, "tested": test.tested, "z": _finite(test.z), "changed": test.changed}
+                for test in tests
+            ],
+            "change_threshold": design.change_threshold,
             "streak": streak.model_dump(),
         },
         f"bandit-update-{index + 1}",

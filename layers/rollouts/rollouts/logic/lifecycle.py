@@ -305,7 +305,8 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
         name = rollout.original_config or ""
     if endpoint["EndpointConfigName"] != name:
         endpoints.update_endpoint(rollout.endpoint_name, name)
-    return {"config_name": name}
+    # Once the candidate serves alone, the promotion's watch keeps the guardrails armed (the original config stays).
+    return {"config_name": name, "watch_seconds": int(rollout.spec.strategy.promotion_watch_seconds())}
 
 
 def _reason(state: dict[str, Any]) -> tuple[str, str]:

@@ -231,10 +231,16 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
     rollout = store.get_rollout(rollout_id)
     logger.set_correlation_id(rollout_id)
     if signal.source == SignalSource.OPERATOR and rollout.status == RolloutStatus.PROMOTING:
-        raise RolloutFinishedError(
-            f"rollout {rollout_id} is promoting: the candidate already has all the traffic and its config is being "
-            "applied; start a new rollout to go back"
-        )
+        # The watch after promotion is the one wait of a promoting rollout: promote ends it, abort rolls back.
+        watching = bool(rollout.task_token)
+        if not (watching and signal.command in (OperatorCommand.ABORT, OperatorCommand.PROMOTE)):
+            raise RolloutFinishedError(
+                f"rollout {rollout_id} is watching after its promotion: promote ends the watch, abort puts the old "
+                "config back"
+                if watching
+                else f"rollout {rollout_id} is promoting: the candidate already has all the traffic and its config is "
+                "being applied; start a new rollout to go back"
+            )
     if rollout.status == RolloutStatus.ROLLBACK_FAILED and signal.command != OperatorCommand.ABORT:
         # Waiting for an operator: only an abort (retry the restore) moves it; a guardrail has nothing left to stop.
         if signal.source == SignalSource.OPERATOR:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from rollouts.judge.outcome import AbVerdict
 from rollouts.models.base import LongSeconds, Seconds, format_duration
-from rollouts.strategies.base import CONTINUE_AFTER_SECONDS, ENDPOINT_UPDATE_SECONDS, StrategySpec
+from rollouts.strategies.base import CONTINUE_AFTER_SECONDS, ENDPOINT_UPDATE_SECONDS, StrategySpec, WatchSeconds
 
 
 class AbTestStrategy(StrategySpec):
@@ -45,6 +45,13 @@ class AbTestStrategy(StrategySpec):
     check_every: Seconds = Field(default=86400.0, description="How often the test looks: '1d' (at most '7d')")
     min_duration: LongSeconds = Field(default=7 * 86400.0, description="No decision before: '7d'")
     max_duration: LongSeconds = Field(default=28 * 86400.0, description="Inconclusive after: '28d'")
+    watch_after_promotion: WatchSeconds = Field(
+        default=0.0,
+        description=(
+            "Once the candidate serves alone, how long the guardrails stay armed: a breach or an abort puts the old "
+            "config back, promote ends the watch early. 0 (the default): none"
+        ),
+    )
 
     @model_validator(mode="after")
     def _durations_in_order(self) -> Self:
@@ -60,7 +67,15 @@ class AbTestStrategy(StrategySpec):
 
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
         """An execution continues as a new one after a week: the week, then the look that passed it."""
-        return min(self.max_duration, CONTINUE_AFTER_SECONDS) + self.check_every + ENDPOINT_UPDATE_SECONDS
+        return (
+            min(self.max_duration, CONTINUE_AFTER_SECONDS)
+            + self.check_every
+            + ENDPOINT_UPDATE_SECONDS
+            + self.watch_after_promotion
+        )
+
+    def promotion_watch_seconds(self) -> float:
+        return self.watch_after_promotion
 
     def summary(self) -> str:
         return (

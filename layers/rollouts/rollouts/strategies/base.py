@@ -12,11 +12,17 @@ checks before any change read the endpoint through `Preflight`, which logic supp
 No `from __future__ import annotations`: the spec models are pydantic models (see `rollouts.models.base`).
 """
 
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import ConfigDict
 
-from rollouts.models.base import Candidate, Strict
+from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, duration
+
+if TYPE_CHECKING:
+    WatchSeconds = float
+else:
+    # 0 is no watch; a wait under a second would be sent to Step Functions as 0.
+    WatchSeconds = duration(0, MAX_BAKE_SECONDS, zero=True)
 
 # Every state machine's top-level TimeoutSeconds (statemachines/build.py writes it): an execution that runs longer
 # ends TIMED_OUT, and the watchdog (rule ExecutionEnded) rolls the rollout back in a recovery execution.
@@ -138,6 +144,11 @@ class Strategy(Protocol):
         rolls back by itself, so a breach trips the rollout's abort switch."""
         ...
 
+    def promotion_watch_seconds(self) -> float:
+        """How long the guardrails stay armed once the candidate serves alone (the promotion's watch); 0 for none.
+        A blue/green deployment's watch is its own (`blue_green_deployment().watch_after_promotion`)."""
+        ...
+
 
 def candidate_variant(candidate: Candidate, weight: float) -> dict[str, Any]:
     """A candidate as a production variant of a new endpoint config."""
@@ -208,6 +219,9 @@ class StrategySpec(Strict):
 
     def blue_green_deployment(self) -> BlueGreenDeployment | None:
         return None
+
+    def promotion_watch_seconds(self) -> float:
+        return 0.0
 
 
 def without_variants(weights: dict[str, float], removed: list[str], baseline: str) -> dict[str, float]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 from pydantic import Field, model_validator
 
 from rollouts.errors import InvalidRolloutError
-from rollouts.models.base import MAX_BAKE_SECONDS, Candidate, Strict, duration
-from rollouts.strategies.base import Preflight, StrategySpec
+from rollouts.models.base import Candidate, Strict, duration
+from rollouts.strategies.base import Preflight, StrategySpec, WatchSeconds
 
 # The longest wait for SageMaker's deployment to end (statemachines/src/shared/blue-green-deployment.json).
 DEPLOYMENT_WAIT_SECONDS = 43200
@@ -37,12 +37,10 @@ class CapacitySize(Strict):
 if TYPE_CHECKING:
     BlueGreenSeconds = float
     DeploymentSeconds = float
-    WatchSeconds = float
 else:
     # 0 is no wait; a wait under a second would be sent to SageMaker (whole seconds) and Step Functions as 0.
     BlueGreenSeconds = duration(0, 3600, zero=True)
     DeploymentSeconds = duration(600, 28800)
-    WatchSeconds = duration(0, MAX_BAKE_SECONDS, zero=True)
 
 
 class BlueGreenStrategy(StrategySpec):

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from rollouts.models.base import Seconds, Strict
-from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS, StrategySpec
+from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS, StrategySpec, WatchSeconds
 
 
 class CanaryStep(Strict):
@@ -20,6 +20,13 @@ class CanaryStep(Strict):
 class CanaryStrategy(StrategySpec):
     type: Literal["canary"] = "canary"
     steps: list[CanaryStep] = Field(min_length=1, max_length=20)
+    watch_after_promotion: WatchSeconds = Field(
+        default=0.0,
+        description=(
+            "Once the candidate serves alone, how long the guardrails stay armed: a breach or an abort puts the old "
+            "config back, promote ends the watch early. 0 (the default): none"
+        ),
+    )
 
     title: ClassVar[str] = "Canary"
     pausable: ClassVar[bool] = True
@@ -42,8 +49,13 @@ class CanaryStrategy(StrategySpec):
         return [(step.weight, step.bake_seconds) for step in plan(self)]
 
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
-        """Each step: its shift's endpoint update, its bake and every extra bake, and a pause when inconclusive."""
-        return sum(ENDPOINT_UPDATE_SECONDS + step.bake * (1 + extra_bakes) + pause_seconds for step in self.steps)
+        """Each step: its shift's endpoint update, its bake and every extra bake, and a pause when inconclusive;
+        then the watch after promotion."""
+        steps = sum(ENDPOINT_UPDATE_SECONDS + step.bake * (1 + extra_bakes) + pause_seconds for step in self.steps)
+        return steps + self.watch_after_promotion
+
+    def promotion_watch_seconds(self) -> float:
+        return self.watch_after_promotion
 
 
 @dataclass(frozen=True)

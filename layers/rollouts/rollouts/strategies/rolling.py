@@ -14,13 +14,12 @@ from pydantic import Field, model_validator
 
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate
-from rollouts.strategies.base import Preflight, StrategySpec
+from rollouts.strategies.base import Preflight, StrategySpec, WatchSeconds
 from rollouts.strategies.blue_green import (
     DEPLOYMENT_WAIT_SECONDS,
     BlueGreenSeconds,
     CapacitySize,
     DeploymentSeconds,
-    WatchSeconds,
     check_deployment_limits,
 )
 

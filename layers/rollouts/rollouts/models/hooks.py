@@ -27,9 +27,7 @@ class Hook(Strict):
     `candidate`, `step`, `weights`) and answers `{"status": "pass" | "fail", "message": "..."}`."""
 
     function: str = Field(pattern=FUNCTION_PATTERN, description="Its name or ARN; the stack allows a name prefix")
-    timeout: HookTimeout = Field(
-        default=60.0, description="How long it may take; no answer by then fails it: '1m'"
-    )
+    timeout: HookTimeout = Field(default=60.0, description="How long it may take; no answer by then fails it: '1m'")
 
 
 class Hooks(Strict):

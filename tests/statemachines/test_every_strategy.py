@@ -166,3 +166,37 @@ def test_a_guardrail_alarm_already_in_alarm_before_the_start_refuses_it_naming_t
         for m in cloud.client("stepfunctions").list_state_machines()["stateMachines"]
     )
 
+
+
+@pytest.mark.parametrize("strategy", ["canary", "bandit", "ab-test", "shadow"])
+def test_an_alarm_that_fired_without_an_event_is_read_at_the_judgement(cloud, endpoint, canary_spec, strategy):
+    # Given a rollout guarded by the team's alarm, OK at the start, waiting for its next judgement
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    from rollouts.aws import store
+    from sandbox.moto_ext import core
+    from tests.statemachines.helpers import assert_safe_rolled_back
+
+    put_existing_alarm(cloud, "churn-predictor-errors", "OK", "fine")
+    canary_spec["strategy"]["steps"] = [{"weight": 10, "bake": "12h"}]
+    spec = STRATEGIES[strategy](canary_spec)
+    spec["guardrails"]["alarms"] = ["churn-predictor-errors"]
+    started = start(cloud, spec)
+    rollout_id = started["rollout_id"]
+    until(lambda: store.get_rollout(rollout_id).task_token, "the rollout never waited for its judgement")
+
+    # When the alarm goes to ALARM with no event the control plane hears (a lost delivery), and the wait ends
+    with core.REGISTRY.lock:
+        alarm = cloudwatch_backends[core.ACCOUNT][core.REGION].alarms["churn-predictor-errors"]
+        alarm.update_state("Threshold Crossed: 42 errors", "{}", "ALARM")
+    token = store.get_rollout(rollout_id).task_token
+    store.update_rollout(rollout_id, lambda r: r.model_copy(update={"task_token": None}))
+    cloud.client("stepfunctions").send_task_success(taskToken=token, output="{}")
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the judgement read the alarm's state and rolled back
+    rollout = view(cloud, rollout_id)
+    assert execution["status"] == "FAILED"
+    assert_safe_rolled_back(cloud, rollout)
+    assert "churn-predictor-errors" in rollout["reason"]
+    assert "Threshold Crossed: 42 errors" in str(rollout["decisions"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollouts.aws import store
+from rollouts.aws import alarms, store
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
-from rollouts.models.rollout import PendingSignal, Rollout
+from rollouts.logic.decisions import record
+from rollouts.models.rollout import DecisionKind, PendingSignal, Rollout
 
 
 def raise_pending(pending: list[PendingSignal]) -> None:
@@ -43,4 +44,24 @@ def take_commands(rollout_id: str, bake: dict[str, Any] | None) -> tuple[Rollout
     pending = take_pending(rollout_id)
     rollout = store.get_rollout(rollout_id)
     raise_pending(pending)
+    raise_firing(rollout)
     return rollout, commands_of(pending, bake)
+
+
+def raise_firing(rollout: Rollout) -> None:
+    """A judgement reads its guard alarms' state: an alarm in ALARM since before the rollout began, or whose event
+    never came, sends no signal, and must not be missed. An alarm of one arm of a strategy that removes a breached
+    arm is the signal path's to act on (`remove_arm`)."""
+    removes_arm = rollout.spec.strategy.removes_arm_on_breach()
+    names = [name for name in rollout.guard_alarm_names if not (removes_arm and name in rollout.alarm_variants)]
+    firing = alarms.firing(names)
+    if not firing:
+        return
+    cause = "alarms in ALARM at the judgement: " + ", ".join(f"'{a['alarm']}' ({a['reason']})" for a in firing)
+    record(
+        rollout,
+        DecisionKind.GUARDRAIL_BREACHED,
+        f"Guardrail breached: {cause}",
+        {"alarms_firing": firing, "alarms_checked": names},
+    )
+    raise GuardrailBreachedError(cause)

@@ -12,6 +12,7 @@ from rollouts.judge.means import MeanStats
 from rollouts.judge.outcome import AbVerdict, Outcome
 from rollouts.logic.decisions import record
 from rollouts.logic.lifecycle import next_wait
+from rollouts.logic.operator_pause import held
 from rollouts.logic.pending import take_commands
 from rollouts.models.base import format_duration
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
@@ -96,6 +97,9 @@ def judge_ab_test(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[s
     """Judge A/B Test: go on waiting (`wait`), promote the candidate, keep the baseline, or stop (`inconclusive`)."""
     rollout, commands = take_commands(rollout_id, bake)
     strategy = rollout.strategy_as(AbTestStrategy)
+    rollout, pause = held(rollout, commands, lambda then, wait: _plan(rollout, then, wait), "looks")
+    if pause is not None:
+        return pause
     if "promote" in commands:
         return _operator_promote(rollout)
     state = rollout.ab_test

@@ -22,6 +22,7 @@ from rollouts.bandit.weights import summarize
 from rollouts.judge.outcome import Outcome
 from rollouts.logic.decisions import record
 from rollouts.logic.lifecycle import next_wait
+from rollouts.logic.operator_pause import held
 from rollouts.logic.pending import take_commands
 from rollouts.models.rollout import DecisionKind, Rollout, RolloutStatus
 from rollouts.observability import logger
@@ -145,6 +146,9 @@ def reweight(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[str, A
     strategy = rollout.strategy_as(BanditStrategy)
     arms = _arms(rollout)
     design = design_of(strategy, len(arms))
+    rollout, pause = held(rollout, commands, lambda then, wait: _plan(rollout, then, wait), "updates")
+    if pause is not None:
+        return pause
     if "promote" in commands:
         return _operator_promote(rollout, arms)
 

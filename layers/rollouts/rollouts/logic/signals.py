@@ -257,9 +257,10 @@ def _handle_for(rollout_id: str, signal: Signal) -> SignalResult:
     if signal.command == OperatorCommand.PAUSE and (
         rollout.status != RolloutStatus.PROGRESSING or not rollout.spec.strategy.pausable
     ):
+        strategy = rollout.spec.strategy
         why = (
-            f"a {rollout.spec.strategy.title.lower()} cannot hold its weights for an operator yet"
-            if not rollout.spec.strategy.pausable
+            f"a {strategy.title.lower()}: {strategy.pause_refusal}"
+            if not strategy.pausable
             else f"it is {rollout.status.value}"
         )
         raise RolloutNotPausableError(f"rollout {rollout.rollout_id} cannot be paused: {why}")

@@ -27,6 +27,8 @@ class AbTestStrategy(StrategySpec):
 
     type: Literal["ab-test"] = "ab-test"
     title: ClassVar[str] = "A/B test"
+    # An operator may hold the weights between two waits (`logic/operator_pause.py`).
+    pausable: ClassVar[bool] = True
 
     candidate_weight: float = Field(default=50.0, gt=0, lt=100, description="Percent of traffic for the candidate")
     reward: Literal["conversion", "real"] = "conversion"

@@ -51,6 +51,8 @@ class BanditStrategy(StrategySpec):
 
     type: Literal["bandit"] = "bandit"
     title: ClassVar[str] = "Bandit"
+    # An operator may hold the weights between two waits (`logic/operator_pause.py`).
+    pausable: ClassVar[bool] = True
     # Feedback may end its wait for the next update early (`logic.feedback`).
     wakes_on_feedback: ClassVar[bool] = True
 

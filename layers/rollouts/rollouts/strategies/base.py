@@ -181,6 +181,8 @@ class StrategySpec(Strict):
     wakes_on_feedback: ClassVar[bool] = False
     data_capture_needed: ClassVar[str | None] = None
     pausable: ClassVar[bool] = False
+    # Why an operator's pause is refused, when the strategy cannot hold its weights.
+    pause_refusal: ClassVar[str] = "it cannot hold its weights for an operator"
 
     def summary(self) -> str:
         return self.title

@@ -56,6 +56,10 @@ class BlueGreenStrategy(StrategySpec):
 
     type: Literal["blue-green"] = "blue-green"
     title: ClassVar[str] = "Blue-green"
+    pause_refusal: ClassVar[str] = (
+        "SageMaker's deployment owns the traffic and no API holds it: abort rolls it back, promote skips the watch "
+        "after it"
+    )
     # The candidate takes over the baseline's variant name, as SageMaker's guardrails require.
     replaces_baseline: ClassVar[bool] = True
 

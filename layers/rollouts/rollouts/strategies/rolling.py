@@ -44,6 +44,10 @@ class RollingStrategy(StrategySpec):
 
     type: Literal["rolling"] = "rolling"
     title: ClassVar[str] = "Rolling update"
+    pause_refusal: ClassVar[str] = (
+        "SageMaker's deployment owns the traffic and no API holds it: abort rolls it back, promote skips the watch "
+        "after it"
+    )
     # The candidate takes over the baseline's variant name, as SageMaker's guardrails require.
     replaces_baseline: ClassVar[bool] = True
 

@@ -40,6 +40,10 @@ class ShadowStrategy(StrategySpec):
 
     type: Literal["shadow"] = "shadow"
     title: ClassVar[str] = "Shadow"
+    pause_refusal: ClassVar[str] = (
+        "the challenger has no weight to hold, only a copy of production's requests: abort removes it, promote "
+        "promotes it"
+    )
     data_capture_needed: ClassVar[str | None] = "a shadow rollout compares predictions from data capture"
 
     sampling_percentage: int = Field(

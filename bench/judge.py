@@ -1,4 +1,11 @@
-"""Judge benchmark: false alarms, power and requests of the group-sequential error-rate test, by simulation.
+"""Judge benchmark: false alarms, power and requests of the group-sequential error-rate test, by simulation; and
+the family-wise false-alarm rate of a canary judged on three checks (`run_family`).
+
+The family part simulates canaries of five steps judged on a 5XX rate, a rank test of the p90 latency and a
+conversion rate, through Judge Step's own functions (`rollouts.logic.judging`, CloudWatch and the feedback totals
+patched with the simulated figures), counts the equal candidates any critical check fails at any step
+(`family_false_alarm_rate`), and measures each check's power under a stated alternative beside the power its
+verdicts report.
 
 Both statistics of `rollouts.judge.sequential` are measured side by side on the same simulated traffic: one stream of
 requests per replication, its cumulative error counts read at the looks of every plan (common random numbers), so
@@ -23,14 +30,19 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from statistics import NormalDist, median
+from types import SimpleNamespace
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
 from bench.common import ROOT, machine, runs_from_env
 from bench.judge_design import fixed_horizon_sample_size, normal_theory_inflation
+from rollouts.aws import metrics
+from rollouts.judge.means import MeanStats, welch_z
 from rollouts.judge.msprt import log_likelihood_ratio
-from rollouts.judge.outcome import Outcome
+from rollouts.judge.outcome import MetricVerdict, Outcome
+from rollouts.judge.rank import RankDesign, judge_rank
 from rollouts.judge.sequential import (
     NORMAL_APPROXIMATION_ABOVE,
     GroupSequentialDesign,
@@ -38,6 +50,9 @@ from rollouts.judge.sequential import (
     exact_conditional,
     judge_sequential,
 )
+from rollouts.logic import judging
+from rollouts.models.rollout import Rollout
+from rollouts.models.spec import RolloutSpec
 
 RESULTS = ROOT / "bench" / "results" / "judge.json"
 DOC = ROOT / "docs" / "benchmarks-judge.md"
@@ -348,6 +363,341 @@ def _verdict_times() -> list[dict[str, Any]]:
     return rows
 
 
+# --- One false-alarm rate for the whole verdict: a 3-check canary judged by rollouts.logic.judging ----------------
+
+FAMILY_RUNS_ENV, FAMILY_POWER_RUNS_ENV = "BENCH_JUDGE_FAMILY_RUNS", "BENCH_JUDGE_FAMILY_POWER_RUNS"
+DEFAULT_FAMILY_RUNS = 100_000  # null canaries: standard error 0.0007 on a rate near 0.05
+DEFAULT_FAMILY_POWER_RUNS = 5_000  # canaries per alternative: standard error at most 0.007 on a power
+LEGACY_RUNS = 20_000  # null canaries also judged as before the split (its rate is near 0.2: 0.003)
+FAMILY_SEED = 20_261_204
+FAMILY_CHUNK = 5_000
+FAMILY_WEIGHTS = (10, 20, 30, 40, 50)  # the canary's steps, percent of traffic on the candidate
+FAMILY_BAKE_MINUTES = 30
+FAMILY_REQUESTS_PER_MINUTE = 240  # both variants together (4 requests a second)
+FAMILY_ERROR_RATE, FAMILY_CONVERSION = 0.01, 0.10
+FAMILY_LATENCY_US, FAMILY_LATENCY_SIGMA = 100_000.0, 0.10  # per-minute p90: log-normal, median 100 ms, sd of log 0.1
+FAMILY_CHECKS = {"5xx-rate": "5XX rate", "latency-p90": "p90 latency (rank test)", "conversion": "feedback mean"}
+# The stated alternatives, each the check's minimum_detectable_change: the 5XX rate 1 % -> 1.4 %, every per-minute p90
+# 4 % higher, the conversion rate 10 % -> 9 %.
+FAMILY_ALTERNATIVES = {"5xx-rate": 0.4, "latency-p90": 0.04, "conversion": 0.10}
+EVIDENCE_POWER_RUNS = 100  # canaries whose verdicts are judged again with the power reported, per alternative
+LEGACY_ALPHA = 0.05
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _family_spec(detectable: dict[str, float] | None) -> dict[str, Any]:
+    """The 3-check canary: a 5XX rate check, a rank test of the p90 ModelLatency per minute and a feedback check,
+    every check critical, no own alpha (each a third of guardrails.family_alpha 0.05), no tolerance (allowed change
+    0: the strictest case for the bound, every false alarm the tests make counts); `detectable` sets the changes the
+    power is reported against (None: no power, which the simulation does not need)."""
+    changes = detectable or {}
+    return {
+        "endpoint_name": "bench-endpoint",
+        "candidate": {"model_name": "candidate", "instance_type": "ml.m5.large", "initial_instance_count": 1},
+        "strategy": {
+            "type": "canary",
+            "steps": [{"weight": weight, "bake": f"{FAMILY_BAKE_MINUTES}m"} for weight in FAMILY_WEIGHTS],
+        },
+        "guardrails": {
+            "family_alpha": ALPHA,
+            "rate_checks": [{"name": "5xx-rate", "minimum_detectable_change": changes.get("5xx-rate")}],
+            "metric_checks": [
+                {
+                    "name": "latency-p90",
+                    "statistic": "p90",
+                    "allowed_relative_change": 0.0,
+                    "minimum_periods": 8,
+                    "minimum_detectable_change": changes.get("latency-p90"),
+                }
+            ],
+            "feedback_checks": [{"name": "conversion", "minimum_detectable_change": changes.get("conversion")}],
+        },
+    }
+
+
+class _Canaries:
+    """Simulated canaries, cumulative per step: requests, 5XX errors and conversions per variant (every request
+    reports one reward), and one p90 ModelLatency value a minute per variant. `worse` names the check whose
+    candidate metric is worse by its stated alternative; the rest are equal."""
+
+    def __init__(self, rng: np.random.Generator, size: int, worse: str | None) -> None:
+        looks = len(FAMILY_WEIGHTS)
+        minutes = FAMILY_BAKE_MINUTES * looks
+        weights = np.asarray(FAMILY_WEIGHTS, dtype=float) / 100
+        per_step = FAMILY_REQUESTS_PER_MINUTE * FAMILY_BAKE_MINUTES
+        change = FAMILY_ALTERNATIVES.get(worse or "", 0.0)
+        error_rate = FAMILY_ERROR_RATE * (1 + change) if worse == "5xx-rate" else FAMILY_ERROR_RATE
+        conversion = FAMILY_CONVERSION * (1 - change) if worse == "conversion" else FAMILY_CONVERSION
+        latency = 1 + change if worse == "latency-p90" else 1.0
+        self.requests, self.errors, self.rewards = {}, {}, {}
+        for arm, share, rate, reward in (
+            ("candidate", weights, error_rate, conversion),
+            ("baseline", 1 - weights, FAMILY_ERROR_RATE, FAMILY_CONVERSION),
+        ):
+            steps = rng.poisson(per_step * share, size=(size, looks))
+            self.requests[arm] = steps.cumsum(axis=1)
+            self.errors[arm] = rng.binomial(steps, rate).cumsum(axis=1)
+            self.rewards[arm] = rng.binomial(steps, reward).cumsum(axis=1)
+        log_median = math.log(FAMILY_LATENCY_US)
+        self.latency = {
+            "candidate": latency * np.exp(rng.normal(log_median, FAMILY_LATENCY_SIGMA, size=(size, minutes))),
+            "baseline": np.exp(rng.normal(log_median, FAMILY_LATENCY_SIGMA, size=(size, minutes))),
+        }
+        self.size = size
+        self.replication, self.look = 0, 0  # which canary, and which step (0-based), the patched reads serve
+
+
+def _patched_sources(canaries: _Canaries, candidate: str) -> dict[str, Any]:
+    """Stand-ins for CloudWatch and the feedback totals that serve `canaries` at its current replication and look."""
+
+    def arm(variant: str) -> str:
+        return "candidate" if variant == candidate else "baseline"
+
+    def variant_sum(endpoint: str, variant: str, metric: str, start: datetime, end: datetime) -> float:
+        counts = canaries.requests if metric == "Invocations" else canaries.errors
+        return float(counts[arm(variant)][canaries.replication, canaries.look])
+
+    def period_values(
+        namespace: str,
+        metric: str,
+        dimensions: dict[str, str],
+        statistic: str,
+        start: datetime,
+        end: datetime,
+        period: int,
+    ) -> list[tuple[datetime, float, float]]:
+        minutes = (canaries.look + 1) * FAMILY_BAKE_MINUTES
+        values = canaries.latency[arm(dimensions["VariantName"])][canaries.replication, :minutes]
+        return [(_EPOCH, value, 1.0) for value in values.tolist()]
+
+    def rollout_totals(rollout_id: str) -> dict[str, Any]:
+        totals = {}
+        for variant in (candidate, "baseline"):
+            side = arm(variant)
+            converted = float(canaries.rewards[side][canaries.replication, canaries.look])
+            count = int(canaries.requests[side][canaries.replication, canaries.look])
+            totals[variant] = SimpleNamespace(count=count, reward_sum=converted, reward_sq_sum=converted)
+        return totals
+
+    return {"variant_sum": variant_sum, "period_values": period_values, "rollout_totals": rollout_totals}
+
+
+def _family_rollout(detectable: dict[str, float] | None) -> Rollout:
+    return Rollout(
+        rollout_id="r-0123456789ab",
+        spec=RolloutSpec.model_validate(_family_spec(detectable)),
+        baseline_variant="baseline",
+        started_at=_EPOCH,
+    )
+
+
+def _judged_looks(rollout: Rollout, canaries: _Canaries, replication: int) -> dict[str, list[MetricVerdict]]:
+    """Every check's verdict at every step of one canary, by Judge Step's own functions."""
+    canaries.replication = replication
+    by_check: dict[str, list[MetricVerdict]] = {name: [] for name in FAMILY_CHECKS}
+    for look in range(len(FAMILY_WEIGHTS)):
+        canaries.look = look
+        verdicts = (
+            judging.judge_rates(rollout, look, now=_EPOCH)
+            + judging.judge_metrics(rollout, look, now=_EPOCH)
+            + judging.judge_feedback(rollout, look)
+        )
+        for name, verdict in zip(FAMILY_CHECKS, verdicts, strict=True):
+            by_check[name].append(verdict)
+    return by_check
+
+
+def _legacy_fractions() -> tuple[float, ...]:
+    """The looks as the judge placed them before: the candidate's share of its planned requests (weight x bake)."""
+    cumulative = np.cumsum(FAMILY_WEIGHTS, dtype=float)
+    return tuple(round(float(value / cumulative[-1]), 9) for value in cumulative)
+
+
+def _legacy_failures(canaries: _Canaries, replication: int, fractions: tuple[float, ...]) -> dict[str, bool]:
+    """The judge before the family split, on the same canary: each check at an alpha 0.05 of its own, the rate and
+    feedback checks spent over the candidate's share of its requests, the feedback's z with Welch's standard error,
+    and the rank test as a fixed-sample test at every step."""
+    design = GroupSequentialDesign(alpha=LEGACY_ALPHA, fractions=fractions)
+    rank = RankDesign(alpha=LEGACY_ALPHA, allowed_relative_change=0.0, minimum_periods=8)
+    failed = dict.fromkeys(FAMILY_CHECKS, False)
+    for look in range(len(FAMILY_WEIGHTS)):
+        counts = {
+            arm: (
+                int(canaries.errors[arm][replication, look]),
+                int(canaries.requests[arm][replication, look]),
+                float(canaries.rewards[arm][replication, look]),
+            )
+            for arm in ("baseline", "candidate")
+        }
+        (xb, nb, rb), (xc, nc, rc) = counts["baseline"], counts["candidate"]
+        minutes = (look + 1) * FAMILY_BAKE_MINUTES
+        verdicts = {
+            "5xx-rate": judge_sequential("5xx", design, look + 1, xb, nb, xc, nc),
+            "latency-p90": judge_rank(
+                "p90",
+                rank,
+                canaries.latency["baseline"][replication, :minutes].tolist(),
+                canaries.latency["candidate"][replication, :minutes].tolist(),
+            ),
+        }
+        welch = welch_z(MeanStats(nb, rb, rb), MeanStats(nc, rc, rc), 0.0, higher_is_worse=False)
+        for name, verdict in verdicts.items():
+            failed[name] = failed[name] or verdict.outcome is Outcome.FAILED
+        failed["conversion"] = failed["conversion"] or welch >= design.boundaries[look]
+    return failed
+
+
+def _family_scenario(rng: np.random.Generator, runs: int, worse: str | None, legacy: bool) -> dict[str, Any]:
+    """`runs` canaries judged at every step; counts of the checks that failed them (any step), and of the canaries
+    any critical check failed (the rollout rolled back). Judging goes on after a failure so that each check's own
+    rate is measured too; the rollout's failure is the same event either way (some check fails at some step)."""
+    rollout = _family_rollout(None)
+    fractions = _legacy_fractions()
+    candidate = rollout.candidate_variant
+    checks = dict.fromkeys(FAMILY_CHECKS, 0)
+    legacy_checks = dict.fromkeys(FAMILY_CHECKS, 0)
+    any_failed = legacy_any = inconclusive_at_last = 0
+    first_looks = [0] * len(FAMILY_WEIGHTS)
+    done = 0
+    while done < runs:
+        canaries = _Canaries(rng, min(FAMILY_CHUNK, runs - done), worse)
+        sources = _patched_sources(canaries, candidate)
+        with (
+            mock.patch.object(metrics, "variant_sum", sources["variant_sum"]),
+            mock.patch.object(metrics, "period_values", sources["period_values"]),
+            mock.patch.object(judging, "rollout_totals", sources["rollout_totals"]),
+        ):
+            for replication in range(canaries.size):
+                by_check = _judged_looks(rollout, canaries, replication)
+                failed_at = [
+                    min((k for k, v in enumerate(verdicts) if v.outcome is Outcome.FAILED), default=None)
+                    for verdicts in by_check.values()
+                ]
+                for name, look in zip(FAMILY_CHECKS, failed_at, strict=True):
+                    checks[name] += look is not None
+                stops = [look for look in failed_at if look is not None]
+                if stops:
+                    any_failed += 1
+                    first_looks[min(stops)] += 1
+                elif any(verdicts[-1].outcome is Outcome.INCONCLUSIVE for verdicts in by_check.values()):
+                    inconclusive_at_last += 1
+                if legacy and done + replication < LEGACY_RUNS:
+                    old = _legacy_failures(canaries, replication, fractions)
+                    legacy_any += any(old.values())
+                    for name, flag in old.items():
+                        legacy_checks[name] += flag
+        done += canaries.size
+    out: dict[str, Any] = {
+        "worse": worse,
+        "runs": runs,
+        "rollout_failed": _rate(any_failed, runs),
+        "check_failed": {name: _rate(count, runs) for name, count in checks.items()},
+        "first_failure_by_step": first_looks,
+        "inconclusive_at_the_last_step": inconclusive_at_last,
+    }
+    if legacy:
+        judged = min(runs, LEGACY_RUNS)
+        out["legacy"] = {
+            "runs": judged,
+            "rollout_failed": _rate(legacy_any, judged),
+            "check_failed": {name: _rate(count, judged) for name, count in legacy_checks.items()},
+        }
+    return out
+
+
+def _evidence_power(rng: np.random.Generator, worse: str) -> dict[str, Any]:
+    """The power the verdicts report (`evidence.power`, against the stated alternative) under that alternative, at
+    the first and the last step, averaged over EVIDENCE_POWER_RUNS canaries: the formula beside the simulation."""
+    rollout = _family_rollout(FAMILY_ALTERNATIVES)
+    canaries = _Canaries(rng, EVIDENCE_POWER_RUNS, worse)
+    sources = _patched_sources(canaries, rollout.candidate_variant)
+    index = list(FAMILY_CHECKS).index(worse)
+    reported: dict[int, list[float]] = {0: [], len(FAMILY_WEIGHTS) - 1: []}
+    with (
+        mock.patch.object(metrics, "variant_sum", sources["variant_sum"]),
+        mock.patch.object(metrics, "period_values", sources["period_values"]),
+        mock.patch.object(judging, "rollout_totals", sources["rollout_totals"]),
+    ):
+        for replication in range(canaries.size):
+            canaries.replication = replication
+            for look, powers in reported.items():
+                canaries.look = look
+                verdicts = (
+                    judging.judge_rates(rollout, look, now=_EPOCH)
+                    + judging.judge_metrics(rollout, look, now=_EPOCH)
+                    + judging.judge_feedback(rollout, look)
+                )
+                power = verdicts[index].evidence.power
+                if power is not None:
+                    powers.append(power)
+    first, last = reported[0], reported[len(FAMILY_WEIGHTS) - 1]
+    return {
+        "canaries": EVIDENCE_POWER_RUNS,
+        "first_step_mean": float(np.mean(first)) if first else None,
+        "first_step_range": [float(min(first)), float(max(first))] if first else None,
+        "last_step_mean": float(np.mean(last)) if last else None,
+        "last_step_range": [float(min(last)), float(max(last))] if last else None,
+    }
+
+
+def run_family(runs: int | None = None, power_runs: int | None = None) -> dict[str, Any]:
+    """The family-wise false-alarm rate of a 3-check canary and each check's power, through Judge Step's code."""
+    runs = runs or runs_from_env(FAMILY_RUNS_ENV, DEFAULT_FAMILY_RUNS, minimum=100)
+    power_runs = power_runs or runs_from_env(FAMILY_POWER_RUNS_ENV, DEFAULT_FAMILY_POWER_RUNS, minimum=100)
+    began = time.monotonic()
+    rng = np.random.default_rng(FAMILY_SEED)
+    rollout = _family_rollout(None)
+    shares = rollout.spec.guardrails.alpha_shares()
+    null = _family_scenario(rng, runs, None, legacy=True)
+    print(
+        f"  judge: family: false alarms {null['rollout_failed']['rate']:.4f} +- "
+        f"{null['rollout_failed']['standard_error']:.4f} over {runs:,} null canaries "
+        f"(before the split: {null['legacy']['rollout_failed']['rate']:.4f})",
+        flush=True,
+    )
+    power: dict[str, Any] = {}
+    for name in FAMILY_CHECKS:
+        scenario = _family_scenario(rng, power_runs, name, legacy=False)
+        power[name] = {
+            "detectable_change": FAMILY_ALTERNATIVES[name],
+            "simulated": scenario["check_failed"][name],
+            "rollout_failed": scenario["rollout_failed"],
+            "reported_by_the_evidence": _evidence_power(rng, name),
+            "scenario": scenario,
+        }
+        print(f"  judge: family: power of {name} {power[name]['simulated']['rate']:.4f}", flush=True)
+    alphas = {name: share.alpha for name, share in shares.items()}
+    rate = null["rollout_failed"]
+    return {
+        "family_false_alarm_rate": rate["rate"],
+        "family_false_alarm_standard_error": rate["standard_error"],
+        "family_runs": runs,
+        "family": {
+            "seed": FAMILY_SEED,
+            "runs": runs,
+            "power_runs": power_runs,
+            "family_alpha": ALPHA,
+            "alphas": alphas,
+            "alpha_sources": {name: share.source for name, share in shares.items()},
+            "independent_checks_rate": 1 - math.prod(1 - a for a in alphas.values()),
+            "steps": [{"weight": w, "bake_minutes": FAMILY_BAKE_MINUTES} for w in FAMILY_WEIGHTS],
+            "rate_fractions": list(judging.planned_fractions(rollout)),
+            "rank_fractions": list(judging.planned_time_fractions(rollout)),
+            "requests_per_minute": FAMILY_REQUESTS_PER_MINUTE,
+            "error_rate": FAMILY_ERROR_RATE,
+            "conversion": FAMILY_CONVERSION,
+            "latency_median_us": FAMILY_LATENCY_US,
+            "latency_sigma": FAMILY_LATENCY_SIGMA,
+            "alternatives": FAMILY_ALTERNATIVES,
+            "spec": _family_spec(None),
+            "null": null,
+            "power": power,
+            "at_most_family_alpha": rate["rate"] <= ALPHA,
+            "seconds": round(time.monotonic() - began, 1),
+        },
+    }
+
+
 def _scenario_summary(scenario: dict[str, Any], statistic: RateStatistic) -> dict[str, Any]:
     key = KEYS[statistic]
     null, regression = scenario["null"], scenario["regression"]
@@ -445,6 +795,7 @@ def run(replications: int | None = None) -> dict[str, Any]:
         "boundary_check": _boundary_check(rng, designs[DEFAULT_STATISTIC]),
         "verdict_times": _verdict_times(),
         "normal_approximation_above": NORMAL_APPROXIMATION_ABOVE,
+        **run_family(),
         "seconds": round(time.monotonic() - began, 1),
     }
 
@@ -621,6 +972,140 @@ def _missed_notes(results: dict[str, Any]) -> list[str]:
     return [*notes, ""] if notes else []
 
 
+def _check_levels(family: dict[str, Any]) -> str:
+    """Each check's measured false-alarm rate against its alpha, in words."""
+    parts = []
+    for name, title in FAMILY_CHECKS.items():
+        measured, alpha = family["null"]["check_failed"][name], family["alphas"][name]
+        gap = (measured["rate"] - alpha) / measured["standard_error"] if measured["standard_error"] else 0.0
+        word = "above" if gap > 2 else "below" if gap < -2 else "at"
+        parts.append(f"{title} {measured['rate']:.4f} ({gap:+.1f} standard errors: {word} its alpha)")
+    return "Each check alone: " + "; ".join(parts) + "."
+
+
+def _family_section(results: dict[str, Any]) -> list[str]:
+    """The 3-check canary: the family-wise false-alarm rate, before and after the split, and each check's power."""
+    if "family" not in results:
+        return []
+    family = results["family"]
+    null, legacy = family["null"], family["null"]["legacy"]
+    weights = ", ".join(f"{step['weight']:g} %" for step in family["steps"])
+    lines = [
+        "## One false-alarm rate for the whole verdict: a 3-check canary",
+        "",
+        f"{family['runs']:,} canaries with an equal candidate and {family['power_runs']:,} per alternative (seed "
+        f"{family['seed']}; {family['seconds']} s), each judged at every step by Judge Step's own functions "
+        "(`rollouts.logic.judging.judge_rates`, `judge_metrics`, `judge_feedback`) on simulated CloudWatch sums, "
+        "per-minute values and feedback totals. The canary: steps of "
+        f"{weights} of {family['requests_per_minute']} requests a minute, {family['steps'][0]['bake_minutes']} "
+        f"minutes each; a {family['error_rate'] * 100:g} % 5XX rate, a {family['conversion'] * 100:g} % conversion "
+        "rate (every request reports a reward), and a p90 ModelLatency a minute per variant drawn log-normal (median "
+        f"{family['latency_median_us'] / 1000:g} ms, sd of the log {family['latency_sigma']:g}), independent from "
+        "minute to minute. Three critical checks without an alpha of their own, so each takes a third of "
+        f"`guardrails.family_alpha` {family['family_alpha']:g} ({next(iter(family['alphas'].values())):.4f}), and "
+        "no tolerance (allowed change 0, the strictest case: every false alarm the tests make counts): a 5XX rate "
+        "check (group-sequential, exact conditional, O'Brien-Fleming over the steps' planned two-sample "
+        "information), a rank test of the p90 latency per minute (spent O'Brien-Fleming over the steps' planned "
+        "time; at least 8 periods) and a feedback check (a z with the larger of Welch's and the pooled standard "
+        "error, group-sequential like the rate). A false alarm is any critical check failing the equal candidate at "
+        "any step: the rollout would roll back. The column before the split judges the same canaries as the judge "
+        "did before it (each check 0.05 of its own, the looks at the candidate's share of its requests, Welch's "
+        "standard error, the rank test fixed-sample at every step).",
+        "",
+        _row(
+            "figure",
+            f"with the family split ({family['runs']:,} canaries)",
+            f"before: each check 0.05, the rank test fixed-sample at every step (the first {legacy['runs']:,})",
+            "bound",
+        ),
+        _row("---", "---:", "---:", "---:"),
+        _row(
+            "**family false-alarm rate**: any check fails an equal candidate at any step",
+            f"**{_pm(null['rollout_failed'])}**",
+            _pm(legacy["rollout_failed"]),
+            f"<= {family['family_alpha']:g}",
+        ),
+    ]
+    for name, title in FAMILY_CHECKS.items():
+        lines.append(
+            _row(
+                f"{title} check alone",
+                _pm(null["check_failed"][name]),
+                _pm(legacy["check_failed"][name]),
+                f"<= {family['alphas'][name]:.4f}",
+            )
+        )
+    lines += [
+        "",
+        f"Family false-alarm rate: {results['family_false_alarm_rate']:.4f} ± "
+        f"{results['family_false_alarm_standard_error']:.4f} (one Monte Carlo standard error, "
+        f"{results['family_runs']:,} canaries): "
+        + ("at most" if family["at_most_family_alpha"] else "**above**")
+        + f" {family['family_alpha']:g}. Bonferroni's bound is the sum of the alphas, {family['family_alpha']:g}; "
+        f"three independent checks at their alphas would give 1 - (1 - a)³ = {family['independent_checks_rate']:.4f}, "
+        "which is what these nearly independent checks, each close to its alpha, come to: with every check exact, "
+        "the split leaves no slack beyond it. "
+        + _check_levels(family)
+        + " Equal candidates still judged Inconclusive at the last "
+        f"step: {null['inconclusive_at_the_last_step']:,}; first failures by step: "
+        f"{', '.join(f'{count:,}' for count in null['first_failure_by_step'])}.",
+        "",
+        "Power per check, each under its stated alternative with the other two metrics equal (the alternative is the "
+        "check's `minimum_detectable_change` in the spec the evidence is computed with):",
+        "",
+        _row(
+            "check",
+            "alternative",
+            "alpha",
+            "simulated power: the check fails by the last step",
+            "power in the evidence, last step: mean (range)",
+            "at the first step",
+            "rollout fails",
+        ),
+        _row("---", "---", "---:", "---:", "---:", "---:", "---:"),
+    ]
+    changes, errors, conversion = family["alternatives"], family["error_rate"], family["conversion"]
+    texts = {
+        "5xx-rate": f"{errors * 100:g} % -> {errors * (1 + changes['5xx-rate']) * 100:g} %",
+        "latency-p90": f"every p90 +{changes['latency-p90'] * 100:g} %",
+        "conversion": f"{conversion * 100:g} % -> {conversion * (1 - changes['conversion']) * 100:g} %",
+    }
+    for name, check in family["power"].items():
+        reported = check["reported_by_the_evidence"]
+
+        def shown(key: str, reported: dict[str, Any] = reported) -> str:
+            if reported[f"{key}_mean"] is None:
+                return "none"
+            low, high = reported[f"{key}_range"]
+            return f"{reported[f'{key}_mean']:.3f} ({low:.3f}-{high:.3f})"
+
+        lines.append(
+            _row(
+                FAMILY_CHECKS[name],
+                texts[name],
+                f"{family['alphas'][name]:.4f}",
+                _pm(check["simulated"]),
+                shown("last_step"),
+                shown("first_step"),
+                _pm(check["rollout_failed"]),
+            )
+        )
+    lines += [
+        "",
+        "The evidence's power is a formula, not a simulation: at each step the maximum sample is projected from the "
+        "step's (n / t, t the step's planned information fraction) and the check's boundaries are integrated at the "
+        "drift the alternative gives (normal theory; `rollouts.judge.sequential.shifted_power`; for the rank test "
+        "the effect P(candidate period worse) is estimated from the baseline's own values scaled by the change, "
+        f"`rollouts.judge.rank.rank_power`). Mean and range over {EVIDENCE_POWER_RUNS} canaries per alternative.",
+        "",
+        f"Reproduce: `make bench-judge`, or `{results['command']}` (this page); `--family-only` reruns this "
+        f"section alone, `--render-only` writes the page from the stored results (`{FAMILY_RUNS_ENV}`, "
+        f"`{FAMILY_POWER_RUNS_ENV}` set the runs).",
+        "",
+    ]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     equal, canary = results["scenarios"]["equal_split"], results["scenarios"]["canary_10_percent"]
     default, pooled = KEYS[DEFAULT_STATISTIC], KEYS[RateStatistic.POOLED_Z]
@@ -720,6 +1205,7 @@ def render(results: dict[str, Any]) -> str:
         "Targets the pooled z misses: " + ("none." if not pooled_missed else ", ".join(pooled_missed) + "."),
         "",
         *_missed_notes(results),
+        *_family_section(results),
         "## The two statistics",
         "",
         '- Exact conditional (the default, `statistic="exact-conditional"`): given the total errors, the candidate\'s '
@@ -808,8 +1294,18 @@ def render(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--replications", type=int, default=None, help=f"default {DEFAULT_REPLICATIONS:,}")
+    parser.add_argument(
+        "--family-only",
+        action="store_true",
+        help="run only the 3-check canary's family simulation; the rest of the page from the stored results",
+    )
+    parser.add_argument("--render-only", action="store_true", help="write the page from the stored results")
     args = parser.parse_args(argv)
-    results = run(args.replications)
+    if (args.family_only or args.render_only) and RESULTS.exists():
+        stored = json.loads(RESULTS.read_text())
+        results = stored if args.render_only else {**stored, **run_family()}
+    else:
+        results = run(args.replications)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     DOC.write_text(render(results))
@@ -827,6 +1323,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"{summary['expected_n_per_arm']:,.0f} vs fixed {summary['fixed_horizon_n_per_arm']:,}, maximum "
                 f"{summary['maximum_candidate_requests']:,}" + (" (normal theory)" if key == pooled else "")
             )
+    print(
+        f"family false-alarm rate (3 checks, every step): {results['family_false_alarm_rate']:.4f} +- "
+        f"{results['family_false_alarm_standard_error']:.4f} over {results['family_runs']:,} canaries; powers "
+        + ", ".join(f"{name} {check['simulated']['rate']:.4f}" for name, check in results["family"]["power"].items())
+    )
     print(f"all targets met (default statistic): {results['all_targets_met']}; {results['seconds']} s")
     return 0
 

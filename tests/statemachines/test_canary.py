@@ -459,6 +459,10 @@ def test_the_judge_decides_on_the_error_rates_with_its_evidence(
     assert verdict["evidence"]["baseline_samples"] >= 20_000
     assert verdict["evidence"]["boundary"] == pytest.approx(1.645, abs=1e-3)
     assert "O'Brien-Fleming" in judged["message"]
+    # The check's own alpha, the family's bound it makes, and the power against a doubled rate
+    assert verdict["evidence"]["alpha_source"] == "the check's own alpha"
+    assert verdict["evidence"]["family_alpha"] == 0.05
+    assert verdict["evidence"]["detectable_change"] == 1.0 and 0 < verdict["evidence"]["power"] <= 1
     final = rollout["decisions"][-1]
     assert final["kind"] in ("Rollout Promoted", "Rollout Rolled Back")
     assert final["evidence"]["judgement"][0]["outcome"] == outcome  # the published event carries the evidence
@@ -664,6 +668,11 @@ def test_the_judge_decides_on_the_conversions_users_report(
     [verdict] = judged["evidence"]["metrics"]
     assert verdict["metric"] == "feedback reward (conversion)"
     assert verdict["outcome"] == outcome
+    # Without an alpha of its own, the only critical check takes all of guardrails.family_alpha
+    assert verdict["evidence"]["alpha"] == 0.05
+    assert verdict["evidence"]["alpha_source"] == (
+        "guardrails.family_alpha 0.05: the only critical check without its own"
+    )
     assert (verdict["evidence"]["baseline_samples"], verdict["evidence"]["candidate_samples"]) == (1000, 500)
     if status == "RolledBack":
         assert_safe_rolled_back(cloud, rollout)

@@ -167,7 +167,6 @@ def test_a_guardrail_alarm_already_in_alarm_before_the_start_refuses_it_naming_t
     )
 
 
-
 @pytest.mark.parametrize("strategy", ["canary", "bandit", "ab-test", "shadow"])
 def test_an_alarm_that_fired_without_an_event_is_read_at_the_judgement(cloud, endpoint, canary_spec, strategy):
     # Given a rollout guarded by the team's alarm, OK at the start, waiting for its next judgement

@@ -106,6 +106,13 @@ def test_a_challenger_that_agrees_and_keeps_up_replaces_production_through_blue_
     assert all(c["passed"] and c["outcome"] == "Successful" for c in checks.values())
     assert judged(rollout)["evidence"]["outcome"] == "Successful"
     assert checks["agreement"]["observed"] == 1.0
+    # Each comparison is a test at a third of guardrails.family_alpha, and its evidence says which and how it came out
+    assert judged(rollout)["evidence"]["family_alpha"] == 0.05
+    for name, test in (("5xx-rate", "Farrington-Manning"), ("latency", "Mann-Whitney"), ("agreement", "binomial")):
+        assert test in checks[name]["test"]
+        assert checks[name]["alpha"] == pytest.approx(0.05 / 3)
+        assert checks[name]["p_value"] > checks[name]["alpha"]
+        assert "Bonferroni" in checks[name]["alpha_source"]
     assert checks["agreement"]["samples"] == plane.sent[BASELINE] == checks["requests"]["observed"]
     final = described(cloud)
     assert final["EndpointConfigName"].endswith("-green")
@@ -118,9 +125,9 @@ def test_a_challenger_that_agrees_and_keeps_up_replaces_production_through_blue_
 @pytest.mark.parametrize(
     ("challenger", "failing", "words"),
     [
-        (ModelBehaviour(error_rate=0.0, latency_ms=40.0, score_shift=0.4), "agreement", "equal labels on"),
-        (SLOW, "latency", "ModelLatency p99"),
-        (ModelBehaviour(error_rate=0.03, latency_ms=40.0), "5xx-rate", "5XX rate"),
+        (ModelBehaviour(error_rate=0.0, latency_ms=40.0, score_shift=0.4), "agreement", "exact binomial test"),
+        (SLOW, "latency", "Mann-Whitney rank test"),
+        (ModelBehaviour(error_rate=0.03, latency_ms=40.0), "5xx-rate", "Farrington-Manning score test"),
     ],
 )
 def test_a_challenger_that_disagrees_or_lags_is_removed_and_production_goes_on(
@@ -140,7 +147,9 @@ def test_a_challenger_that_disagrees_or_lags_is_removed_and_production_goes_on(
     checks = {c["check"]: c for c in judged(rollout)["evidence"]["checks"]}
     assert not checks[failing]["passed"]
     assert checks[failing]["outcome"] == judged(rollout)["evidence"]["outcome"] == "Failed"
-    assert words in rollout["reason"]
+    # Failed on evidence: the test's p-value is at or below its alpha, and the reason names the test
+    assert checks[failing]["p_value"] <= checks[failing]["alpha"] == pytest.approx(0.05 / 3)
+    assert words in checks[failing]["reason"] and words in rollout["reason"]
 
 
 def test_a_challenger_with_too_few_requests_is_not_promoted_on_no_evidence(cloud, endpoint, canary_spec):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rollouts.judge.means import MeanStats, judge_means, welch_z
+from rollouts.judge.means import MeanStats, judge_means, mean_z, welch_z
 from rollouts.judge.outcome import Outcome, Rule
 from rollouts.judge.sequential import GroupSequentialDesign
 
@@ -91,5 +91,46 @@ def test_more_conversions_never_make_a_candidate_look_worse(n, converted, more):
     baseline = conversions(3000, 300)
     fewer = welch_z(baseline, conversions(n + more, converted), 0.0, higher_is_worse=False)
     better = welch_z(baseline, conversions(n + more, min(converted + more, n + more)), 0.0, higher_is_worse=False)
+
+    assert better <= fewer or math.isclose(better, fewer)
+
+
+def test_the_standard_error_is_the_larger_of_welchs_and_the_pooled_one():
+    # A candidate whose conversions are low by chance has a low variance too: the pooled standard error is larger
+    baseline, candidate = conversions(20_000, 2_000), conversions(2_000, 160)  # 10 % and 8 %
+    z, which = mean_z(baseline, candidate, 0.0, higher_is_worse=False)
+
+    assert which == "pooled"
+    assert 0 < z < welch_z(baseline, candidate, 0.0, higher_is_worse=False)
+    pooled = 2_160 / 22_000
+    assert z == pytest.approx(0.02 / math.sqrt(pooled * (1 - pooled) * 22_000 / 21_999 * (1 / 2_000 + 1 / 20_000)))
+
+    # Revenue with a wider spread on the candidate's side: Welch's standard error is the larger
+    def revenue(n: int, mean: float, sd: float) -> MeanStats:
+        return MeanStats(n, mean * n, (sd**2 * (n - 1)) + n * mean**2)
+
+    z, which = mean_z(revenue(20_000, 50.0, 5.0), revenue(2_000, 49.0, 40.0), 0.0, higher_is_worse=False)
+    assert which == "Welch's"
+    assert z == pytest.approx(welch_z(revenue(20_000, 50.0, 5.0), revenue(2_000, 49.0, 40.0), 0.0, False))
+
+
+def test_a_verdict_names_the_standard_error_it_used():
+    design = GroupSequentialDesign(fractions=(1.0,), minimum_samples_per_arm=100)
+
+    verdict = judge_means("conversion", design, 1, conversions(20_000, 2_000), conversions(2_000, 160))
+
+    assert "(pooled standard error, the larger; lower is worse)" in verdict.evidence.explanation
+
+
+@given(
+    n=st.integers(min_value=10, max_value=5000),
+    converted=st.integers(min_value=0, max_value=5000),
+    more=st.integers(min_value=1, max_value=100),
+)
+def test_more_conversions_never_make_a_candidate_look_worse_with_either_standard_error(n, converted, more):
+    converted = min(converted, n)
+    baseline = conversions(3000, 300)
+    fewer, _ = mean_z(baseline, conversions(n + more, converted), 0.0, higher_is_worse=False)
+    better, _ = mean_z(baseline, conversions(n + more, min(converted + more, n + more)), 0.0, higher_is_worse=False)
 
     assert better <= fewer or math.isclose(better, fewer)

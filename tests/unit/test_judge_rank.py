@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import statistics
 
 import pytest
@@ -147,3 +148,54 @@ def test_lower_is_worse_fails_a_candidate_whose_values_drop_and_passes_one_whose
     assert "(-10% allowed)" in worse.evidence.explanation
     assert better.outcome == Outcome.SUCCESSFUL
     assert "no significant decrease" in better.evidence.explanation
+
+
+FIVE_LOOKS = (0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+def test_a_rank_test_spent_over_five_looks_compares_z_with_the_looks_boundary() -> None:
+    # Every candidate period above every baseline period: z = 3.74 over 10 / 10 periods
+    candidate = [value * 1.5 for value in BASELINE]
+    design = RankDesign(fractions=FIVE_LOOKS)
+
+    early = judge_rank("ModelLatency p99", design, BASELINE, candidate, critical=True, look=1)
+    last = judge_rank("ModelLatency p99", design, BASELINE, candidate, critical=True, look=5)
+
+    # The first look's O'Brien-Fleming boundary (4.23) is out of reach of 10 periods; the last one's (1.74) is not
+    assert early.outcome is Outcome.SUCCESSFUL and early.evidence.rule is Rule.NO_SIGNIFICANT_INCREASE
+    assert early.evidence.boundary == pytest.approx(4.229, abs=1e-3)
+    assert "< the O'Brien-Fleming boundary 4.23 at look 1 of 5" in early.evidence.explanation
+    assert last.outcome is Outcome.FAILED
+    assert (last.evidence.look, last.evidence.looks) == (5, 5)
+    assert ">= the O'Brien-Fleming boundary 1.74 at look 5 of 5" in last.evidence.explanation
+
+
+def test_one_look_is_the_fixed_test_and_its_boundary_is_the_normal_quantile() -> None:
+    verdict = judge_rank("ModelLatency p99", RankDesign(alpha=0.05), BASELINE, [v * 1.5 for v in BASELINE])
+
+    assert verdict.evidence.boundary == pytest.approx(1.6449, abs=1e-4)
+    assert (verdict.evidence.look, verdict.evidence.looks) == (1, 1)
+
+
+def test_a_look_beyond_the_design_is_refused() -> None:
+    with pytest.raises(ValueError, match="look must be between 1 and 5"):
+        judge_rank("latency", RankDesign(fractions=FIVE_LOOKS), BASELINE, BASELINE, look=6)
+
+
+def test_an_equal_candidate_judged_at_every_look_fails_about_alpha_not_more() -> None:
+    # Five looks at 8, 16, .. 40 periods a variant: the spent test stays near alpha where the fixed test does not
+    rng = random.Random(11)
+    runs, alpha = 1_500, 0.05
+    spent = fixed = 0
+    for _ in range(runs):
+        baseline = [rng.lognormvariate(0, 0.1) for _ in range(40)]
+        candidate = [rng.lognormvariate(0, 0.1) for _ in range(40)]
+        looks = [(baseline[: 8 * k], candidate[: 8 * k], k) for k in range(1, 6)]
+        spent_design = RankDesign(alpha=alpha, allowed_relative_change=0.0, fractions=FIVE_LOOKS)
+        fixed_design = RankDesign(alpha=alpha, allowed_relative_change=0.0)
+        spent += any(judge_rank("l", spent_design, b, c, look=k).outcome is Outcome.FAILED for b, c, k in looks)
+        fixed += any(judge_rank("l", fixed_design, b, c).outcome is Outcome.FAILED for b, c, _ in looks)
+
+    error = (alpha * (1 - alpha) / runs) ** 0.5
+    assert spent / runs <= alpha + 2 * error
+    assert fixed / runs > alpha + 4 * error

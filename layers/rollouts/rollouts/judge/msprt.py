@@ -31,7 +31,14 @@ import math
 from pydantic import BaseModel, ConfigDict, Field
 
 from rollouts.judge.outcome import Evidence, MetricVerdict, Outcome, Rule, percent, relative_change, too_few
-from rollouts.judge.sequential import compare_rates
+from rollouts.judge.sequential import (
+    _check_fractions,
+    _solve_decreasing,
+    compare_rates,
+    power_note,
+    rate_alternative,
+    shifted_power,
+)
 
 _LOG_CAP = 700.0  # exp(700) is near the largest float: a larger ratio is reported as this one
 _SQRT2 = math.sqrt(2.0)
@@ -49,6 +56,12 @@ class MsprtDesign(BaseModel):
         default=None, ge=1, description="Candidate requests after which an uncrossed test is Successful"
     )
     allowed_relative_change: float = Field(default=0.0, ge=0, description="0.1 tolerates +10 % on the rate")
+    fractions: tuple[float, ...] | None = Field(
+        default=None, description="The planned looks' information fractions: only for the reported power"
+    )
+    detectable_change: float | None = Field(
+        default=None, gt=0, description="The relative worsening of the rate the reported power is computed against"
+    )
 
 
 def _log_normal_cdf(x: float) -> float:
@@ -74,6 +87,44 @@ def log_likelihood_ratio(difference: float, variance: float, mixing_sd: float) -
     )
 
 
+def z_boundary(alpha: float, standard_error: float, mixing_sd: float) -> float:
+    """The z (estimate over its standard error) at which the likelihood ratio reaches 1 / alpha: Lambda grows with the
+    estimate (each component of the half-normal mixture does), so crossing 1 / alpha is z >= this."""
+    target = math.log(1 / alpha)
+    variance = standard_error * standard_error
+    return _solve_decreasing(
+        lambda z: -log_likelihood_ratio(z * standard_error, variance, mixing_sd), -target, -10.0, 60.0
+    )
+
+
+def msprt_power(
+    design: MsprtDesign, look: int | None, baseline_rate: float, baseline_requests: int, candidate_requests: int
+) -> float | None:
+    """The power against a rate (1 + detectable_change) times the baseline's, by the last planned look.
+
+    At the projected maximum (n / t_look per variant) the estimate has the null standard error s_K and at look k
+    s_K / sqrt(t_k); the test fails at look k when the estimate over s_k reaches `z_boundary` for that standard
+    error, so the mSPRT is a group-sequential test with those boundaries, and its power is theirs
+    (`rollouts.judge.sequential.shifted_power`). None without planned fractions, a look, a detectable change or
+    baseline errors."""
+    fractions, change = design.fractions, design.detectable_change
+    if fractions is None or look is None or change is None or not 1 <= look <= len(fractions):
+        return None
+    _check_fractions(fractions)
+    fraction = fractions[look - 1]
+    alternative = rate_alternative(
+        baseline_rate,
+        baseline_requests / fraction,
+        candidate_requests / fraction,
+        design.allowed_relative_change,
+        change,
+    )
+    if alternative is None or alternative.null_sd <= 0:
+        return None
+    bounds = [z_boundary(design.alpha, alternative.null_sd / math.sqrt(t), design.mixing_sd) for t in fractions]
+    return shifted_power(bounds, fractions, *alternative)
+
+
 def judge_msprt(
     metric: str,
     design: MsprtDesign,
@@ -83,8 +134,10 @@ def judge_msprt(
     candidate_requests: int,
     previous_p_value: float = 1.0,
     critical: bool = False,
+    look: int | None = None,
 ) -> MetricVerdict:
-    """The verdict on cumulative counts; pass the p-value of the previous look as `previous_p_value`."""
+    """The verdict on cumulative counts; pass the p-value of the previous look as `previous_p_value`, and the look
+    (1-based, of `design.fractions`) for a reported power."""
     counts = f"over {candidate_requests:,} / {baseline_requests:,} requests"
     threshold = 1 / design.alpha
     if min(baseline_requests, candidate_requests) < design.minimum_samples_per_arm:
@@ -123,6 +176,7 @@ def judge_msprt(
         outcome, rule = Outcome.INCONCLUSIVE, Rule.LIKELIHOOD_RATIO_NOT_CROSSED
         reason = f"likelihood ratio {ratio:.3g} is below {threshold:g}, no regression so far"
     allowed = f" (+{design.allowed_relative_change:.0%} allowed)" if design.allowed_relative_change else ""
+    power = msprt_power(design, look, comparison.baseline_rate, baseline_requests, candidate_requests)
     return MetricVerdict(
         metric=metric,
         outcome=outcome,
@@ -139,10 +193,15 @@ def judge_msprt(
             alpha=design.alpha,
             effect_size=relative_change(comparison.baseline_rate, comparison.candidate_rate),
             allowed_change=design.allowed_relative_change,
+            look=look,
+            looks=len(design.fractions) if design.fractions else None,
             rule=rule,
+            power=power,
+            detectable_change=design.detectable_change,
             explanation=(
                 f"{metric} {percent(comparison.candidate_rate)} on the candidate vs "
                 f"{percent(comparison.baseline_rate)} on the baseline{allowed} {counts}: {reason}: {outcome.value}"
+                f"{power_note(power, design.detectable_change)}"
             ),
         ),
     )

@@ -57,6 +57,24 @@ class Evidence(BaseModel):
     looks: int | None = None
     rule: Rule
     explanation: str
+    alpha_source: str | None = Field(
+        default=None,
+        description="Where `alpha` came from: the check's own, or its share of guardrails.family_alpha, and how",
+    )
+    family_alpha: float | None = Field(
+        default=None,
+        description="The family-wise false-alarm bound in force: the sum of the alphas the critical checks use",
+    )
+    power: float | None = Field(
+        default=None,
+        description=(
+            "Probability that the check fails the rollout by its last look if the candidate is worse by "
+            "`detectable_change`, with the maximum sample projected from this look's (normal theory)"
+        ),
+    )
+    detectable_change: float | None = Field(
+        default=None, description="The relative change the power is computed against: 1.0 is +100 %"
+    )
 
 
 class MetricVerdict(BaseModel):

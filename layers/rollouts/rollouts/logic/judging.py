@@ -1,4 +1,11 @@
-"""Judge Step: pending signals, guard alarms and the statistical judge on the metrics of both variants."""
+"""Judge Step: pending signals, guard alarms and the statistical judge on the metrics of both variants.
+
+One false-alarm rate for the whole verdict: every statistical check (rate, rank metric, feedback) takes its alpha
+from `Guardrails.alpha_shares` (its own, else its share of `guardrails.family_alpha`, `rollouts.judge.family`) and
+spends it over the canary's planned steps, so that an equal candidate fails the rollout with probability at most the
+family's bound over every check and every look. Each verdict's evidence says which alpha it used and where it came
+from (`alpha_source`, `family_alpha`), and its power against the check's `minimum_detectable_change`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from rollouts import clock
 from rollouts.aws import alarms, metrics, store
 from rollouts.aws.feedback import rollout_totals
 from rollouts.errors import GuardrailBreachedError, RolloutAbortedError
+from rollouts.judge.family import AlphaShare
 from rollouts.judge.means import MeanStats, judge_means
 from rollouts.judge.msprt import MsprtDesign, judge_msprt
 from rollouts.judge.outcome import MetricVerdict, Outcome, Rule, overall
@@ -25,18 +33,56 @@ INVOCATIONS = "Invocations"
 
 
 def planned_fractions(rollout: Rollout) -> tuple[float, ...]:
-    """Each step's share of the candidate's planned requests, cumulated: traffic is assumed steady, so a step
-    contributes in proportion to its weight times its bake. Looks at these fractions keep the stated alpha when
-    traffic is steady; a busier or quieter step shifts the real fractions a little."""
+    """Each step's planned information fraction for a two-sample comparison of rates or means.
+
+    Traffic is assumed steady, so a step brings the candidate requests in proportion to its weight times its bake,
+    and the baseline the rest (100 - weight). The information of a comparison is proportional to
+    1 / (1 / C_k + 1 / B_k), C_k and B_k the cumulative planned requests (or rewards) of each variant: the variance
+    of a difference of rates or of means is proportional to 1 / C + 1 / B. At a fixed split it is proportional to
+    C_k, the candidate's share; in a canary whose weight rises it grows faster early (weights 10 to 50 %: 0.086,
+    0.243, ... instead of 0.067, 0.2, ...), and boundaries spent at the candidate's share would be slightly liberal
+    at the last step. A busier or quieter step shifts the real fractions a little."""
     steps = rollout.strategy_as(CanaryStrategy).steps
-    total = sum(step.weight * step.bake for step in steps)
+    candidate = baseline = 0.0
+    information = []
+    for step in steps:
+        candidate += step.weight * step.bake
+        baseline += (100 - step.weight) * step.bake
+        information.append(1 / (1 / candidate + 1 / baseline) if baseline > 0 else candidate)
+    fractions = [round(value / information[-1], 9) for value in information]
+    fractions[-1] = 1.0
+    return tuple(fractions)
+
+
+def planned_time_fractions(rollout: Rollout) -> tuple[float, ...]:
+    """Each step's share of the canary's planned bake time, cumulated: the looks of a rank test, whose information
+    grows with the periods judged, one value a period per variant whatever the weights."""
+    steps = rollout.strategy_as(CanaryStrategy).steps
+    total = sum(step.bake for step in steps)
     running = 0.0
     fractions = []
     for step in steps:
-        running += step.weight * step.bake
+        running += step.bake
         fractions.append(round(running / total, 9))
     fractions[-1] = 1.0
     return tuple(fractions)
+
+
+def with_alpha(verdict: MetricVerdict, share: AlphaShare) -> MetricVerdict:
+    """The verdict with where its alpha came from in its evidence, and a word of it in its explanation."""
+    evidence = verdict.evidence
+    origin = "its own" if share.own else f"a share of the family's {share.family_alpha:g}"
+    return verdict.model_copy(
+        update={
+            "evidence": evidence.model_copy(
+                update={
+                    "alpha_source": share.source,
+                    "family_alpha": share.family_bound if share.critical else None,
+                    "explanation": f"{evidence.explanation} [alpha {share.alpha:.3g}, {origin}]",
+                }
+            )
+        }
+    )
 
 
 def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) -> list[MetricVerdict]:
@@ -44,6 +90,7 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
     checks: list[RateCheck] = rollout.spec.guardrails.rate_checks
     if not checks or rollout.started_at is None:
         return []
+    shares = rollout.spec.guardrails.alpha_shares()
     end = now or clock.now()
     start = rollout.started_at
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
@@ -61,16 +108,19 @@ def judge_rates(rollout: Rollout, step_index: int, now: datetime | None = None) 
         label = "5XX rate" if check.metric.value == "Invocation5XXErrors" else "4XX rate"
         name = f"{label} ({check.name})"
         counts = (errors[baseline], requests[baseline], errors[candidate], requests[candidate])
+        share = shares[check.name]
         if check.test == "msprt":
-            verdicts.append(_msprt(rollout, check, name, counts, last=step_index + 1 == len(fractions)))
-            continue
-        design = GroupSequentialDesign(
-            alpha=check.alpha,
-            fractions=fractions,
-            minimum_samples_per_arm=check.minimum_samples,
-            allowed_relative_change=check.allowed_relative_change,
-        )
-        verdicts.append(judge_sequential(name, design, step_index + 1, *counts, critical=check.critical))
+            verdict = _msprt(rollout, check, name, counts, share.alpha, fractions, step_index)
+        else:
+            design = GroupSequentialDesign(
+                alpha=share.alpha,
+                fractions=fractions,
+                minimum_samples_per_arm=check.minimum_samples,
+                allowed_relative_change=check.allowed_relative_change,
+                detectable_change=check.minimum_detectable_change,
+            )
+            verdict = judge_sequential(name, design, step_index + 1, *counts, critical=check.critical)
+        verdicts.append(with_alpha(verdict, share))
     return verdicts
 
 
@@ -81,11 +131,15 @@ def metric_dimensions(check: MetricCheck, endpoint_name: str, variant: str) -> d
     return {**check.dimensions, check.variant_dimension: variant}
 
 
-def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricVerdict]:
-    """One verdict per metric check, on the data since the candidate first got traffic."""
+def judge_metrics(rollout: Rollout, step_index: int | None = None, now: datetime | None = None) -> list[MetricVerdict]:
+    """One verdict per metric check, on the data since the candidate first got traffic; a rank test at look
+    `step_index + 1` of the canary's steps (None: the last)."""
     checks: list[MetricCheck] = rollout.spec.guardrails.metric_checks
     if not checks or rollout.started_at is None:
         return []
+    shares = rollout.spec.guardrails.alpha_shares()
+    fractions = planned_time_fractions(rollout)
+    look = len(fractions) if step_index is None else min(step_index + 1, len(fractions))
     end = now or clock.now()
     start = rollout.started_at
     baseline, candidate = rollout.baseline_variant or "", rollout.candidate_variant
@@ -125,13 +179,17 @@ def judge_metrics(rollout: Rollout, now: datetime | None = None) -> list[MetricV
             ]
             for variant in (baseline, candidate)
         }
+        share = shares[check.name]
         design = RankDesign(
-            alpha=check.alpha,
+            alpha=share.alpha,
             allowed_relative_change=check.allowed_relative_change,
             minimum_periods=check.minimum_periods,
             higher_is_worse=higher_is_worse,
+            fractions=fractions,
+            detectable_change=check.minimum_detectable_change,
         )
-        verdicts.append(judge_rank(name, design, values[baseline], values[candidate], critical=check.critical))
+        verdict = judge_rank(name, design, values[baseline], values[candidate], critical=check.critical, look=look)
+        verdicts.append(with_alpha(verdict, share))
     return verdicts
 
 
@@ -146,32 +204,41 @@ def judge_feedback(rollout: Rollout, step_index: int) -> list[MetricVerdict]:
         arm = totals.get(variant)
         arms[variant] = MeanStats(arm.count, arm.reward_sum, arm.reward_sq_sum) if arm else MeanStats(0, 0.0, 0.0)
     fractions = planned_fractions(rollout)
+    shares = rollout.spec.guardrails.alpha_shares()
     verdicts = []
     for check in checks:
+        share = shares[check.name]
         design = GroupSequentialDesign(
-            alpha=check.alpha,
+            alpha=share.alpha,
             fractions=fractions,
             minimum_samples_per_arm=check.minimum_samples,
             allowed_relative_change=check.allowed_relative_change,
+            detectable_change=check.minimum_detectable_change,
         )
-        verdicts.append(
-            judge_means(
-                f"feedback reward ({check.name})",
-                design,
-                step_index + 1,
-                arms[rollout.baseline_variant or ""],
-                arms[rollout.candidate_variant],
-                higher_is_worse=check.direction == "higher-is-worse",
-                critical=check.critical,
-            )
+        verdict = judge_means(
+            f"feedback reward ({check.name})",
+            design,
+            step_index + 1,
+            arms[rollout.baseline_variant or ""],
+            arms[rollout.candidate_variant],
+            higher_is_worse=check.direction == "higher-is-worse",
+            critical=check.critical,
         )
+        verdicts.append(with_alpha(verdict, share))
     return verdicts
 
 
 def _msprt(
-    rollout: Rollout, check: RateCheck, name: str, counts: tuple[int, int, int, int], last: bool
+    rollout: Rollout,
+    check: RateCheck,
+    name: str,
+    counts: tuple[int, int, int, int],
+    alpha: float,
+    fractions: tuple[float, ...],
+    step_index: int,
 ) -> MetricVerdict:
     """The always-valid test: its p-value only falls, so the previous step's p-value is carried over."""
+    last = step_index + 1 == len(fractions)
     previous = next(
         (
             float(v["evidence"]["p_value"])
@@ -181,14 +248,23 @@ def _msprt(
         1.0,
     )
     design = MsprtDesign(
-        alpha=check.alpha,
+        alpha=alpha,
         mixing_sd=check.msprt_mixing_sd,
         minimum_samples_per_arm=check.minimum_samples,
         # The canary's last step is the test's horizon: not crossed by then is Successful.
         maximum_samples_per_arm=max(1, counts[3]) if last else None,
         allowed_relative_change=check.allowed_relative_change,
+        fractions=fractions,
+        detectable_change=check.minimum_detectable_change,
     )
-    return judge_msprt(name, design, *counts, previous_p_value=previous, critical=check.critical)
+    return judge_msprt(
+        name,
+        design,
+        *counts,
+        previous_p_value=previous,
+        critical=check.critical,
+        look=min(step_index + 1, len(fractions)),
+    )
 
 
 def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -248,7 +324,9 @@ def judge_step(rollout_id: str, step_index: int, bake: dict[str, Any] | None = N
             key,
         )
         raise GuardrailBreachedError(f"alarm in ALARM at the end of step {step_index + 1}: {names}")
-    verdicts = judge_rates(rollout, step_index) + judge_metrics(rollout) + judge_feedback(rollout, step_index)
+    verdicts = (
+        judge_rates(rollout, step_index) + judge_metrics(rollout, step_index) + judge_feedback(rollout, step_index)
+    )
     evidence["metrics"] = [verdict.model_dump(mode="json") for verdict in verdicts]
     if verdicts:
         rollout = store.update_rollout(rollout_id, lambda r: r.model_copy(update={"judgement": evidence["metrics"]}))

@@ -4,7 +4,13 @@ Prepare Shadow applies a config with production's variant as it is and the chall
 (`ShadowProductionVariants`), which gets a copy of `sampling_percentage` percent of the requests and answers nobody;
 data capture records both variants' predictions, with the request's inference id. After `duration`, Judge Shadow
 compares the two on the same window: the 5XX rate and the latency from the per-variant CloudWatch metrics, and the
-agreement of their predictions, matched by inference id in the captured records. A challenger that passes replaces
+agreement of their predictions, matched by inference id in the captured records. Each comparison is a one-sided test
+(`rollouts.judge.agreement`) whose null is "within the strategy's tolerance", at its share of
+`guardrails.family_alpha` (split equally over the three, Bonferroni: an acceptable challenger is rejected by any of
+them with probability at most family_alpha): the 5XX rates by the Farrington-Manning score test of a difference, the
+latency by the rank test of its per-period values, the agreement by an exact binomial test (labels) or a z test (mean
+score distance). Each check's evidence names its test, its alpha, its statistic and p-value. A challenger that passes
+replaces
 production's model through SageMaker's blue/green deployment (`logic/bluegreen.deploy_green`, with the strategy's
 `promotion`); one that fails is removed by putting the original config back, which the Roll Back path does.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +29,10 @@ from pydantic import BaseModel, ConfigDict, computed_field
 from rollouts import clock
 from rollouts.aws import endpoints, metrics, store
 from rollouts.aws.capture import captured_lines
+from rollouts.judge.agreement import OneSidedTest, label_agreement_test, mean_distance_test, rate_difference_test
+from rollouts.judge.family import AlphaShare, CheckAlpha, split_alpha
 from rollouts.judge.outcome import Outcome
+from rollouts.judge.rank import RankDesign, judge_rank, mann_whitney_greater
 from rollouts.logic.decisions import record
 from rollouts.logic.pending import take_commands
 from rollouts.models.base import format_duration
@@ -32,6 +42,9 @@ from rollouts.strategies.shadow import ShadowStrategy
 # Captured records read per variant at most: a Lambda's memory and time bound the comparison, not the traffic.
 MAX_CAPTURED_RECORDS = 200_000
 ERRORS, INVOCATIONS, LATENCY = "Invocation5XXErrors", "Invocations", "ModelLatency"
+TESTS = ("5xx-rate", "latency", "agreement")  # the comparisons that share guardrails.family_alpha
+LATENCY_MINIMUM_PERIODS = 8  # per variant, for the rank test of the latency (fewer in a shorter shadow)
+MAX_PERIODS = 1440  # GetMetricStatistics' datapoints per call: a longer shadow judges longer periods
 
 
 def _plan(rollout: Rollout, then: str, wait_seconds: float = 0, reason: str = "") -> dict[str, Any]:
@@ -74,12 +87,6 @@ def _rate(rollout: Rollout, variant: str, start: datetime, end: datetime) -> tup
     errors = metrics.variant_sum(rollout.endpoint_name, variant, ERRORS, start, end)
     requests = metrics.variant_sum(rollout.endpoint_name, variant, INVOCATIONS, start, end)
     return int(errors), int(requests)
-
-
-def _latency(rollout: Rollout, variant: str, statistic: str, start: datetime, end: datetime) -> float | None:
-    dimensions = {"EndpointName": rollout.endpoint_name, "VariantName": variant}
-    value, _ = metrics.window_value(metrics.NAMESPACE, LATENCY, dimensions, statistic, start, end)
-    return value
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,11 @@ class ShadowCheck(BaseModel):
     samples: int | None = None
     statistic: str | None = None
     measure: str | None = None
+    test: str | None = None
+    z: float | None = None
+    p_value: float | None = None
+    alpha: float | None = None
+    alpha_source: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]  # pydantic's documented form for a computed property
     @property
@@ -199,60 +211,196 @@ def _outcome(passed: bool, enough: bool = True) -> Outcome:
     return Outcome.SUCCESSFUL if passed else Outcome.FAILED
 
 
-def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]]) -> ShadowCheck:
+def _finite(value: float | None) -> float | None:
+    """JSON has no infinity: a z at +-inf (no sampling noise left) is recorded as None, the p-value says it."""
+    return value if value is None or math.isfinite(value) else None
+
+
+def _tested(test: OneSidedTest, share: AlphaShare) -> dict[str, Any]:
+    return {
+        "test": test.test,
+        "z": _finite(test.z),
+        "p_value": test.p_value,
+        "alpha": test.alpha,
+        "alpha_source": share.source,
+    }
+
+
+def alpha_shares(family_alpha: float) -> dict[str, AlphaShare]:
+    """The shadow's three tests split guardrails.family_alpha equally (Bonferroni)."""
+    return split_alpha(family_alpha, [CheckAlpha(name, True, None) for name in TESTS])
+
+
+def _agreement(strategy: ShadowStrategy, pairs: list[tuple[str, str]], share: AlphaShare) -> ShadowCheck:
     rule = strategy.agreement
     if rule.measure == "score":
         distances = [
             abs(a - b) for a, b in ((_score(p), _score(c)) for p, c in pairs) if a is not None and b is not None
         ]
-        observed = sum(distances) / len(distances) if distances else None
-        passed = observed is not None and observed <= rule.max_mean_distance
+        if not distances:
+            return ShadowCheck(
+                check="agreement",
+                measure="mean score distance",
+                limit=rule.max_mean_distance,
+                samples=0,
+                alpha=share.alpha,
+                alpha_source=share.source,
+                outcome=Outcome.INCONCLUSIVE,
+                reason="no numeric predictions to compare",
+            )
+        observed = sum(distances) / len(distances)
+        test = mean_distance_test(distances, rule.max_mean_distance, share.alpha)
         return ShadowCheck(
             check="agreement",
             measure="mean score distance",
             observed=observed,
             limit=rule.max_mean_distance,
             samples=len(distances),
-            outcome=_outcome(passed, observed is not None),
+            outcome=_outcome(not test.failed),
             reason=(
-                f"mean |score difference| {observed:.4f} {'<=' if passed else '>'} {rule.max_mean_distance:g} over "
-                f"{len(distances):,} matched requests"
-                if observed is not None
-                else "no numeric predictions to compare"
+                f"mean |score difference| {observed:.4f} over {len(distances):,} matched requests, at most "
+                f"{rule.max_mean_distance:g} allowed: {test.sentence()}"
             ),
+            **_tested(test, share),
         )
 
     def label(text: str) -> str:
         score = _score(text)
         return text if score is None else str(score >= rule.label_threshold)
 
+    if not pairs:
+        return ShadowCheck(
+            check="agreement",
+            measure="equal labels",
+            limit=rule.min_agreement,
+            samples=0,
+            alpha=share.alpha,
+            alpha_source=share.source,
+            outcome=Outcome.INCONCLUSIVE,
+            reason="no matched requests",
+        )
     same = sum(1 for p, c in pairs if label(p) == label(c))
-    share = same / len(pairs) if pairs else None
-    passed = share is not None and share >= rule.min_agreement
+    share_equal = same / len(pairs)
+    test = label_agreement_test(same, len(pairs), rule.min_agreement, share.alpha)
     return ShadowCheck(
         check="agreement",
         measure="equal labels",
-        observed=share,
+        observed=share_equal,
         limit=rule.min_agreement,
         samples=len(pairs),
-        outcome=_outcome(passed, share is not None),
+        outcome=_outcome(not test.failed),
         reason=(
-            f"equal labels on {share:.1%} of {len(pairs):,} matched requests "
-            f"({'at least' if passed else 'below'} {rule.min_agreement:.0%})"
-            if share is not None
-            else "no matched requests"
+            f"equal labels on {share_equal:.1%} of {len(pairs):,} matched requests, at least {rule.min_agreement:.0%} "
+            f"required: {test.sentence()}"
         ),
+        **_tested(test, share),
+    )
+
+
+def _error_rate(
+    strategy: ShadowStrategy, production: tuple[int, int], challenger: tuple[int, int], share: AlphaShare
+) -> ShadowCheck:
+    (p_errors, p_requests), (c_errors, c_requests) = production, challenger
+    p_rate = p_errors / p_requests if p_requests else 0.0
+    c_rate = c_errors / c_requests if c_requests else 0.0
+    margin = strategy.max_error_rate_increase
+    figures = (
+        f"5XX rate {c_rate:.3%} ({c_errors:,} of {c_requests:,}) against production's {p_rate:.3%} "
+        f"({p_errors:,} of {p_requests:,}), at most +{margin:.3%} allowed"
+    )
+    common = {"check": "5xx-rate", "observed": c_rate, "baseline": p_rate, "limit": p_rate + margin}
+    if c_requests < strategy.minimum_samples or not p_requests:
+        return ShadowCheck(
+            **common,
+            alpha=share.alpha,
+            alpha_source=share.source,
+            outcome=Outcome.INCONCLUSIVE,
+            reason=f"{figures}: too few requests to test",
+        )
+    test = rate_difference_test(p_errors, p_requests, c_errors, c_requests, margin, share.alpha)
+    return ShadowCheck(
+        **common, outcome=_outcome(not test.failed), reason=f"{figures}: {test.sentence()}", **_tested(test, share)
+    )
+
+
+def _latency_check(
+    rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: datetime, share: AlphaShare
+) -> ShadowCheck:
+    """The rank test of the challenger's latency statistic per period against production's (one look)."""
+    statistic = strategy.latency_statistic
+    # One value a period per variant; a shadow longer than MAX_PERIODS minutes is judged on longer periods.
+    period = 60 * max(1, math.ceil(strategy.duration / 60 / MAX_PERIODS))
+    minimum = max(2, min(LATENCY_MINIMUM_PERIODS, int(strategy.duration // period)))
+    values = {
+        variant: [
+            value
+            for _, value, _ in metrics.period_values(
+                metrics.NAMESPACE,
+                LATENCY,
+                {"EndpointName": rollout.endpoint_name, "VariantName": variant},
+                statistic,
+                start,
+                end,
+                period,
+            )
+        ]
+        for variant in (rollout.baseline_variant or "", rollout.candidate_variant)
+    }
+    production, challenger = values[rollout.baseline_variant or ""], values[rollout.candidate_variant]
+    unit = "minute" if period == 60 else f"{period // 60} minutes"
+    if min(len(production), len(challenger)) < minimum:
+        return ShadowCheck(
+            check="latency",
+            statistic=statistic,
+            samples=len(challenger),
+            alpha=share.alpha,
+            alpha_source=share.source,
+            outcome=Outcome.INCONCLUSIVE,
+            reason=f"ModelLatency {statistic} per {unit}: {len(challenger)} / {len(production)} periods with data, "
+            f"{minimum} per variant needed for the rank test",
+        )
+    design = RankDesign(
+        alpha=share.alpha,
+        allowed_relative_change=strategy.max_latency_increase,
+        minimum_periods=minimum,
+        higher_is_worse=True,
+    )
+    verdict = judge_rank(f"ModelLatency {statistic}", design, production, challenger, critical=True)
+    evidence = verdict.evidence
+    p_median, c_median = evidence.baseline_estimate or 0.0, evidence.candidate_estimate or 0.0
+    p_value = evidence.p_value if evidence.p_value is not None else 1.0
+    test = OneSidedTest(
+        f"one-sided Mann-Whitney rank test ({len(challenger)} / {len(production)} periods)",
+        mann_whitney_greater(challenger, production).z,
+        p_value,
+        share.alpha,
+    )
+    if verdict.outcome == Outcome.FAILED:
+        gate = ", and the median is beyond the allowed"
+    elif test.failed:
+        gate = ", but the median is within the allowed"
+    else:
+        gate = ""
+    return ShadowCheck(
+        check="latency",
+        statistic=statistic,
+        observed=c_median,
+        baseline=p_median,
+        limit=p_median * (1 + strategy.max_latency_increase),
+        samples=len(challenger),
+        outcome=verdict.outcome,
+        reason=f"ModelLatency {statistic} per {unit}: median {c_median / 1000:.1f} ms against production's "
+        f"{p_median / 1000:.1f} ms, at most +{strategy.max_latency_increase:.0%} allowed: {test.sentence()}{gate}",
+        **_tested(test, share),
     )
 
 
 def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: datetime) -> list[ShadowCheck]:
     production, challenger = rollout.baseline_variant or "", rollout.candidate_variant
+    shares = alpha_shares(rollout.spec.guardrails.family_alpha)
     checks: list[ShadowCheck] = []
     p_errors, p_requests = _rate(rollout, production, start, end)
     c_errors, c_requests = _rate(rollout, challenger, start, end)
-    p_rate = p_errors / p_requests if p_requests else 0.0
-    c_rate = c_errors / c_requests if c_requests else 0.0
-    limit = p_rate + strategy.max_error_rate_increase
     enough = c_requests >= strategy.minimum_samples
     checks.append(
         ShadowCheck(
@@ -265,47 +413,12 @@ def _checks(rollout: Rollout, strategy: ShadowStrategy, start: datetime, end: da
             f"at least {strategy.minimum_samples:,} needed)",
         )
     )
-    checks.append(
-        ShadowCheck(
-            check="5xx-rate",
-            observed=c_rate,
-            baseline=p_rate,
-            limit=limit,
-            outcome=_outcome(c_rate <= limit, enough),
-            reason=f"5XX rate {c_rate:.3%} ({c_errors:,} of {c_requests:,}) against production's {p_rate:.3%} "
-            f"({p_errors:,} of {p_requests:,}); at most {limit:.3%} allowed",
-        )
-    )
-    statistic = strategy.latency_statistic
-    p_latency = _latency(rollout, production, statistic, start, end)
-    c_latency = _latency(rollout, challenger, statistic, start, end)
-    if p_latency is None or c_latency is None:
-        checks.append(
-            ShadowCheck(
-                check="latency",
-                statistic=statistic,
-                outcome=Outcome.INCONCLUSIVE,
-                reason=f"no ModelLatency {statistic} for both variants",
-            )
-        )
-    else:
-        allowed = p_latency * (1 + strategy.max_latency_increase)
-        checks.append(
-            ShadowCheck(
-                check="latency",
-                statistic=statistic,
-                observed=c_latency,
-                baseline=p_latency,
-                limit=allowed,
-                outcome=_outcome(c_latency <= allowed),
-                reason=f"ModelLatency {statistic} {c_latency / 1000:.1f} ms against production's "
-                f"{p_latency / 1000:.1f} ms; at most {allowed / 1000:.1f} ms allowed",
-            )
-        )
+    checks.append(_error_rate(strategy, (p_errors, p_requests), (c_errors, c_requests), shares["5xx-rate"]))
+    checks.append(_latency_check(rollout, strategy, start, end, shares["latency"]))
     shadowed = captured_predictions(rollout, challenger, start, end)
     answered = captured_predictions(rollout, production, start, end)
     pairs = [(answered[key], output) for key, output in shadowed.items() if key in answered]
-    agreement = _agreement(strategy, pairs)
+    agreement = _agreement(strategy, pairs, shares["agreement"])
     if (agreement.samples or 0) < strategy.minimum_samples:
         agreement = agreement.model_copy(
             update={
@@ -356,6 +469,7 @@ def judge_shadow(rollout_id: str, bake: dict[str, Any] | None = None) -> dict[st
             "outcome": outcome.value,
             "next": then,
             "checks": judgement,
+            "family_alpha": rollout.spec.guardrails.family_alpha,
             "window": [start.isoformat(), end.isoformat()],
         },
         "shadow-judged",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from rollouts.judge.family import AlphaShare, CheckAlpha, split_alpha
 from rollouts.models.base import Candidate, Seconds, Strict, duration
 from rollouts.models.hooks import Hooks
 from rollouts.models.names import NAME_PATTERN
@@ -90,18 +91,28 @@ class AlarmRule(Strict):
         return bool(_PERCENTILE.match(self.statistic))
 
 
+_OWN_ALPHA = "False-alarm rate over all the steps; unset (the default): the check's share of guardrails.family_alpha"
+
+
 class RateCheck(Strict):
     """Judge the candidate's error rate against the baseline's at every step, with a stated false-alarm rate.
 
     A one-sided group-sequential test (O'Brien-Fleming-type spending over the canary's steps) on the cumulative
-    counts of the metric and of Invocations per variant; see `rollouts.judge.sequential`.
+    counts of the metric and of Invocations per variant; see `rollouts.judge.sequential`. Its alpha is its share of
+    `guardrails.family_alpha` unless it has its own (`rollouts.judge.family`).
     """
 
     name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$")
     metric: Literal[VariantMetric.INVOCATION_5XX_ERRORS, VariantMetric.INVOCATION_4XX_ERRORS] = (
         VariantMetric.INVOCATION_5XX_ERRORS
     )
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="False-alarm rate over all the steps")
+    alpha: float | None = Field(default=None, gt=0, lt=0.5, description=_OWN_ALPHA)
+    minimum_detectable_change: float | None = Field(
+        default=1.0,
+        gt=0,
+        le=100,
+        description="The rate increase the verdict's power is reported against: 1.0, twice the baseline's; null: none",
+    )
     allowed_relative_change: float = Field(default=0.0, ge=0, le=10, description="0.1 tolerates a rate 10 % higher")
     minimum_samples: int = Field(default=100, ge=1, description="Requests per variant below which it is Inconclusive")
     critical: bool = True
@@ -138,9 +149,20 @@ class MetricCheck(Strict):
     direction: Literal["higher-is-worse", "lower-is-worse"] = "higher-is-worse"
     test: Literal["rank", "threshold"] = "rank"
     threshold: float | None = Field(default=None, description="test: threshold only; in the metric's unit")
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="test: rank only")
+    alpha: float | None = Field(
+        default=None,
+        gt=0,
+        lt=0.5,
+        description="test: rank only; spent over the steps; unset (the default): its share of guardrails.family_alpha",
+    )
     allowed_relative_change: float = Field(
         default=0.1, ge=0, le=10, description="test: rank only; 0.1 tolerates a median 10 % worse"
+    )
+    minimum_detectable_change: float | None = Field(
+        default=0.25,
+        gt=0,
+        le=10,
+        description="test: rank only; the worsening the verdict's power is reported against (0.25: values 25 % worse)",
     )
     minimum_periods: int = Field(
         default=8, ge=2, le=1440, description="test: rank only; periods per variant below which it is Inconclusive"
@@ -197,9 +219,15 @@ class FeedbackCheck(Strict):
 
     name: str = Field(pattern=r"^[a-zA-Z0-9-]{1,40}$")
     direction: Literal["lower-is-worse", "higher-is-worse"] = "lower-is-worse"
-    alpha: float = Field(default=0.05, gt=0, lt=0.5, description="False-alarm rate over all the steps")
+    alpha: float | None = Field(default=None, gt=0, lt=0.5, description=_OWN_ALPHA)
     allowed_relative_change: float = Field(
         default=0.0, ge=0, lt=1, description="0.05 tolerates a mean reward 5 % worse than the baseline's"
+    )
+    minimum_detectable_change: float | None = Field(
+        default=0.1,
+        gt=0,
+        le=10,
+        description="The worsening of the mean reward the verdict's power is reported against (0.1: 10 %); null: none",
     )
     minimum_samples: int = Field(default=200, ge=2, description="Rewards per variant below which it is Inconclusive")
     critical: bool = True
@@ -316,6 +344,16 @@ class Guardrails(Strict):
     rate_checks: list[RateCheck] = Field(default_factory=list, max_length=10)
     metric_checks: list[MetricCheck] = Field(default_factory=list, max_length=10)
     feedback_checks: list[FeedbackCheck] = Field(default_factory=list, max_length=10)
+    family_alpha: float = Field(
+        default=0.05,
+        gt=0,
+        lt=0.5,
+        description=(
+            "The false-alarm rate of the whole verdict: the chance that an equal candidate fails any critical rate, "
+            "rank or feedback check at any step (or a shadow's comparisons), split equally over the critical checks "
+            "without their own alpha"
+        ),
+    )
     extra_bakes_when_inconclusive: int = Field(
         default=0, ge=0, le=5, description="Bake a step again when a check has too little data to decide"
     )
@@ -346,7 +384,19 @@ class Guardrails(Strict):
         monitors = [monitor.name for monitor in self.monitors]
         if len(monitors) != len(set(monitors)):
             raise ValueError("monitors names must be unique")
+        self.alpha_shares()  # own alphas that leave nothing of family_alpha for the other checks are refused
         return self
+
+    def alpha_shares(self) -> dict[str, AlphaShare]:
+        """Each statistical check's alpha by name: its own, else its share of `family_alpha` (threshold metric
+        checks are not tests and take none); see `rollouts.judge.family`."""
+        tests: list[RateCheck | MetricCheck | FeedbackCheck] = [
+            *self.rate_checks,
+            *(check for check in self.metric_checks if check.test == "rank"),
+            *self.feedback_checks,
+        ]
+        checks = [CheckAlpha(check.name, check.critical, check.alpha) for check in tests]
+        return split_alpha(self.family_alpha, checks)
 
 
 class DataCapture(Strict):

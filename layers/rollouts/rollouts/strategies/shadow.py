@@ -17,14 +17,19 @@ class Agreement(Strict):
     """How alike the challenger's predictions must be to production's, on the same requests (by inference id).
 
     `label`: the share of requests where both predict the same label (a numeric output is the positive label at or
-    above `label_threshold`; any other output is compared as text) must be at least `min_agreement`. `score`: the
-    mean absolute difference of the two numeric outputs must be at most `max_mean_distance`.
+    above `label_threshold`; any other output is compared as text) must not be significantly below `min_agreement`
+    (a one-sided exact binomial test). `score`: the mean absolute difference of the two numeric outputs must not be
+    significantly above `max_mean_distance` (a one-sided z test). Each at its share of guardrails.family_alpha.
     """
 
     measure: Literal["label", "score"] = "label"
     label_threshold: float = Field(default=0.5, description="label: a numeric output at or above it is positive")
-    min_agreement: float = Field(default=0.95, ge=0, le=1, description="label: the least share of equal labels")
-    max_mean_distance: float = Field(default=0.05, ge=0, description="score: the largest mean |difference|")
+    min_agreement: float = Field(
+        default=0.95, ge=0, le=1, description="label: the share of equal labels below which a test rejects"
+    )
+    max_mean_distance: float = Field(
+        default=0.05, ge=0, description="score: the mean |difference| above which a test rejects"
+    )
 
 
 class ShadowStrategy(StrategySpec):
@@ -33,9 +38,11 @@ class ShadowStrategy(StrategySpec):
     SageMaker copies `sampling_percentage` percent of the production variant's requests to it. For `duration`,
     the guardrails watch it (alarm rules apply to the shadow variant); then the judge compares it with production:
     its 5XX rate and latency (per-variant CloudWatch metrics) and how often it agrees with production on the same
-    requests (data capture, matched by inference id). A challenger that passes replaces production's model through
-    SageMaker's blue/green deployment (`promotion`); one that fails, or has too few requests to tell, is removed and
-    production goes on alone. `on_success: remove-shadow` reports the verdict without promoting.
+    requests (data capture, matched by inference id). Each comparison is a one-sided test whose null is the
+    tolerance below, at a third of `guardrails.family_alpha` (`rollouts.logic.shadow`): a challenger fails on
+    evidence, not on a figure that crosses a margin by chance. A challenger that passes replaces production's model
+    through SageMaker's blue/green deployment (`promotion`); one that fails, or has too few requests to tell, is
+    removed and production goes on alone. `on_success: remove-shadow` reports the verdict without promoting.
     """
 
     type: Literal["shadow"] = "shadow"
@@ -51,11 +58,17 @@ class ShadowStrategy(StrategySpec):
     )
     duration: Seconds = Field(default=3600.0, description="How long the challenger shadows production: '1h'")
     max_error_rate_increase: float = Field(
-        default=0.005, ge=0, le=1, description="The challenger's 5XX rate at most production's plus this: 0.005"
+        default=0.005,
+        ge=0,
+        le=1,
+        description="Fails if the challenger's 5XX rate is significantly above production's plus this: 0.005",
     )
     latency_statistic: Literal["Average", "p50", "p90", "p99"] = "p99"
     max_latency_increase: float = Field(
-        default=0.2, ge=0, description="The challenger's ModelLatency at most production's times 1 + this: 0.2"
+        default=0.2,
+        ge=0,
+        description="Fails if its ModelLatency per minute is significantly higher and its median above production's "
+        "times 1 + this: 0.2",
     )
     agreement: Agreement = Field(default_factory=Agreement)
     minimum_samples: int = Field(

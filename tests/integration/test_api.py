@@ -193,6 +193,8 @@ def test_rollouts_are_listed_newest_first_by_page_and_filtered(cloud):
         ("limit=0", "limit"),
         ("limit=many", "limit"),
         ("status=Done", "status.0"),
+        ("status=", "status.0"),
+        ("status=Promoted,", "status.1"),
         ("endpoint=no%20spaces", "endpoint"),
         ("next_token=not-ours", "next_token"),
         ("colour=red", "colour"),

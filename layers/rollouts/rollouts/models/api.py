@@ -143,8 +143,9 @@ class ListRolloutsQuery(BaseModel):
     @field_validator("status", mode="before")
     @classmethod
     def _comma_joined(cls, value: object) -> object:
+        # An empty value (`?status=`) is no status: refused, as the document's enum says, not read as no filter.
         if isinstance(value, list):
-            return [part for item in value for part in str(item).split(",") if part]
+            return [part.strip() for item in value for part in str(item).split(",")]
         return value
 
 

@@ -113,7 +113,9 @@ def test_the_constrained_rates_maximise_the_likelihood_on_the_margin(n_b, n_c, r
             high = right
     best = (low + high) / 2
     variance = (best + margin) * (1 - best - margin) / n_c + best * (1 - best) / n_b
-    assert comparison.standard_error == pytest.approx(math.sqrt(variance), rel=1e-6, abs=1e-9)
+    # The likelihood is flat at its maximum: the search's argmax is good to about 1e-6 of the standard error, not
+    # better (a falsifying example differed by 1.9e-6), so the closed form is held to 1e-4.
+    assert comparison.standard_error == pytest.approx(math.sqrt(variance), rel=1e-4, abs=1e-9)
     assert comparison.difference == pytest.approx(x_c / n_c - x_b / n_b - margin)
 
 

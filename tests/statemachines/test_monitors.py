@@ -340,3 +340,37 @@ def test_a_run_hours_into_a_bake_reads_the_capture_of_its_window(cloud, endpoint
 
     (run,) = monitor_decisions(view(cloud, rollout_id))
     assert run["evidence"]["rows"] > 100, run["message"]
+
+
+def test_a_monitor_runs_at_the_end_of_the_watch_after_promotion_and_its_breach_brings_the_old_config_back(
+    cloud, endpoint, canary_spec
+):
+    # Given a canary that watches for an hour after its promotion, its candidate healthy through the bake
+    canary_spec["strategy"] = {
+        "type": "canary",
+        "steps": [{"weight": 50, "bake": "10m"}],
+        "watch_after_promotion": "1h",
+    }
+    canary_spec["guardrails"]["monitors"] = [baselines.data_quality_monitor(cloud, window="30m")]
+    started = start(cloud, canary_spec)
+    rollout_id = started["rollout_id"]
+    wait_until_baking(rollout_id)
+    serve(cloud, ModelBehaviour(), minutes=2)
+    until(
+        lambda: store.get_rollout(rollout_id).status == "Promoting" and store.get_rollout(rollout_id).task_token,
+        "the rollout never watched after its promotion",
+    )
+
+    # When the candidate's inputs drift once it serves alone, and the watch ends
+    cloud.wait_until(lambda: False, timeout=40 * 60.0)  # the healthy bake falls out of the 30-minute window
+    serve(cloud, DRIFTED, minutes=5)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    # Then the run at the watch's end found the drift, and the original config came back
+    rollout = view(cloud, rollout_id)
+    assert execution["status"] == "FAILED"
+    assert_safe_rolled_back(cloud, rollout)
+    breach = next(d for d in rollout["decisions"] if d["kind"] == "Guardrail Breached")
+    assert breach["evidence"]["trigger"] == "end-of-bake"
+    assert "income" in breach["evidence"]["violated"]
+    assert monitor_decisions(rollout)[0]["message"] == "Monitor 'input-drift' finished: Completed"

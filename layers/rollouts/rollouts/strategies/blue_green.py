@@ -141,18 +141,21 @@ class BlueGreenStrategy(StrategySpec):
         self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The endpoint's variants with the candidate's model in the baseline's place (SageMaker's green fleet)."""
-        candidate = candidates[0]
-        green = {
-            "ModelName": candidate.model_name,
-            "InstanceType": candidate.instance_type,
-            "InitialInstanceCount": candidate.initial_instance_count,
-        }
-        return [
-            {**variant, **green} if variant["VariantName"] == baseline else dict(variant) for variant in production
-        ], []
+        return in_place(production, baseline, candidates[0]), []
 
     def blue_green_deployment(self) -> Self:
         return self
+
+
+def in_place(production: list[dict[str, Any]], baseline: str, candidate: Candidate) -> list[dict[str, Any]]:
+    """The endpoint's variants with the candidate's model, instance type and count in the baseline's place, under
+    the baseline's variant name, as SageMaker's deployment guardrails require."""
+    new = {
+        "ModelName": candidate.model_name,
+        "InstanceType": candidate.instance_type,
+        "InitialInstanceCount": candidate.initial_instance_count,
+    }
+    return [{**variant, **new} if variant["VariantName"] == baseline else dict(variant) for variant in production]
 
 
 def check_deployment_limits(preflight: Preflight) -> None:

@@ -21,6 +21,7 @@ from rollouts.strategies.blue_green import (
     CapacitySize,
     DeploymentSeconds,
     check_deployment_limits,
+    in_place,
 )
 
 # RollingUpdatePolicy.MaximumBatchSize: "between 5% to 50% of the variant's total instance count" (API reference).
@@ -150,15 +151,7 @@ class RollingStrategy(StrategySpec):
         self, production: list[dict[str, Any]], baseline: str, candidates: list[Candidate]
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The endpoint's variant with the candidate's model in the baseline's place."""
-        candidate = candidates[0]
-        new = {
-            "ModelName": candidate.model_name,
-            "InstanceType": candidate.instance_type,
-            "InitialInstanceCount": candidate.initial_instance_count,
-        }
-        return [
-            {**variant, **new} if variant["VariantName"] == baseline else dict(variant) for variant in production
-        ], []
+        return in_place(production, baseline, candidates[0]), []
 
     def blue_green_deployment(self) -> Self:
         return self

@@ -16,21 +16,19 @@ that served it, and its event id names the user, so each user's feedback goes to
 
 from __future__ import annotations
 
-import heapq
-import json
 import random
-import threading
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 
-from rollouts.models.feedback import MAX_EVENTS_PER_MESSAGE
 from sandbox.cloud import LocalCloud
 from sandbox.dataplane import ModelBehaviour
+from sandbox.late_feedback import LateFeedback
 
 
-class Users:
+class Users(LateFeedback):
     """The users of one endpoint. Give `served` to `DataPlane(on_request=...)`, then `start` with the plane's clock."""
+
+    name = "users"
 
     def __init__(
         self,
@@ -40,22 +38,15 @@ class Users:
         seed: int = 29,
         tick_seconds: float = 10.0,
     ) -> None:
+        super().__init__(cloud, tick_seconds)
         self.endpoint_name = endpoint_name
         self.mean_delay_seconds = mean_delay_seconds
-        self.tick = tick_seconds
         self.rng = random.Random(seed)
         self.prefix = f"visit-{seed}"
         # Reported so far, per variant: events and conversions.
         self.reported: dict[str, int] = defaultdict(int)
         self.converted: dict[str, int] = defaultdict(int)
-        self.errors: list[str] = []
-        self._sqs = cloud.client("sqs")
-        self._queue_url = cloud.physical["FeedbackQueue"]  # the stack output FeedbackQueueUrl
-        self._due: list[tuple[float, int, dict[str, Any]]] = []
         self._visits = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def served(self, variant: str, behaviour: ModelBehaviour, at: float, error: bool) -> None:
         """One request, at simulated second `at`: draw whether its user converts, and when that becomes known."""
@@ -85,48 +76,9 @@ class Users:
             **extra,
             "reward": 1 if converted else 0,
         }
-        heapq.heappush(self._due, (known_at, self._visits, event))
+        self._push(known_at, event)
 
-    def deliver(self, now: float) -> int:
-        """Send the feedback known by simulated second `now`; the number of events sent."""
-        ready: list[dict[str, Any]] = []
-        with self._lock:
-            while self._due and self._due[0][0] <= now:
-                ready.append(heapq.heappop(self._due)[2])
-        sent = 0
-        for first in range(0, len(ready), MAX_EVENTS_PER_MESSAGE):
-            if self._stop.is_set():
-                break  # the local cloud is about to go; the rest would find no queue
-            chunk = ready[first : first + MAX_EVENTS_PER_MESSAGE]
-            self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=json.dumps({"events": chunk}))
-            for event in chunk:
-                self.reported[event["variant"]] += 1
-                self.converted[event["variant"]] += event["reward"]
-            sent += len(chunk)
-        return sent
-
-    @property
-    def waiting(self) -> int:
-        """Outcomes drawn but not reported yet."""
-        with self._lock:
-            return len(self._due)
-
-    def start(self, clock: Callable[[], float]) -> Users:
-        """Report, on a thread of its own, what `clock` (simulated seconds, the data plane's) says is known."""
-
-        def run() -> None:
-            while not self._stop.is_set():
-                try:
-                    self.deliver(clock())
-                except Exception as error:  # the users must not stop reporting silently mid-demo
-                    self.errors.append(repr(error))
-                self._stop.wait(self.tick)
-
-        self._thread = threading.Thread(target=run, name="users", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+    def _sent(self, chunk: list[dict[str, Any]]) -> None:
+        for event in chunk:
+            self.reported[event["variant"]] += 1
+            self.converted[event["variant"]] += event["reward"]

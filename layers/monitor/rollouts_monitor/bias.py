@@ -64,6 +64,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from rollouts_monitor.records import flat_column
+
 METHODS: Final = ("DPPL", "DI", "DCA", "DCR", "RD", "SD", "DAR", "DRR", "AD", "TE")
 DESCRIPTIONS: Final[Mapping[str, str]] = {
     "DPPL": "Difference in Positive Proportions in Predicted Labels (DPPL)",
@@ -341,15 +343,7 @@ def _selector(config: object, numbers: npt.NDArray[np.float64] | None, name: str
 
 
 def _column(values: object, name: str) -> npt.NDArray[Any]:
-    try:
-        array = np.asarray(values)
-    except ValueError as error:  # ragged nested lists
-        raise InputError(f"{name} must be a flat list of values: {error}") from error
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
+    return flat_column(values, name, InputError)
 
 
 def post_training_bias(

@@ -55,6 +55,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from rollouts_monitor.records import flat_column
+
 PROBLEM_TYPES: Final = ("Regression", "BinaryClassification", "MulticlassClassification")
 SECTIONS: Final[Mapping[str, str]] = {
     "Regression": "regression_metrics",
@@ -168,16 +170,8 @@ def metrics(
     }
 
 
-def _one_dimensional(values: Any, name: str) -> npt.NDArray[Any]:
-    try:
-        array = np.asarray(values)
-    except ValueError as error:  # ragged nested lists
-        raise InputError(f"{name} must be a flat list of values: {error}") from error
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional, got shape {array.shape}")
-    return array
+def _one_dimensional(values: object, name: str) -> npt.NDArray[Any]:
+    return flat_column(values, name, InputError)
 
 
 def _numeric(values: npt.NDArray[Any], name: str) -> FloatArray:

@@ -49,6 +49,20 @@ class Problem:
     reason: str
 
 
+def flat_column(values: object, name: str, error: type[ValueError]) -> np.ndarray:
+    """`values` as a one-dimensional array (a column of one-element rows is flattened); `error` naming `name`
+    when they are ragged or of more dimensions."""
+    try:
+        array = np.asarray(values)
+    except ValueError as problem:  # ragged nested lists
+        raise error(f"{name} must be a flat list of values: {problem}") from problem
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise error(f"{name} must be one-dimensional, got shape {array.shape}")
+    return array
+
+
 class DatasetError(ValueError):
     """A dataset that cannot be read at all (an unknown format, not UTF-8, pyarrow missing for Parquet, a header
     that names a column twice): the message names the file. A bad row is a `Problem` instead."""

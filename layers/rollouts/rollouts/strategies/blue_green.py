@@ -128,13 +128,7 @@ class BlueGreenStrategy(StrategySpec):
 
     def check(self, preflight: Preflight) -> None:
         """A blue/green deployment replaces the baseline's model under the baseline's own variant name."""
-        candidate = preflight.candidate
-        if candidate.variant_name not in (None, preflight.baseline_variant):
-            raise InvalidRolloutError(
-                field="candidate.variant_name",
-                reason=f"a blue/green deployment keeps the variant's name, as SageMaker requires; "
-                f"leave it out or set it to '{preflight.baseline_variant}', not '{candidate.variant_name}'",
-            )
+        check_same_variant(preflight, "a blue/green deployment")
         check_deployment_limits(preflight)
 
     def new_variants(
@@ -156,6 +150,17 @@ def in_place(production: list[dict[str, Any]], baseline: str, candidate: Candida
         "InitialInstanceCount": candidate.initial_instance_count,
     }
     return [{**variant, **new} if variant["VariantName"] == baseline else dict(variant) for variant in production]
+
+
+def check_same_variant(preflight: Preflight, what: str) -> None:
+    """SageMaker's deployment guardrails keep the variant's name: the candidate may not name another."""
+    candidate = preflight.candidate
+    if candidate.variant_name not in (None, preflight.baseline_variant):
+        raise InvalidRolloutError(
+            field="candidate.variant_name",
+            reason=f"{what} keeps the variant's name, as SageMaker requires; leave it out or set it to "
+            f"'{preflight.baseline_variant}', not '{candidate.variant_name}'",
+        )
 
 
 def check_deployment_limits(preflight: Preflight) -> None:

@@ -21,6 +21,7 @@ from rollouts.strategies.blue_green import (
     CapacitySize,
     DeploymentSeconds,
     check_deployment_limits,
+    check_same_variant,
     in_place,
 )
 
@@ -106,12 +107,7 @@ class RollingStrategy(StrategySpec):
     def check(self, preflight: Preflight) -> None:
         """What SageMaker refuses for a rolling update, or silently runs without its guardrails, refused first."""
         candidate = preflight.candidate
-        if candidate.variant_name not in (None, preflight.baseline_variant):
-            raise InvalidRolloutError(
-                field="candidate.variant_name",
-                reason=f"a rolling update keeps the variant's name, as SageMaker requires: leave it out, or give "
-                f"'{preflight.baseline_variant}' rather than '{candidate.variant_name}'",
-            )
+        check_same_variant(preflight, "a rolling update")
         if len(preflight.variants) != 1:
             raise InvalidRolloutError(
                 field="endpoint_name",

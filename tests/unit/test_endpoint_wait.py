@@ -20,6 +20,7 @@ class Rollout:
     endpoint_name: str
     endpoint_token: str | None = None
     endpoint_wait_since: datetime | None = None
+    component_name: str | None = None
 
     def model_copy(self, update: dict[str, Any]) -> Rollout:
         return replace(self, **update)

@@ -571,3 +571,49 @@ def test_an_ab_test_spec_that_cannot_run_is_refused_naming_the_field(
     assert loc[:2] == ("strategy", "ab-test")
     assert loc[2:] == ((field,) if field else ())
     assert words in msg
+
+
+def component_spec(**changes: Any) -> dict[str, Any]:
+    """A rolling update of inference component 'churn-ic' on the demo's endpoint."""
+    body = spec()
+    body.pop("guardrails")
+    body["inference_component_name"] = "churn-ic"
+    body["candidate"] = {"model_name": "churn-xgb-v2"}
+    body["strategy"] = {"type": "rolling", "maximum_batch_size": {"type": "copy-count", "value": 1}}
+    body.update(changes)
+    return body
+
+
+def test_an_inference_component_is_rolled_with_its_own_copies_not_instances() -> None:
+    parsed = RolloutSpec.model_validate(component_spec())
+
+    assert parsed.inference_component_name == "churn-ic"
+    assert parsed.candidate.instance_type is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"strategy": {"type": "canary", "steps": [{"weight": 10, "bake": "1m"}]}}, "strategy", "type 'rolling'"),
+        ({"candidate": {"model_name": "churn-xgb-v2", "instance_type": "ml.m5.large"}}, "candidate", "instance_type"),
+        ({"baseline_variant": "v1"}, "inference_component_name", "leave baseline_variant out"),
+        ({"guardrails": {"monitoring_schedules": [{"schedule_name": "churn-data-quality"}]}}, "guardrails",
+         "alarm_rules"),
+    ],
+)  # fmt: skip
+def test_what_an_inference_component_cannot_take_is_refused_naming_the_field(
+    changes: dict[str, Any], field: str, words: str
+) -> None:
+    errors = errors_of(component_spec(**changes))
+
+    assert any(loc[0] == field and words in message for loc, message in errors), errors
+
+
+def test_a_variants_candidate_still_needs_its_instance_type() -> None:
+    body = spec()
+    del body["candidate"]["instance_type"]
+
+    loc, message = only_error_of(body)
+
+    assert loc == ("candidate",)
+    assert "instance_type is required" in message

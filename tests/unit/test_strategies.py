@@ -46,6 +46,7 @@ class Preflight:
     instance_types: list[str] = field(default_factory=lambda: ["ml.m5.large"])
     alarms: list[str] = field(default_factory=list)
     alarm_rules: int = 0
+    copy_count: int | None = None
     model: dict[str, Any] = field(default_factory=dict)
 
     def candidate_model(self) -> dict[str, Any]:
@@ -244,3 +245,39 @@ def test_looping_strategies_fit_however_long_they_run() -> None:
     assert ab.longest_run(extra_bakes=5, pause_seconds=7 * 86400) == 14 * 86400 + 7200
     with pytest.raises(ValueError, match="check_every"):
         STRATEGIES["ab-test"].model_validate({"check_every": "8d"})
+
+
+def component_rolling(**changes: Any) -> StrategySpec:
+    return STRATEGIES["rolling"].model_validate(
+        {"maximum_batch_size": {"type": "copy-count", "value": 1}, "wait_interval": "5m", **changes}
+    )
+
+
+def test_a_components_rolling_update_moves_copies_within_sagemakers_bounds() -> None:
+    component = Candidate.model_validate({"model_name": "churn-xgb-v2"})
+    strategy = component_rolling()
+
+    strategy.check(Preflight(candidate=component, copy_count=4))
+    assert strategy.deployment_config(["abort"])["RollingUpdatePolicy"]["MaximumBatchSize"] == {  # type: ignore[attr-defined]
+        "Type": "COPY_COUNT",
+        "Value": 1,
+    }
+    with pytest.raises(InvalidRolloutError, match="at least 2") as single:
+        strategy.check(Preflight(candidate=component, copy_count=1))
+    assert single.value.field == "inference_component_name"
+    with pytest.raises(InvalidRolloutError, match="1 to 2 copy") as too_many:
+        component_rolling(maximum_batch_size={"type": "copy-count", "value": 3}).check(
+            Preflight(candidate=component, copy_count=4)
+        )
+    assert too_many.value.field == "strategy.maximum_batch_size"
+
+
+def test_a_batch_counted_in_the_other_unit_is_refused_naming_its_type() -> None:
+    with pytest.raises(InvalidRolloutError, match="moves copies") as instances:
+        component_rolling(maximum_batch_size={"type": "instance-count", "value": 1}).check(
+            Preflight(candidate=Candidate.model_validate({"model_name": "churn-xgb-v2"}), copy_count=4)
+        )
+    assert instances.value.field == "strategy.maximum_batch_size.type"
+    with pytest.raises(InvalidRolloutError, match="moves instances") as copies:
+        component_rolling().check(Preflight(candidate=candidate(initial_instance_count=4)))
+    assert copies.value.field == "strategy.maximum_batch_size.type"

@@ -54,6 +54,11 @@ class EndpointUpdatingError(RolloutError):
     """The endpoint is still updating; the state machine retries the task."""
 
 
+class ComponentUpdatingError(RolloutError):
+    """An inference component is still updating; SageMaker sends no event for it, so the wait's task fails with
+    this and the state machine looks again a minute later."""
+
+
 class EndpointUpdateFailedError(RolloutError):
     """SageMaker did not apply an update; the state machine rolls back."""
 

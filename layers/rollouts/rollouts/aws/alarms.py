@@ -23,16 +23,23 @@ def alarm_name(rollout_id: str, rule: AlarmRule, variant: str | None = None) -> 
     return f"rollouts-{rollout_id}-{rule.name}" + (f"-{variant}" if variant else "")
 
 
-def put_variant_alarm(name: str, rule: AlarmRule, endpoint_name: str, variant_name: str, rollout_id: str) -> None:
+def put_variant_alarm(
+    name: str, rule: AlarmRule, endpoint_name: str, variant_name: str, rollout_id: str, component: str | None = None
+) -> None:
+    """The rule's alarm on the variant's metrics; with `component`, on the inference component's (SageMaker
+    publishes a component's invocation metrics under the one dimension InferenceComponentName)."""
+    dimensions = (
+        [{"Name": "InferenceComponentName", "Value": component}]
+        if component
+        else [{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": variant_name}]
+    )
     kwargs: dict[str, Any] = {
         "AlarmName": name,
-        "AlarmDescription": f"Guardrail '{rule.name}' of rollout {rollout_id} on variant {variant_name}",
+        "AlarmDescription": f"Guardrail '{rule.name}' of rollout {rollout_id} on "
+        + (f"inference component {component}" if component else f"variant {variant_name}"),
         "Namespace": NAMESPACE,
         "MetricName": rule.metric.value,
-        "Dimensions": [
-            {"Name": "EndpointName", "Value": endpoint_name},
-            {"Name": "VariantName", "Value": variant_name},
-        ],
+        "Dimensions": dimensions,
         "Period": rule.period_seconds,
         "EvaluationPeriods": rule.evaluation_periods,
         "DatapointsToAlarm": rule.datapoints_to_alarm or rule.evaluation_periods,

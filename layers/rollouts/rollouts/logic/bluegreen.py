@@ -15,8 +15,10 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.aws import alarms, endpoints, store
+from rollouts.aws import components as component_models
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import AwsError, DeploymentRolledBackError, InvalidRolloutError
+from rollouts.logic import components
 from rollouts.logic.decisions import record
 from rollouts.logic.endpoint_wait import endpoint_of
 from rollouts.logic.lifecycle import config_name, data_capture, move_to_config, original_config_of
@@ -36,26 +38,31 @@ def deployment_of(rollout: Rollout) -> BlueGreenDeployment:
 
 
 def deploy_green(rollout_id: str) -> dict[str, Any]:
-    """Deploy Green: the abort switch and the rules' alarms, the green config, then UpdateEndpoint blue/green."""
+    """Deploy Green: the green config, the abort switch and the rules' alarms, then UpdateEndpoint with the
+    strategy's DeploymentConfig; for an inference component, UpdateInferenceComponent with it."""
     rollout = store.get_rollout(rollout_id)
     raise_pending(rollout.pending)
     strategy = deployment_of(rollout)
-    original = original_config_of(rollout)
     candidate = rollout.spec.candidate
-    production = [
-        {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
-        for variant in original["ProductionVariants"]
-    ]
-    variants, _ = strategy.new_variants(production, rollout.baseline_variant or "", [candidate])
-    name = config_name(rollout, "green")
-    capture = data_capture(rollout, original)
-    endpoints.create_endpoint_config(name, variants, capture, {"rollouts:rollout-id": rollout_id})
+    component = rollout.component_name
+    baseline = rollout.baseline_variant or ""
+    name: str | None = None
+    if component is None:
+        original = original_config_of(rollout)
+        production = [
+            {key: value for key, value in variant.items() if key not in ("CurrentWeight", "DesiredWeight")}
+            for variant in original["ProductionVariants"]
+        ]
+        variants, _ = strategy.new_variants(production, baseline, [candidate])
+        name = config_name(rollout, "green")
+        capture = data_capture(rollout, original)
+        endpoints.create_endpoint_config(name, variants, capture, {"rollouts:rollout-id": rollout_id})
     abort = alarms.put_abort_alarm(rollout_id)
     watched: dict[str, str] = {}
     for rule in rollout.spec.guardrails.alarm_rules:
         alarm = alarms.alarm_name(rollout_id, rule)
-        alarms.put_variant_alarm(alarm, rule, rollout.endpoint_name, rollout.baseline_variant or "", rollout_id)
-        watched[alarm] = rollout.baseline_variant or ""
+        alarms.put_variant_alarm(alarm, rule, rollout.endpoint_name, baseline, rollout_id, component)
+        watched[alarm] = baseline
     store.put_guards(rollout_id, ALARM_GUARD, list(watched))
     auto_rollback = [abort, *rollout.spec.guardrails.alarms, *watched]
     rollout = store.update_rollout(
@@ -65,42 +72,68 @@ def deploy_green(rollout_id: str) -> dict[str, Any]:
         ),
     )
     deployment = strategy.deployment_config(auto_rollback)
-    move_to_config(rollout, name, deployment)
+    if name is not None:
+        move_to_config(rollout, name, deployment)
+        where = f"variant '{baseline}' ({strategy.describe_deployment()}) with config '{name}'"
+    else:
+        components.deploy(rollout, deployment)
+        where = f"inference component '{component}' ({strategy.describe_deployment()})"
     record(
         rollout,
         DecisionKind.VARIANTS_PREPARED,
-        f"SageMaker is deploying model '{candidate.model_name}' to variant '{rollout.baseline_variant}' "
-        f"({strategy.describe_deployment()}) with config '{name}'; auto-rollback alarms: {', '.join(auto_rollback)}",
-        {"config": name, "deployment_config": deployment, "alarms_created": [abort, *watched]},
+        f"SageMaker is deploying model '{candidate.model_name}' to {where}; auto-rollback alarms: "
+        + ", ".join(auto_rollback),
+        {"config": name, "component": component, "deployment_config": deployment, "alarms_created": [abort, *watched]},
         dedup_key="prepared",
     )
-    return {"config_name": name}
+    return {"config_name": name or candidate.model_name}
+
+
+def _deployed(rollout: Rollout) -> tuple[bool, str, dict[str, float], str | None]:
+    """Whether the deployment landed, what serves now (for a person), the weights and SageMaker's FailureReason."""
+    if rollout.component_name:
+        component = components.component_of(rollout)
+        landed = components.serves(component, rollout.spec.candidate.model_name)
+        where = (
+            f"inference component '{rollout.component_name}' is {component.get('InferenceComponentStatus')} on "
+            f"model '{component_models.model_of(component)}'"
+        )
+        return landed, where, {rollout.baseline_variant or "": 100.0}, component.get("FailureReason")
+    endpoint = endpoint_of(rollout)
+    on = endpoint["EndpointConfigName"]
+    where = f"endpoint '{rollout.endpoint_name}' is on config '{on}'"
+    return on == rollout.candidate_config, where, endpoints.live_weights(endpoint), endpoint.get("FailureReason")
 
 
 def check_deployment(rollout_id: str) -> dict[str, Any]:
-    """Check Deployment: is the endpoint on the green config? If not, SageMaker rolled back, maybe silently."""
+    """Check Deployment: is the endpoint on the green config (the component on the candidate's model)? If not,
+    SageMaker rolled back, maybe silently."""
     rollout = store.get_rollout(rollout_id)
     strategy = deployment_of(rollout)
-    endpoint = endpoint_of(rollout)
-    on = endpoint["EndpointConfigName"]
-    if on == rollout.candidate_config:
+    landed, where, weights, failure = _deployed(rollout)
+    model = rollout.spec.candidate.model_name
+    if landed:
         # A breach that came after SageMaker's last bake: the deployment landed, the old config comes back.
         raise_pending(rollout.pending)
-        weights = endpoints.live_weights(endpoint)
         rollout = store.update_rollout(
             rollout_id,
             lambda r: r.model_copy(update={"weights": weights, "started_at": r.started_at or r.updated_at}),
         )
         watch = int(strategy.watch_after_promotion)
+        serves = (
+            f"inference component '{rollout.component_name}' serves model '{model}'"
+            if rollout.component_name
+            else f"endpoint '{rollout.endpoint_name}' serves model '{model}' on config '{rollout.candidate_config}'"
+        )
         record(
             rollout,
             DecisionKind.TRAFFIC_SHIFTED,
-            f"SageMaker's deployment landed: endpoint '{rollout.endpoint_name}' serves model "
-            f"'{rollout.spec.candidate.model_name}' on config '{on}'"
+            f"SageMaker's deployment landed: {serves}"
             + (f"; the guardrails stay armed for {watch} s" if watch else ""),
-            {"config": on, "weights": weights, "watch_seconds": watch},
+            {"config": rollout.candidate_config, "component": rollout.component_name, "weights": weights,
+             "watch_seconds": watch},
             dedup_key="deployed",
-        )
+        )  # fmt: skip
         return {"landed": True, "watch_seconds": watch}
     firing = alarms.firing(rollout.guard_alarm_names)
     causes = [p.cause for p in rollout.pending if p.error]
@@ -109,10 +142,10 @@ def check_deployment(rollout_id: str) -> dict[str, Any]:
         if firing
         else "no breach the rollout saw (a deployment failure or SageMaker's execution timeout)"
     )
-    failure = endpoint.get("FailureReason")
+    intended = f"model '{model}'" if rollout.component_name else f"'{rollout.candidate_config}'"
     cause = (
-        f"SageMaker rolled the deployment back: endpoint '{rollout.endpoint_name}' is on config '{on}', not "
-        f"'{rollout.candidate_config}'{f', FailureReason: {failure}' if failure else ', with no FailureReason'}; {why}"
+        f"SageMaker rolled the deployment back: {where}, not {intended}"
+        f"{f', FailureReason: {failure}' if failure else ', with no FailureReason'}; {why}"
     )
     rollout = store.update_rollout(
         rollout_id,
@@ -124,7 +157,9 @@ def check_deployment(rollout_id: str) -> dict[str, Any]:
         cause,
         {
             "intended_config": rollout.candidate_config,
-            "endpoint_config": on,
+            "intended_model": model,
+            "endpoint_config": None if rollout.component_name else endpoint_of(rollout)["EndpointConfigName"],
+            "serving": where,
             "failure_reason": failure,
             "firing": firing,
         },
@@ -140,15 +175,16 @@ def trip_abort_switch(rollout: Rollout, cause: str) -> bool:
     back acts on the breach, through the pending signal).
     """
     abort = alarms.abort_alarm_name(rollout.rollout_id)
-    if (
-        rollout.status != RolloutStatus.PROGRESSING
-        or rollout.candidate_config is None
-        or abort not in rollout.alarm_names
-    ):
+    if rollout.status != RolloutStatus.PROGRESSING or abort not in rollout.alarm_names:
         return False
-    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
-    if endpoint.get("EndpointStatus") not in ("Updating", "RollingBack"):
-        return False
+    if rollout.component_name:
+        component = components.find(rollout)
+        if component is None or components.settled(component):
+            return False
+    else:
+        endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+        if rollout.candidate_config is None or endpoint.get("EndpointStatus") not in ("Updating", "RollingBack"):
+            return False
     try:
         alarms.trip_abort_alarm(rollout.rollout_id, cause)
     except AwsError as error:

@@ -6,7 +6,8 @@ from typing import Any
 
 from rollouts import clock
 from rollouts.aws import endpoints, store, workflows
-from rollouts.errors import EndpointUpdateFailedError
+from rollouts.errors import ComponentUpdatingError, EndpointUpdateFailedError
+from rollouts.logic import components
 from rollouts.models.rollout import Rollout
 from rollouts.strategies.base import ENDPOINT_UPDATE_SECONDS
 
@@ -28,7 +29,8 @@ def await_endpoint(rollout_id: str, task_token: str, max_wait_seconds: int = MAX
     """Await Endpoint (callback): the endpoint's state-change event ends the wait; so does a settled endpoint now.
 
     The wait looks again after each timeout (… Still Updating), up to `max_wait_seconds` from its first look; then
-    EndpointUpdateFailedError ends it.
+    EndpointUpdateFailedError ends it. An inference component sends no event: while it updates, the task fails
+    with ComponentUpdatingError, which the state machine retries a minute later, under the same bound.
     """
     now = clock.now()
 
@@ -41,14 +43,23 @@ def await_endpoint(rollout_id: str, task_token: str, max_wait_seconds: int = MAX
         store.update_rollout(
             rollout_id, lambda r: r.model_copy(update={"endpoint_token": None, "endpoint_wait_since": None})
         )
-        status = endpoint_of(rollout)["EndpointStatus"]
+        if rollout.component_name:
+            status = components.component_of(rollout).get("InferenceComponentStatus")
+            what = f"inference component '{rollout.component_name}'"
+        else:
+            status, what = endpoint_of(rollout)["EndpointStatus"], f"endpoint '{rollout.endpoint_name}'"
         raise EndpointUpdateFailedError(
-            f"endpoint '{rollout.endpoint_name}' is still {status} {int((now - since).total_seconds())} s after "
-            f"the wait began (at most {max_wait_seconds} s)"
+            f"{what} is still {status} {int((now - since).total_seconds())} s after the wait began (at most "
+            f"{max_wait_seconds} s)"
         )
     # The update may have finished before the token was stored: its event found no token to answer.
-    endpoint_settled(rollout_id)
-    return {"awaiting": True}
+    if endpoint_settled(rollout_id) or not rollout.component_name:
+        return {"awaiting": True}
+    # No event will end the wait for a component: the task fails now and the state machine looks again in a minute.
+    store.update_rollout(
+        rollout_id, lambda r: r.model_copy(update={"endpoint_token": None}) if r.endpoint_token == task_token else None
+    )
+    raise ComponentUpdatingError(f"inference component '{rollout.component_name}' is still updating")
 
 
 def endpoint_settled(rollout_id: str) -> bool:
@@ -67,15 +78,25 @@ def endpoint_settled(rollout_id: str) -> bool:
     taken = token[0]
     if not taken:
         return False
-    endpoint = endpoint_of(rollout)
-    if endpoint["EndpointStatus"] not in SETTLED:
+    answer = _answer(rollout)
+    if answer is None:
         store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_token": r.endpoint_token or taken}))
         # An event that came while the token was out found none to answer: look again now that it is back. An
         # update that settles after this look sends its event to a stored token.
-        if endpoint_of(rollout)["EndpointStatus"] in SETTLED:
+        if _answer(rollout) is not None:
             return endpoint_settled(rollout_id)
         return False
     store.update_rollout(rollout_id, lambda r: r.model_copy(update={"endpoint_wait_since": None}))
-    return workflows.succeed_task(
-        taken, {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}
-    )
+    return workflows.succeed_task(taken, answer)
+
+
+def _answer(rollout: Rollout) -> dict[str, Any] | None:
+    """The wait's answer once what it waits for has settled (None before): the endpoint's status and config, or an
+    inference component's status and model."""
+    if rollout.component_name:
+        component = components.component_of(rollout)
+        return components.status_of(component) if components.settled(component) else None
+    endpoint = endpoint_of(rollout)
+    if endpoint["EndpointStatus"] not in SETTLED:
+        return None
+    return {"status": endpoint["EndpointStatus"], "config_name": endpoint["EndpointConfigName"]}

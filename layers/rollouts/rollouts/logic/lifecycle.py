@@ -20,6 +20,7 @@ from rollouts.errors import (
     PromotionNotServingError,
     RollbackFailedError,
 )
+from rollouts.logic import components
 from rollouts.logic.decisions import deliver, record
 from rollouts.logic.endpoint_wait import BUSY, endpoint_of
 from rollouts.logic.pending import raise_pending
@@ -287,6 +288,8 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
             {"cause": rollout.reason, "restore_config": True},
             dedup_key="rollback",
         )
+        if rollout.component_name:
+            return {"config_name": components.restore(rollout), "watch_seconds": 0}
     endpoint = endpoint_of(rollout)
     if endpoint["EndpointStatus"] in BUSY:
         raise EndpointUpdatingError(f"endpoint '{rollout.endpoint_name}' is {endpoint['EndpointStatus']}")
@@ -341,7 +344,8 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
             }
         ),
     )
-    endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
+    # An inference component's traffic is its model's, not a weight: only its Specification is put back.
+    endpoint = {} if rollout.component_name else endpoints.describe_endpoint(rollout.endpoint_name) or {}
     live = endpoints.live_weights(endpoint) if endpoint else {}
     baseline = rollout.baseline_variant or ""
     # A blue/green candidate runs under the baseline's own variant name: its traffic is the config's, not a weight.
@@ -353,7 +357,9 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
     elif baseline in live:
         weights = live
     restore = (
-        bool(endpoint)
+        components.restore_needed(rollout)
+        if rollout.component_name
+        else bool(endpoint)
         and bool(rollout.original_config)
         and (endpoint.get("EndpointConfigName") != rollout.original_config or endpoint.get("EndpointStatus") in BUSY)
     )
@@ -362,7 +368,14 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
         DecisionKind.ROLLBACK_STARTED,
         f"Rolling back ({error}): {cause}"
         + (f"; baseline '{baseline}' to 100 % now" if shift else "")
-        + ("; restoring the original config" if restore else ""),
+        + (
+            f"; restoring model '{components.baseline_model(rollout)}' on inference component "
+            f"'{rollout.component_name}'"
+            if restore and rollout.component_name
+            else "; restoring the original config"
+            if restore
+            else ""
+        ),
         {"error": error, "cause": cause, "weights": weights, "restore_config": restore},
         dedup_key="rollback",
     )
@@ -370,7 +383,8 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
         endpoints.set_weights(rollout.endpoint_name, weights)
     if weights:
         store.update_rollout(rollout_id, lambda r: r.model_copy(update={"weights": weights}))
-    return {"restore": restore, "config_name": rollout.original_config}
+    original = components.baseline_model(rollout) if rollout.component_name else rollout.original_config
+    return {"restore": restore, "config_name": original}
 
 
 def sole_model(endpoint: dict[str, Any]) -> str | None:
@@ -424,8 +438,9 @@ def _restored(rollout: Rollout, endpoint: dict[str, Any]) -> bool:
     return model is not None and model == _baseline_model(rollout)
 
 
-def _rollback_failed(rollout: Rollout, endpoint: dict[str, Any]) -> None:
-    """The rollback did not reach the baseline: say so, keep the lock and the guards, and stop for an operator."""
+def _rollback_failed(rollout: Rollout, endpoint: dict[str, Any], seen: str | None = None) -> None:
+    """The rollback did not reach the baseline: say so, keep the lock and the guards, and stop for an operator.
+    `seen` says what serves instead, when it is not the endpoint's variants (an inference component's model)."""
     weights = endpoints.live_weights(endpoint) if endpoint else {}
     rollout = store.update_rollout(
         rollout.rollout_id,
@@ -439,11 +454,16 @@ def _rollback_failed(rollout: Rollout, endpoint: dict[str, Any]) -> None:
             }
         ),
     )
-    seen = _serving(endpoint)
+    wanted = (
+        f"baseline model '{components.baseline_model(rollout)}'"
+        if rollout.component_name
+        else f"baseline '{rollout.baseline_variant}' alone"
+    )
+    seen = seen or _serving(endpoint)
     record(
         rollout,
         DecisionKind.ROLLBACK_FAILED,
-        f"Rollback failed: {seen}, not baseline '{rollout.baseline_variant}' alone; the lock on the endpoint stays "
+        f"Rollback failed: {seen}, not {wanted}; the lock on the endpoint stays "
         f"held. Fix the endpoint, then abort the rollout again to retry the restore; reason: {rollout.reason}",
         {
             "weights": weights,
@@ -456,6 +476,20 @@ def _rollback_failed(rollout: Rollout, endpoint: dict[str, Any]) -> None:
         dedup_key=f"rollback-failed-{rollout.rollback_failures}",
     )
     raise RollbackFailedError(f"rollback of rollout {rollout.rollout_id} not verified: {seen}")
+
+
+def _check_component_outcome(rollout: Rollout, endpoint: dict[str, Any], promoted: bool) -> None:
+    """Finalize's check for an inference component: DescribeInferenceComponent shows the candidate's model (a
+    promotion) or the baseline's (a rollback; a rollout that failed before Validate And Lock changed nothing)."""
+    component = components.find(rollout)
+    if promoted:
+        model = rollout.promoted_candidate.model_name
+        if component is None or not components.serves(component, model):
+            raise PromotionNotServingError(f"{components.serving(rollout, component)}, not candidate model '{model}'")
+    elif rollout.original_component is not None and (
+        component is None or not components.serves(component, components.baseline_model(rollout))
+    ):
+        _rollback_failed(rollout, endpoint, components.serving(rollout, component))
 
 
 def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
@@ -471,13 +505,15 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         raise_pending(rollout.pending)
     endpoint = endpoints.describe_endpoint(rollout.endpoint_name) or {}
     promoted = outcome == "promoted"
-    if promoted and (not endpoint or sole_model(endpoint) != rollout.promoted_candidate.model_name):
+    if rollout.component_name:
+        _check_component_outcome(rollout, endpoint, promoted)
+    elif promoted and (not endpoint or sole_model(endpoint) != rollout.promoted_candidate.model_name):
         raise PromotionNotServingError(
             f"{_serving(endpoint)}, not candidate model '{rollout.promoted_candidate.model_name}' alone"
         )
-    if not promoted and not _restored(rollout, endpoint):
+    elif not promoted and not _restored(rollout, endpoint):
         _rollback_failed(rollout, endpoint)
-    weights = endpoints.live_weights(endpoint)
+    weights = {rollout.baseline_variant or "": 100.0} if rollout.component_name else endpoints.live_weights(endpoint)
     alarms_left: list[str] = []
     if rollout.alarm_names:
         try:
@@ -507,16 +543,23 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         "judgement": rollout.judgement,
         **({"alarms_left": alarms_left} if alarms_left else {}),
     }
+    component = f"inference component '{rollout.component_name}' of " if rollout.component_name else ""
     if promoted:
-        message = (
-            f"Promoted: endpoint '{rollout.endpoint_name}' serves candidate '{rollout.promoted_variant}' alone "
-            f"(config '{endpoint.get('EndpointConfigName')}')"
+        message = f"Promoted: {component}endpoint '{rollout.endpoint_name}' serves " + (
+            f"model '{rollout.promoted_candidate.model_name}'"
+            if component
+            else f"candidate '{rollout.promoted_variant}' alone (config '{endpoint.get('EndpointConfigName')}')"
         )
         record(rollout, DecisionKind.ROLLOUT_PROMOTED, message, evidence, dedup_key="final")
     else:
         message = (
-            f"Rolled back: endpoint '{rollout.endpoint_name}' serves baseline '{rollout.baseline_variant}' "
-            f"(config '{endpoint.get('EndpointConfigName')}'); reason: {rollout.reason}"
+            f"Rolled back: {component}endpoint '{rollout.endpoint_name}' serves "
+            + (
+                f"baseline model '{components.baseline_model(rollout)}'"
+                if component
+                else f"baseline '{rollout.baseline_variant}' (config '{endpoint.get('EndpointConfigName')}')"
+            )
+            + f"; reason: {rollout.reason}"
         )
         record(rollout, DecisionKind.ROLLOUT_ROLLED_BACK, message, evidence, dedup_key="final")
     # What the bus refuses now stays in the outbox for the scheduled delivery: the rollout's end stands either way.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rollouts.aws import alarms, endpoints, monitoring
+from rollouts.aws import alarms, components, endpoints, monitoring
 from rollouts.aws import hooks as hook_functions
 from rollouts.errors import InvalidRolloutError
 from rollouts.models.base import Candidate, format_duration
@@ -27,6 +27,7 @@ class _Preflight:
     candidate: Candidate
     alarms: list[str] = field(default_factory=list)
     alarm_rules: int = 0
+    copy_count: int | None = None
 
     def candidate_model(self) -> dict[str, Any]:
         return endpoints.describe_model(self.candidate.model_name) or {}
@@ -112,6 +113,8 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
             )
     _check_guardrails(spec)
     _check_hooks(spec)
+    if spec.inference_component_name:
+        return _check_component(spec, endpoint)
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
     if spec.baseline_variant:
@@ -150,3 +153,52 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         )
     )
     return {"baseline_variant": baseline, "original_config": endpoint["EndpointConfigName"]}
+
+
+def _check_component(spec: RolloutSpec, endpoint: dict[str, Any]) -> dict[str, Any]:
+    """The inference component the spec names: on this endpoint, in service, running a model other than the
+    candidate. Returns the baseline facts, with the Specification a rollback puts back."""
+    name = spec.inference_component_name or ""
+    component = components.describe(name)
+    if component is None:
+        raise InvalidRolloutError(field="inference_component_name", reason=f"no inference component named '{name}'")
+    if component.get("EndpointName") != spec.endpoint_name:
+        raise InvalidRolloutError(
+            field="inference_component_name",
+            reason=f"'{name}' runs on endpoint '{component.get('EndpointName')}', not '{spec.endpoint_name}'",
+        )
+    status = component.get("InferenceComponentStatus")
+    if status != "InService":
+        raise InvalidRolloutError(
+            field="inference_component_name",
+            reason=f"'{name}' is {status}: a rollout starts from a component in service",
+        )
+    model = components.model_of(component)
+    if model is None:
+        raise InvalidRolloutError(
+            field="inference_component_name",
+            reason=f"'{name}' runs a container of its own, not a SageMaker model (Specification.ModelName): a rollout "
+            "replaces a component's model",
+        )
+    if model == spec.candidate.model_name:
+        raise InvalidRolloutError(
+            field="candidate.model_name", reason=f"'{name}' runs model '{model}' already: nothing to roll out"
+        )
+    variant = str(component.get("VariantName") or "")
+    spec.strategy.check(
+        _Preflight(
+            endpoint_name=spec.endpoint_name,
+            baseline_variant=variant,
+            variants=[variant],
+            instance_types=[],
+            candidate=spec.candidate,
+            alarms=spec.guardrails.alarms,
+            alarm_rules=len(spec.guardrails.alarm_rules),
+            copy_count=components.copy_count(component),
+        )
+    )
+    return {
+        "baseline_variant": variant,
+        "original_config": endpoint["EndpointConfigName"],
+        "original_component": components.specification(component, model),
+    }

@@ -158,7 +158,12 @@ class Candidate(Strict):
     variant_name: str | None = Field(
         default=None, pattern=NAME_PATTERN, description="Defaults to the model name, shortened to 63 characters"
     )
-    instance_type: str = Field(pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$", examples=["ml.m5.large"])
+    instance_type: str | None = Field(
+        default=None,
+        pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$",
+        examples=["ml.m5.large"],
+        description="Required, except for an inference component, which runs on its endpoint's instances",
+    )
     initial_instance_count: int = Field(default=1, ge=1, le=100)
 
     @property

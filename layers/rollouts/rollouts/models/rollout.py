@@ -120,6 +120,10 @@ class Rollout(BaseModel):
         description="The config that brought the candidates in (by weight, as a shadow, or as SageMaker's green)",
     )
     final_config: str | None = None
+    original_component: dict[str, Any] | None = Field(
+        default=None,
+        description="The inference component's Specification when the rollout began: what a rollback puts back",
+    )
     alarm_names: list[str] = Field(default_factory=list, description="Alarms this rollout created")
     alarm_variants: dict[str, str] = Field(
         default_factory=dict, description="The candidate variant each created alarm watches, by alarm name"
@@ -165,6 +169,11 @@ class Rollout(BaseModel):
     @property
     def endpoint_name(self) -> str:
         return self.spec.endpoint_name
+
+    @property
+    def component_name(self) -> str | None:
+        """The inference component whose model the rollout replaces; None when it replaces a variant's."""
+        return self.spec.inference_component_name
 
     @property
     def candidate_variant(self) -> str:

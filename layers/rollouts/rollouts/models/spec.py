@@ -413,6 +413,14 @@ class RolloutSpec(Strict):
     baseline_variant: str | None = Field(
         default=None, pattern=NAME_PATTERN, description="Needed only when the endpoint has several variants"
     )
+    inference_component_name: str | None = Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description=(
+            "The inference component of the endpoint whose model the rollout replaces (a rolling update with "
+            "UpdateInferenceComponent), instead of a variant's"
+        ),
+    )
     candidate: Candidate
     strategy: AnyStrategy
     guardrails: Guardrails = Field(default_factory=Guardrails)
@@ -424,13 +432,54 @@ class RolloutSpec(Strict):
         """Every model the rollout brings: the candidate, then the strategy's further ones (a bandit's arms)."""
         return [self.candidate, *self.strategy.more_candidates_of()]
 
+    @field_validator("inference_component_name")
+    @classmethod
+    def _component_names_its_variant(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is not None and info.data.get("baseline_variant"):
+            raise ValueError(
+                "an inference component names the variant it runs on: leave baseline_variant out with "
+                "inference_component_name"
+            )
+        return name
+
     @field_validator("candidate")
     @classmethod
     def _distinct_variants(cls, candidate: Candidate, info: ValidationInfo) -> Candidate:
+        if info.data.get("inference_component_name"):
+            given = candidate.model_fields_set & {"instance_type", "initial_instance_count", "variant_name"}
+            if given:
+                raise ValueError(
+                    f"{', '.join(sorted(given))}: an inference component runs on its endpoint's instances, under "
+                    "its own name and copy count: leave them out with inference_component_name"
+                )
+            return candidate
+        if candidate.instance_type is None:
+            raise ValueError("instance_type is required: the candidate's variant runs on instances of its own")
         baseline = info.data.get("baseline_variant")
         if baseline and baseline == candidate.resolved_variant_name:
             raise ValueError(f"the candidate's variant name '{baseline}' must differ from baseline_variant")
         return candidate
+
+    @field_validator("strategy")
+    @classmethod
+    def _component_rolls(cls, strategy: StrategySpec, info: ValidationInfo) -> StrategySpec:
+        if info.data.get("inference_component_name") and not strategy.updates_components:
+            raise ValueError(
+                f"a {strategy.title.lower()} cannot update an inference component (inference_component_name): its "
+                "model changes by SageMaker's rolling update, strategy type 'rolling'"
+            )
+        return strategy
+
+    @field_validator("guardrails")
+    @classmethod
+    def _component_guardrails(cls, guardrails: Guardrails, info: ValidationInfo) -> Guardrails:
+        if info.data.get("inference_component_name") and (guardrails.monitors or guardrails.monitoring_schedules):
+            raise ValueError(
+                "monitors and monitoring_schedules read an endpoint variant's data capture, which does not tell an "
+                "inference component's requests apart: guard the component with alarm_rules (on its "
+                "InferenceComponentName metrics) and alarms"
+            )
+        return guardrails
 
     @field_validator("strategy")
     @classmethod

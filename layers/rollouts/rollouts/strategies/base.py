@@ -49,6 +49,8 @@ class Preflight(Protocol):
     candidate: Candidate
     alarms: list[str]
     alarm_rules: int
+    # The inference component's copies when the rollout updates one (`inference_component_name`), else None.
+    copy_count: int | None
 
     def candidate_model(self) -> dict[str, Any]:
         """DescribeModel of the candidate's model ({} if it is gone)."""
@@ -92,6 +94,8 @@ class Strategy(Protocol):
 
     title: ClassVar[str]
     replaces_baseline: ClassVar[bool]
+    # Whether it can replace the model of an inference component (the spec's `inference_component_name`).
+    updates_components: ClassVar[bool]
     wakes_on_feedback: ClassVar[bool]
     data_capture_needed: ClassVar[str | None]
     # Whether an operator may pause it (hold the weights until resume, promote or abort).
@@ -178,6 +182,7 @@ class StrategySpec(Strict):
     type: str
     title: ClassVar[str]
     replaces_baseline: ClassVar[bool] = False
+    updates_components: ClassVar[bool] = False
     wakes_on_feedback: ClassVar[bool] = False
     data_capture_needed: ClassVar[str | None] = None
     pausable: ClassVar[bool] = False

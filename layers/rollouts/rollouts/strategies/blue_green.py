@@ -167,7 +167,7 @@ def check_deployment_limits(preflight: Preflight) -> None:
     """What SageMaker would otherwise refuse, or silently deploy all at once without baking (its documented
     exclusions: Marketplace containers, endpoints that use Inf1 instances), refused before anything changes with
     the field that causes it."""
-    instance_type = preflight.candidate.instance_type
+    instance_type = preflight.candidate.instance_type or ""
     if instance_type.startswith(INF1_PREFIX):
         raise InvalidRolloutError(
             field="candidate.instance_type",

@@ -34,6 +34,14 @@ else:
     RollingWait = BlueGreenSeconds
 
 
+class RollingSize(CapacitySize):
+    """A batch of a rolling update: a percent of the capacity, a number of instances (an endpoint variant's fleet)
+    or of copies (an inference component's), as SageMaker's `CapacitySize` and `InferenceComponentCapacitySize`."""
+
+    type: Literal["capacity-percent", "instance-count", "copy-count"] = "capacity-percent"  # type: ignore[assignment]
+    value: int = Field(ge=1, description="Percent (1 to 100), instances or copies (at least 1)")
+
+
 class RollingStrategy(StrategySpec):
     """Replace the baseline's model in place with SageMaker's rolling deployment, guarded by the rollout.
 
@@ -46,6 +54,7 @@ class RollingStrategy(StrategySpec):
 
     type: Literal["rolling"] = "rolling"
     title: ClassVar[str] = "Rolling update"
+    updates_components: ClassVar[bool] = True
     pause_refusal: ClassVar[str] = (
         "SageMaker's deployment owns the traffic and no API holds it: abort rolls it back, promote skips the watch "
         "after it"
@@ -53,12 +62,13 @@ class RollingStrategy(StrategySpec):
     # The candidate takes over the baseline's variant name, as SageMaker's guardrails require.
     replaces_baseline: ClassVar[bool] = True
 
-    maximum_batch_size: CapacitySize = Field(
-        description="Instances moved at a time: 5 to 50 % of the variant's instance count (SageMaker's bounds)"
+    maximum_batch_size: RollingSize = Field(
+        description="Instances (or an inference component's copies) moved at a time: 5 to 50 % of the variant's "
+        "instance count or the component's copy count (SageMaker's bounds)"
     )
     wait_interval: RollingWait = Field(default=300.0, description="Bake after each batch (0 to 1 h): '5m'")
-    rollback_maximum_batch_size: CapacitySize | None = Field(
-        default=None, description="Instances moved back at a time in a rollback; all at once when unset"
+    rollback_maximum_batch_size: RollingSize | None = Field(
+        default=None, description="Instances or copies moved back at a time in a rollback; all at once when unset"
     )
     maximum_execution_timeout: DeploymentSeconds = Field(default=3600.0, description="The whole deployment: 10m to 8h")
     watch_after_promotion: WatchSeconds = Field(default=600.0, description="Guardrails stay armed")
@@ -94,8 +104,9 @@ class RollingStrategy(StrategySpec):
 
     def describe_deployment(self) -> str:
         size = self.maximum_batch_size
-        batch = f"{size.value} %" if size.type == "capacity-percent" else f"{size.value} instance(s)"
-        return f"rolling, {batch} of the fleet a batch, {self.wait_interval:g} s bakes"
+        unit = {"capacity-percent": "%", "instance-count": "instance(s)", "copy-count": "copy(ies)"}[size.type]
+        whole = "copies" if size.type == "copy-count" else "fleet"
+        return f"rolling, {size.value} {unit} of the {whole} a batch, {self.wait_interval:g} s bakes"
 
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
         """The deployment's wait, then the watch after it."""
@@ -106,7 +117,9 @@ class RollingStrategy(StrategySpec):
 
     def check(self, preflight: Preflight) -> None:
         """What SageMaker refuses for a rolling update, or silently runs without its guardrails, refused first."""
-        candidate = preflight.candidate
+        if preflight.copy_count is not None:
+            self._check_component(preflight, preflight.copy_count)
+            return
         check_same_variant(preflight, "a rolling update")
         if len(preflight.variants) != 1:
             raise InvalidRolloutError(
@@ -116,18 +129,40 @@ class RollingStrategy(StrategySpec):
                 "once with no baking",
             )
         check_deployment_limits(preflight)
-        count = candidate.initial_instance_count
+        count = preflight.candidate.initial_instance_count
         if count < 2:
             raise InvalidRolloutError(
                 field="candidate.initial_instance_count",
                 reason="a rolling update moves at most half the fleet at a time: it needs at least 2 instances",
             )
+        self._check_batches(count, "instance-count", "instance(s)", "candidate.initial_instance_count", "instances")
+
+    def _check_component(self, preflight: Preflight, copies: int) -> None:
+        """An inference component's rolling update: batches of its copies, 5 to 50 % of them."""
+        check_deployment_limits(preflight)
+        if copies < 2:
+            raise InvalidRolloutError(
+                field="inference_component_name",
+                reason=f"the component runs {copies} copy(ies): a rolling update moves at most half of them at a "
+                "time, so it needs at least 2 (raise its CopyCount first)",
+            )
+        self._check_batches(copies, "copy-count", "copy(ies)", "the component's copy count", "copies")
+
+    def _check_batches(self, count: int, counted: str, unit: str, whole: str, plural: str) -> None:
+        """Each batch size as SageMaker bounds it: 5 to 50 % of `count`, a rollback batch at most all of it; a size
+        counted in the other unit (instances of a component, copies of a variant) is refused."""
         for field, size in (
             ("strategy.maximum_batch_size", self.maximum_batch_size),
             ("strategy.rollback_maximum_batch_size", self.rollback_maximum_batch_size),
         ):
-            if size is None or size.type != "instance-count":
+            if size is None or size.type == "capacity-percent":
                 continue
+            if size.type != counted:
+                raise InvalidRolloutError(
+                    field=f"{field}.type",
+                    reason=f"this rolling update moves {plural}: use '{counted}' or 'capacity-percent', not "
+                    f"'{size.type}'",
+                )
             share = size.value / count
             rollback = field.endswith("rollback_maximum_batch_size")
             if (not rollback and not MIN_BATCH_SHARE <= share <= MAX_BATCH_SHARE) or (rollback and share > 1):
@@ -138,9 +173,8 @@ class RollingStrategy(StrategySpec):
                 )
                 raise InvalidRolloutError(
                     field=field,
-                    reason=f"{size.value} instance(s) of a fleet of {count} (candidate.initial_instance_count): "
-                    f"SageMaker takes {bounds} instance(s) a batch"
-                    + (" (5 to 50 % of the variant's instances)" if not rollback else ""),
+                    reason=f"{size.value} {unit} of {count} ({whole}): SageMaker takes {bounds} {unit} a batch"
+                    + (f" (5 to 50 % of the {plural})" if not rollback else ""),
                 )
 
     def new_variants(

@@ -7,6 +7,10 @@ serves (see `sandbox.moto_ext.sagemaker` on the share): it publishes its own met
 predictions, with the same `eventMetadata.inferenceId` as the production variant's record of the request, and answers
 nobody. Time is simulated (`sandbox.moto_ext.clock`): each step serves one tick of simulated traffic while the
 virtual clock stands still.
+
+A plane can serve an inference component of the endpoint instead (`component`): its requests go to the component's
+model (during a rolling update, the share of its copies on the new model serves, `sandbox.components`), it publishes
+the component's own invocation metrics (dimension InferenceComponentName) and evaluates the alarms on them.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from urllib.parse import urlparse
 
 from rollouts.judge.threshold import breaches
 from rollouts.models.spec import Comparison
-from sandbox import deployments
+from sandbox import components, deployments
 from sandbox.cloud import LocalCloud
 from sandbox.moto_ext import clock, cloudwatch, core, events
 
@@ -119,7 +123,11 @@ AnswerHook = Callable[[str, dict[str, float], float], None]
 
 
 class DataPlane:
-    """Sends requests to one endpoint until stopped; evaluates the endpoint's alarms on what it sent."""
+    """Sends requests to one endpoint until stopped; evaluates the endpoint's alarms on what it sent.
+
+    With `component`, the requests go to that inference component of the endpoint, served as one "variant" named
+    after it (weight 1, the model DescribeInferenceComponent names); its metrics are published, and its alarms
+    evaluated, under SageMaker's per-component dimension InferenceComponentName."""
 
     def __init__(
         self,
@@ -132,9 +140,11 @@ class DataPlane:
         listener: Listener | None = None,
         on_request: RequestHook | None = None,
         on_answer: AnswerHook | None = None,
+        component: str | None = None,
     ) -> None:
         self.cloud = cloud
         self.endpoint_name = endpoint_name
+        self.component = component
         self.behaviours = behaviours
         self.rps = requests_per_second
         self.tick = tick_seconds
@@ -207,7 +217,11 @@ class DataPlane:
         return self.started + timedelta(seconds=self.sim_time)
 
     def live_variants(self) -> tuple[list[Variant], list[Variant]]:
-        """The endpoint as it serves now: its production variants and its shadow variants."""
+        """The endpoint as it serves now: its production variants and its shadow variants. For an inference
+        component, the component alone, with the model DescribeInferenceComponent names."""
+        if self.component is not None:
+            described = self._sm.describe_inference_component(InferenceComponentName=self.component)
+            return [(self.component, 1.0, str((described.get("Specification") or {}).get("ModelName") or ""))], []
         endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
         name = endpoint["EndpointConfigName"]
         if name not in self._models_by_config:
@@ -267,8 +281,12 @@ class DataPlane:
             shadow, share, shadow_model = shadows[0] if shadows else ("", 0.0, "")
             share = min(1.0, share / weights[0]) if share > 0 else 0.0
             for at, name in zip(moments, self.rng.choices(names, weights=weights, k=count), strict=True):
-                # During a blue/green deployment one variant name has two fleets: the request goes to one.
-                model = deployments.serving_model(self.endpoint_name, name, models[name], self.rng)
+                # During a blue/green deployment one variant name has two fleets, and during a component's rolling
+                # update its copies run two models: the request goes to one.
+                if self.component is not None:
+                    model = components.serving_model(self.component, models[name], self.rng)
+                else:
+                    model = deployments.serving_model(self.endpoint_name, name, models[name], self.rng)
                 # The simulated clients pass InferenceId to InvokeEndpoint, so that capture records can be matched.
                 inference_id = self._uuid()
                 row = self._serve(name, self.behaviours.get(model, ModelBehaviour()), at, inference_id)
@@ -336,6 +354,9 @@ class DataPlane:
         data = []
         for variant, fresh in self.fresh.items():
             dims = [{"Name": "EndpointName", "Value": self.endpoint_name}, {"Name": "VariantName", "Value": variant}]
+            if self.component is not None:
+                # SageMaker's per-component invocation metrics carry the one dimension InferenceComponentName.
+                dims = [{"Name": "InferenceComponentName", "Value": variant}]
             by_minute: dict[int, list[Sample]] = defaultdict(list)
             for sample in fresh:
                 by_minute[int(sample.at // 60)].append(sample)
@@ -388,7 +409,8 @@ class DataPlane:
         self._last_alarm_check = mark
         for alarm in self._cw.describe_alarms()["MetricAlarms"]:
             dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
-            if alarm.get("Namespace") != "AWS/SageMaker" or dims.get("EndpointName") != self.endpoint_name:
+            key = self._samples_key(alarm.get("Namespace"), dims)
+            if key is None:
                 continue
             period = int(alarm["Period"])
             ended = int(self.sim_time // period)
@@ -397,11 +419,7 @@ class DataPlane:
             self._last_alarm_period[alarm["AlarmName"]] = ended
             verdicts = []
             for index in range(ended - alarm["EvaluationPeriods"], ended):
-                window = [
-                    s
-                    for s in self.samples.get(dims.get("VariantName", ""), [])
-                    if index * period <= s.at < (index + 1) * period
-                ]
+                window = [s for s in self.samples.get(key, []) if index * period <= s.at < (index + 1) * period]
                 if not window:
                     continue  # missing data: the rollout's alarms treat it as not breaching
                 values = [
@@ -424,9 +442,20 @@ class DataPlane:
                 self._cw.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason[:1023])
                 self.listener("alarm", f"{alarm['AlarmName']} → {state}: {reason}")
 
+    def _samples_key(self, namespace: str | None, dims: dict[str, str]) -> str | None:
+        """Whose samples an alarm watches, or None when it watches nothing this plane serves: a variant of the
+        endpoint (EndpointName, VariantName), or the plane's inference component (InferenceComponentName)."""
+        if namespace != "AWS/SageMaker":
+            return None
+        if self.component is not None:
+            return self.component if dims.get("InferenceComponentName") == self.component else None
+        return dims.get("VariantName", "") if dims.get("EndpointName") == self.endpoint_name else None
+
     # -- data capture and Model Monitor --------------------------------------------------------------------------
 
     def _capture_root(self) -> tuple[str, str] | None:
+        if self.component is not None:
+            return None  # data capture of an inference component's requests is not modelled: none is written
         endpoint = self._sm.describe_endpoint(EndpointName=self.endpoint_name)
         capture = endpoint.get("DataCaptureConfig") or {}
         uri = capture.get("DestinationS3Uri")

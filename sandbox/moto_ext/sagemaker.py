@@ -4,12 +4,16 @@ model so that a call that would fail on AWS fails here too.
 UpdateEndpoint (with `Updating` for `REGISTRY.endpoint_update_seconds` of the local clock, and SageMaker's blue/green
 deployments with guardrails in `sandbox.deployments`), UpdateEndpointWeightsAndCapacities, shadow variants,
 monitoring schedules and executions, variant weights of 0.0, the endpoint's EventBridge events, and injected faults.
+Inference components (Create/Describe/Update/Delete/ListInferenceComponents, their rolling updates in
+`sandbox.components`) on endpoints whose variants name no model.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.session
@@ -383,6 +387,326 @@ def _scoring_invoke_endpoint(original: Any) -> Any:
     return invoke_endpoint
 
 
+# --- inference components: moto 5.2.5 has none --------------------------------------------------------------------
+#
+# An inference component hosts one model on the instances of an endpoint's variant, beside other components, with
+# its own compute requirements and number of copies (API reference: CreateInferenceComponent,
+# DescribeInferenceComponent, ListInferenceComponents). The endpoint's config names no model: its variant has an
+# instance type and count only. A component is `Creating` for `REGISTRY.endpoint_update_seconds` of the local clock,
+# then `InService` with all its copies; DeleteInferenceComponent removes it at once (its `Deleting` phase is not
+# modelled). Its updates, rolling or not, are `sandbox.components`'. Assumed, SageMaker's texts not found: the
+# refusals' messages, written in SageMaker's manner; that a component is created on an InService endpoint only, on a
+# variant that names no model. Not modelled: `Specifications` (one per instance type, refused), placement on
+# instances (`PlacementStatus`; a component always fits), adapters' behaviour, and events (SageMaker sends none for
+# a component).
+
+
+def component_arn(name: str) -> str:
+    return f"arn:aws:sagemaker:{core.REGION}:{core.ACCOUNT}:inference-component/{name}"
+
+
+def _specification_summary(specification: dict[str, Any]) -> dict[str, Any]:
+    """DescribeInferenceComponent's Specification (InferenceComponentSpecificationSummary) of a request's: a
+    container's Image is shown as its DeployedImage, the rest as given."""
+    summary = dict(specification)
+    container = summary.get("Container")
+    if container:
+        shown = {key: value for key, value in container.items() if key != "Image"}
+        if container.get("Image"):
+            shown["DeployedImage"] = {"SpecifiedImage": container["Image"], "ResolvedImage": container["Image"]}
+        summary["Container"] = shown
+    return summary
+
+
+@dataclass(eq=False)
+class InferenceComponent:
+    """One inference component as DescribeInferenceComponent shows it; changed with the registry's lock held."""
+
+    name: str
+    endpoint_name: str
+    endpoint_arn: str
+    variant_name: str
+    specification: dict[str, Any]  # as CreateInferenceComponent or the last UpdateInferenceComponent gave it
+    copy_count: int  # DesiredCopyCount
+    current_copy_count: int
+    status: str
+    creation_time: datetime
+    last_modified_time: datetime
+    tags: list[dict[str, str]] = field(default_factory=list)
+    failure_reason: str | None = None
+    last_deployment_config: dict[str, Any] | None = None
+    # The update in progress (a `sandbox.components.Update`), or None.
+    update: Any = None
+
+    @property
+    def arn(self) -> str:
+        return component_arn(self.name)
+
+    def summary(self) -> dict[str, Any]:
+        """ListInferenceComponents' row."""
+        return {
+            "InferenceComponentName": self.name,
+            "InferenceComponentArn": self.arn,
+            "EndpointName": self.endpoint_name,
+            "EndpointArn": self.endpoint_arn,
+            "VariantName": self.variant_name,
+            "InferenceComponentStatus": self.status,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """DescribeInferenceComponent's answer; FailureReason and LastDeploymentConfig only when there are some."""
+        result = self.summary()
+        result["Specification"] = _specification_summary(self.specification)
+        result["RuntimeConfig"] = {"DesiredCopyCount": self.copy_count, "CurrentCopyCount": self.current_copy_count}
+        if self.failure_reason:
+            result["FailureReason"] = self.failure_reason
+        if self.last_deployment_config:
+            result["LastDeploymentConfig"] = self.last_deployment_config
+        return result
+
+
+@dataclass
+class _Components:
+    generation: int = 0
+    by_name: dict[str, InferenceComponent] = field(default_factory=dict)
+
+
+_COMPONENTS = _Components()
+
+
+def inference_components() -> dict[str, InferenceComponent]:
+    """The running local cloud's inference components by name (change them with `core.REGISTRY.lock` held).
+
+    They belong to the registry's generation: emptied where the registry is reset or retired (`LocalCloud.start`
+    and `stop`), so neither a component nor an update still running on its thread outlives its local cloud."""
+    with core.REGISTRY.lock:
+        if _COMPONENTS.generation != core.REGISTRY.generation:
+            _COMPONENTS.generation = core.REGISTRY.generation
+            _COMPONENTS.by_name = {}
+        return _COMPONENTS.by_name
+
+
+def find_component(name: str) -> InferenceComponent:
+    """The component of that name; SageMaker's ValidationException when there is none."""
+    _, AWSValidationException = _sagemaker_imports()
+    component = inference_components().get(name)
+    if component is None:
+        raise AWSValidationException(f'Could not find inference component "{name}".')
+    return component
+
+
+def check_component_specification(backend: Any, specification: dict[str, Any]) -> None:
+    """Refuse a Specification that names nothing to run, or a model that does not exist."""
+    _, AWSValidationException = _sagemaker_imports()
+    if not any(specification.get(key) for key in ("ModelName", "Container", "BaseInferenceComponentName")):
+        raise AWSValidationException(
+            "Specification must specify one of ModelName, Container or BaseInferenceComponentName."
+        )
+    model = specification.get("ModelName")
+    if model and model not in backend._models:
+        raise AWSValidationException(
+            f'Could not find model "arn:aws:sagemaker:{core.REGION}:{core.ACCOUNT}:model/{model}".'
+        )
+
+
+def check_single_specification(params: dict[str, Any]) -> None:
+    """Refuse `Specifications` (one per instance type), which the local cloud does not model."""
+    _, AWSValidationException = _sagemaker_imports()
+    if "Specifications" in params:
+        raise AWSValidationException(
+            "Specifications (one specification per instance type) is not supported by the local cloud: give "
+            "Specification."
+        )
+
+
+def _component_variant(backend: Any, endpoint: Any, variant_name: str | None) -> str:
+    """The variant a new component goes on: the one named, or the endpoint's only one; it must name no model."""
+    _, AWSValidationException = _sagemaker_imports()
+    config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+    configured = list(config.production_variants) if config is not None else list(endpoint.production_variants)
+    names = [v["VariantName"] for v in configured]
+    if variant_name is None:
+        if len(names) != 1:
+            raise AWSValidationException(
+                f'VariantName must be specified: endpoint "{endpoint.endpoint_name}" has variants {names}.'
+            )
+        variant_name = names[0]
+    if variant_name not in names:
+        raise AWSValidationException(
+            f'Variant "{variant_name}" is not a production variant of endpoint "{endpoint.endpoint_name}" ({names}).'
+        )
+    model = next(v for v in configured if v["VariantName"] == variant_name).get("ModelName")
+    if model:
+        raise AWSValidationException(
+            f'Variant "{variant_name}" of endpoint "{endpoint.endpoint_name}" serves model "{model}": inference '
+            "components are hosted on a variant whose endpoint configuration names no ModelName."
+        )
+    return variant_name
+
+
+def _component_created(component: InferenceComponent) -> None:
+    with core.REGISTRY.lock:
+        if inference_components().get(component.name) is not component or component.status != "Creating":
+            return  # deleted meanwhile
+        component.status = "InService"
+        component.current_copy_count = component.copy_count
+        component.last_modified_time = clock.wall_now()
+
+
+def create_inference_component(self: Any) -> Any:
+    ActionResult, AWSValidationException = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    validate("CreateInferenceComponent", params)
+    fail_if_injected("CreateInferenceComponent")
+    name = params["InferenceComponentName"]
+    if name in inference_components():
+        raise AWSValidationException(f'Cannot create already existing inference component "{component_arn(name)}".')
+    backend = self.sagemaker_backend
+    endpoint = backend.endpoints.get(params["EndpointName"])
+    if endpoint is None:
+        raise AWSValidationException(f'Could not find endpoint "{params["EndpointName"]}".')
+    if endpoint.endpoint_status != "InService":
+        raise AWSValidationException(
+            f'Cannot create inference component "{name}": endpoint "{endpoint.arn}" is {endpoint.endpoint_status}, '
+            "not InService."
+        )
+    variant = _component_variant(backend, endpoint, params.get("VariantName"))
+    check_single_specification(params)
+    specification = params.get("Specification")
+    if specification is None:
+        raise AWSValidationException("Specification must be specified.")
+    check_component_specification(backend, specification)
+    copies = (params.get("RuntimeConfig") or {}).get("CopyCount")
+    if copies is None:
+        raise AWSValidationException(f'RuntimeConfig.CopyCount must be specified for inference component "{name}".')
+    now = clock.wall_now()
+    component = InferenceComponent(
+        name=name,
+        endpoint_name=endpoint.endpoint_name,
+        endpoint_arn=endpoint.arn,
+        variant_name=variant,
+        specification=specification,
+        copy_count=int(copies),
+        current_copy_count=0,
+        status="Creating",
+        creation_time=now,
+        last_modified_time=now,
+        tags=params.get("Tags") or [],
+    )
+    with core.REGISTRY.lock:
+        components = inference_components()
+        if name in components:
+            raise AWSValidationException(f'Cannot create already existing inference component "{component.arn}".')
+        components[name] = component
+    core.REGISTRY.log_call(
+        "CreateInferenceComponent",
+        component=name,
+        endpoint=endpoint.endpoint_name,
+        model=specification.get("ModelName"),
+    )
+    clock.call_later(core.REGISTRY.endpoint_update_seconds, _component_created, component)
+    return ActionResult({"InferenceComponentArn": component.arn})
+
+
+def describe_inference_component(self: Any) -> Any:
+    ActionResult, _ = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    validate("DescribeInferenceComponent", params)
+    fail_if_injected("DescribeInferenceComponent")
+    with core.REGISTRY.lock:
+        return ActionResult(find_component(params["InferenceComponentName"]).describe())
+
+
+def update_inference_component(self: Any) -> Any:
+    ActionResult, _ = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    validate("UpdateInferenceComponent", params)
+    component = find_component(params["InferenceComponentName"])
+    from sandbox import components  # it imports this module: the updates, rolling or not
+
+    components.update(component, params, self.sagemaker_backend)
+    return ActionResult({"InferenceComponentArn": component.arn})
+
+
+def delete_inference_component(self: Any) -> Any:
+    from moto.core.responses import EmptyResult
+
+    params = json.loads(self.body or "{}")
+    validate("DeleteInferenceComponent", params)
+    fail_if_injected("DeleteInferenceComponent")
+    with core.REGISTRY.lock:
+        find_component(params["InferenceComponentName"])
+        del inference_components()[params["InferenceComponentName"]]  # an update in progress ends with it
+    core.REGISTRY.log_call("DeleteInferenceComponent", component=params["InferenceComponentName"])
+    return EmptyResult()
+
+
+def _moment(value: Any) -> datetime:
+    """A timestamp of a JSON request: epoch seconds, as botocore sends them, or ISO 8601."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def list_inference_components(self: Any) -> Any:
+    ActionResult, _ = _sagemaker_imports()
+    params = json.loads(self.body or "{}")
+    validate("ListInferenceComponents", params)
+    with core.REGISTRY.lock:
+        rows = list(inference_components().values())
+    tests: list[tuple[str, Any]] = [
+        ("NameContains", lambda c, v: v in c.name),
+        ("EndpointNameEquals", lambda c, v: c.endpoint_name == v),
+        ("VariantNameEquals", lambda c, v: c.variant_name == v),
+        ("StatusEquals", lambda c, v: c.status == v),
+        ("CreationTimeBefore", lambda c, v: c.creation_time < _moment(v)),
+        ("CreationTimeAfter", lambda c, v: c.creation_time > _moment(v)),
+        ("LastModifiedTimeBefore", lambda c, v: c.last_modified_time < _moment(v)),
+        ("LastModifiedTimeAfter", lambda c, v: c.last_modified_time > _moment(v)),
+    ]
+    for key, test in tests:
+        if params.get(key) is not None:
+            rows = [row for row in rows if test(row, params[key])]
+    sort_key: Any = {
+        "Name": lambda c: c.name,
+        "CreationTime": lambda c: c.creation_time,
+        "Status": lambda c: c.status,
+    }[params.get("SortBy", "CreationTime")]
+    rows.sort(key=sort_key, reverse=params.get("SortOrder", "Descending") == "Descending")
+    start, size = int(params.get("NextToken") or 0), int(params.get("MaxResults", 10))
+    result: dict[str, Any] = {"InferenceComponents": [row.summary() for row in rows[start : start + size]]}
+    if start + size < len(rows):
+        result["NextToken"] = str(start + size)
+    return ActionResult(result)
+
+
+def _install_component_endpoints() -> None:
+    """CreateEndpointConfig takes the variant of an endpoint that hosts inference components: no ModelName, and a
+    GPU instance type moto's own list predates (ml.g5, ml.g6, ...)."""
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import FakeEndpointConfig, SageMakerModelBackend
+
+    instance_types = list(_MODEL.shape_for("ProductionVariantInstanceType").enum)
+
+    def validate_instance_type(self: Any, instance_type: str) -> None:
+        # botocore's enum, in moto's words for it
+        if instance_type not in instance_types:
+            raise ValidationError(
+                message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint: Member must "
+                f"satisfy enum value set: {instance_types}"
+            )
+
+    def validate_production_variants(self: Any, production_variants: list[dict[str, Any]]) -> None:
+        # A variant without a ModelName hosts inference components: there is no model to look up.
+        validate_models(self, [variant for variant in production_variants if "ModelName" in variant])
+
+    core.replace(FakeEndpointConfig, "validate_instance_type", validate_instance_type)
+    validate_models = core.replace(SageMakerModelBackend, "validate_production_variants", validate_production_variants)
+
+
 def install() -> None:
     from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
@@ -405,3 +729,12 @@ def install() -> None:
         core.replace(SageMakerResponse, function.__name__, function, added=True)
     _install_shadow_variants()
     _emitting_model_package_events(SageMakerModelBackend)
+    for function in (
+        create_inference_component,
+        describe_inference_component,
+        update_inference_component,
+        delete_inference_component,
+        list_inference_components,
+    ):
+        core.replace(SageMakerResponse, function.__name__, function, added=True)
+    _install_component_endpoints()

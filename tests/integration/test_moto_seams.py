@@ -165,6 +165,14 @@ EXPECTED: dict[str, tuple[str, ...] | Module | str] = {
     ),
     "moto.sagemaker.responses.SageMakerResponse.create_endpoint_config": BACKEND_CALL,
     "moto.sagemaker.models.SageMakerModelBackend.describe_endpoint": ("self", "endpoint_name"),
+    # Inference components, and the endpoint configs of endpoints that host them (no ModelName, GPU instances)
+    "moto.sagemaker.responses.SageMakerResponse.create_inference_component": ABSENT,
+    "moto.sagemaker.responses.SageMakerResponse.describe_inference_component": ABSENT,
+    "moto.sagemaker.responses.SageMakerResponse.update_inference_component": ABSENT,
+    "moto.sagemaker.responses.SageMakerResponse.delete_inference_component": ABSENT,
+    "moto.sagemaker.responses.SageMakerResponse.list_inference_components": ABSENT,
+    "moto.sagemaker.models.FakeEndpointConfig.validate_instance_type": ("self", "instance_type"),
+    "moto.sagemaker.models.SageMakerModelBackend.validate_production_variants": ("self", "production_variants"),
 }
 
 

@@ -617,3 +617,10 @@ def test_a_variants_candidate_still_needs_its_instance_type() -> None:
 
     assert loc == ("candidate",)
     assert "instance_type is required" in message
+
+
+def test_a_components_spec_reads_back_as_it_was_stored() -> None:
+    # A rollout's spec is stored with every field written, defaults included, and read back by each task
+    parsed = RolloutSpec.model_validate(component_spec())
+
+    assert RolloutSpec.model_validate(parsed.model_dump(mode="json")) == parsed

@@ -446,7 +446,16 @@ class RolloutSpec(Strict):
     @classmethod
     def _distinct_variants(cls, candidate: Candidate, info: ValidationInfo) -> Candidate:
         if info.data.get("inference_component_name"):
-            given = candidate.model_fields_set & {"instance_type", "initial_instance_count", "variant_name"}
+            # By value, not by the fields set: a stored rollout's spec is read back with every field written.
+            given = [
+                name
+                for name, value, default in (
+                    ("initial_instance_count", candidate.initial_instance_count, 1),
+                    ("instance_type", candidate.instance_type, None),
+                    ("variant_name", candidate.variant_name, None),
+                )
+                if value != default
+            ]
             if given:
                 raise ValueError(
                     f"{', '.join(sorted(given))}: an inference component runs on its endpoint's instances, under "

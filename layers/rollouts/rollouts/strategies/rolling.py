@@ -104,9 +104,12 @@ class RollingStrategy(StrategySpec):
 
     def describe_deployment(self) -> str:
         size = self.maximum_batch_size
-        unit = {"capacity-percent": "%", "instance-count": "instance(s)", "copy-count": "copy(ies)"}[size.type]
-        whole = "copies" if size.type == "copy-count" else "fleet"
-        return f"rolling, {size.value} {unit} of the {whole} a batch, {self.wait_interval:g} s bakes"
+        batch = {
+            "capacity-percent": f"{size.value} % of the capacity",
+            "instance-count": f"{size.value} instance(s) of the fleet",
+            "copy-count": f"{size.value} of the component's copies",
+        }[size.type]
+        return f"rolling, {batch} a batch, {self.wait_interval:g} s bakes"
 
     def longest_run(self, extra_bakes: int, pause_seconds: float) -> float:
         """The deployment's wait, then the watch after it."""

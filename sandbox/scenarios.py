@@ -156,6 +156,11 @@ BLUE_GREEN_TITLE = (
 # And the rolling update (sandbox/rolling_demo.py).
 ROLLING = "rolling"
 ROLLING_TITLE = "SageMaker replaces the fleet one instance at a time; the candidate's 5XX alarm rolls it back natively"
+# And the rolling update of a model hosted as an inference component (sandbox/rolling_component_demo.py).
+ROLLING_COMPONENT = "rolling-component"
+ROLLING_COMPONENT_TITLE = (
+    "SageMaker moves an inference component's copies one at a time; the 5XX alarm on its own metrics rolls it back"
+)
 # And the A/B test (sandbox/ab_test_demo.py).
 AB_TEST = "ab-test"
 AB_TEST_TITLE = "users convert at 10 % and 13 %; an always-valid A/B test names the winner after its minimum duration"
@@ -172,6 +177,7 @@ OWN_LOOPS = {
     BANDIT: "bandit_race",
     BLUE_GREEN: "blue_green_demo",
     ROLLING: "rolling_demo",
+    ROLLING_COMPONENT: "rolling_component_demo",
     AB_TEST: "ab_test_demo",
     SHADOW: "shadow_demo",
     MODEL_APPROVED: "model_approved_demo",
@@ -182,6 +188,7 @@ TITLES = {
     BANDIT: BANDIT_TITLE,
     BLUE_GREEN: BLUE_GREEN_TITLE,
     ROLLING: ROLLING_TITLE,
+    ROLLING_COMPONENT: ROLLING_COMPONENT_TITLE,
     AB_TEST: AB_TEST_TITLE,
     SHADOW: SHADOW_TITLE,
 }

@@ -39,3 +39,23 @@ def test_a_rolling_update_whose_candidate_errs_is_rolled_back_by_sagemaker_and_r
     assert any(d["message"].startswith("Abort switch") for d in rollout["decisions"])
     prepared = next(d for d in rollout["decisions"] if d["kind"] == "Variants Prepared")
     assert "rolling, 1 instance(s) of the fleet a batch" in prepared["message"]
+
+
+def test_a_components_rolling_update_whose_candidate_errs_is_rolled_back_on_its_own_metrics() -> None:
+    # Unpaced: SageMaker's batches of copies, its bakes and its rollback run on the simulated clock
+    result = run("rolling-component", out=lambda line: None, time_scale=None)
+
+    assert result.result_line == "RESULT rolling-component rolled back alarm:5xx-rate"
+    rollout = result.rollout
+    kinds = [d["kind"] for d in rollout["decisions"]]
+    assert (
+        kinds.index("Guardrail Breached") < kinds.index("Deployment Rolled Back") < kinds.index("Rollout Rolled Back")
+    )
+    assert any(d["message"].startswith("Abort switch") for d in rollout["decisions"])
+    reported = next(d for d in rollout["decisions"] if d["kind"] == "Deployment Rolled Back")
+    assert "inference component 'churn-ic' is InService on model 'churn-xgb-v1'" in reported["message"]
+    # The candidate served its batch's share of the component's requests before the rollback
+    assert "churn-ic" in result.summary
+    assert rollout["decisions"][-1]["message"].startswith(
+        "Rolled back: inference component 'churn-ic' of endpoint 'churn-shared' serves baseline model 'churn-xgb-v1'"
+    )

@@ -218,3 +218,30 @@ def test_what_sagemaker_would_refuse_is_refused_before_any_change_naming_the_fie
     assert any(d["field"].startswith(field) for d in response.body["details"]), response.body
     assert words in response.body["message"] + str(response.body["details"])
     assert (described(cloud)["InferenceComponentStatus"], model_of(cloud)) == ("InService", BASELINE_MODEL)
+
+
+def test_a_hook_after_promotion_can_smoke_test_the_component_it_is_told_of(cloud, component):
+    events: list[dict[str, Any]] = []
+
+    def smoke_test(event: dict[str, Any], context: Any) -> dict[str, str]:
+        events.append(event)
+        served = cloud.client("sagemaker").describe_inference_component(
+            InferenceComponentName=event["inference_component_name"]
+        )["Specification"]["ModelName"]
+        ok = served == event["candidate"]["model_name"]
+        return {"status": "pass" if ok else "fail", "message": f"component serves {served}"}
+
+    cloud.add_function("rollout-hook-component-smoke", smoke_test)
+    body = component_spec()
+    body["hooks"] = {"after_promotion": [{"function": "rollout-hook-component-smoke"}]}
+    started = start(cloud, body)
+    execution = cloud.wait_for_execution(started["execution_arn"])
+
+    assert execution["status"] == "SUCCEEDED"
+    (event,) = events
+    assert event["inference_component_name"] == COMPONENT
+    assert event["candidate"] == {"model_name": CANDIDATE_MODEL, "variant_name": "v1"}
+    called = [d["message"] for d in view(cloud, started["rollout_id"])["decisions"] if d["kind"] == "Hook Called"]
+    assert called == [
+        f"Hook 'rollout-hook-component-smoke' (after_promotion) passed: component serves {CANDIDATE_MODEL}"
+    ]

@@ -43,14 +43,18 @@ def run_hooks(rollout_id: str, point: str) -> dict[str, Any]:
 
 
 def _event(rollout: Rollout, point: str) -> dict[str, Any]:
-    """What a hook gets: enough to test the candidate (its endpoint and variant) and to know the rollout's turn."""
+    """What a hook gets: enough to test the candidate (its endpoint and variant, or inference component) and to know
+    the rollout's turn."""
     candidate = rollout.spec.candidate
+    # A component's candidate runs under the component's own variant (InvokeEndpoint's InferenceComponentName).
+    variant = rollout.baseline_variant if rollout.component_name else candidate.resolved_variant_name
     return {
         "hook": point,
         "rollout_id": rollout.rollout_id,
         "endpoint_name": rollout.endpoint_name,
+        "inference_component_name": rollout.component_name,
         "strategy": rollout.spec.strategy.type,
-        "candidate": {"model_name": candidate.model_name, "variant_name": candidate.resolved_variant_name},
+        "candidate": {"model_name": candidate.model_name, "variant_name": variant},
         "baseline_variant": rollout.baseline_variant,
         "step": rollout.step_index + 1 if rollout.step_index >= 0 else None,
         "weights": rollout.weights,

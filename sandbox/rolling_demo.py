@@ -10,6 +10,8 @@ which SageMaker does not announce.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,40 +58,60 @@ def rolling_spec() -> dict[str, Any]:
     return body
 
 
-def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: Path | None = None) -> ScenarioResult:
-    """Run the scenario on a fresh local cloud, printing its timeline."""
-    del output_dir  # writes no files
+@dataclass
+class Target:
+    """What a rolling demo updates, and how it shows SageMaker's side: an endpoint variant's fleet (this module) or
+    an inference component's copies (`sandbox/rolling_component_demo.py`)."""
+
+    name: str
+    title: str
+    create: Callable[[LocalCloud], object]
+    spec: Callable[[], dict[str, Any]]
+    updating: str  # what the POST line says the rollout updates
+    sagemaker_status: Callable[[LocalCloud], str]
+    summarise: Callable[[dict[str, Any], LocalCloud, float, DataPlane], ScenarioResult]
+    endpoint: str = ENDPOINT
+    component: str | None = None
+
+
+def run_target(target: Target, out: Out, time_scale: float | None) -> ScenarioResult:
+    """A rolling update of `target` on a fresh local cloud, its candidate erring on a fifth of its requests."""
     live = Timeline(out)
     began, timeline, say = live.began, live.lines, live.say
-    out(f"\n== {NAME}: {TITLE}")
+    out(f"\n== {target.name}: {target.title}")
     behaviours = {
         BASELINE_MODEL: ModelBehaviour(error_rate=0.0002),
         CANDIDATE_MODEL: ModelBehaviour(error_rate=0.2),
     }
     with LocalCloud(time_scale=time_scale, endpoint_update_seconds=120) as cloud:
-        create_endpoint(cloud)
-        plane = DataPlane(cloud, ENDPOINT, behaviours, listener=lambda kind, text: say(f"[{kind}] {text}"))
+        target.create(cloud)
+        plane = DataPlane(
+            cloud,
+            target.endpoint,
+            behaviours,
+            component=target.component,
+            listener=lambda kind, text: say(f"[{kind}] {text}"),
+        )
         live.plane = plane
         plane.start()
         try:
-            started = cloud.api("POST", "/rollouts", rolling_spec())
+            started = cloud.api("POST", "/rollouts", target.spec())
             if started.status != 201:
                 raise RuntimeError(f"the rollout did not start: {started.status} {started.body}")
             rollout_id = started.body["rollout_id"]
-            say(f"POST /rollouts → 201, rollout {rollout_id}: a rolling update through SageMaker's guardrails")
-            view = _follow(cloud, rollout_id, say)
+            say(f"POST /rollouts → 201, rollout {rollout_id}: {target.updating}")
+            view = _follow(cloud, rollout_id, say, target)
         finally:
             plane.stop()
-        endpoint = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-    result = _summarise(view, endpoint, time.monotonic() - began, plane)
+        result = target.summarise(view, cloud, time.monotonic() - began, plane)
     result.timeline = timeline
     out("")
     out(result.summary)
     return result
 
 
-def _follow(cloud: LocalCloud, rollout_id: str, say: Out) -> dict[str, Any]:
-    """Print each new decision and SageMaker's batches until the rollout ends; the last view."""
+def _follow(cloud: LocalCloud, rollout_id: str, say: Out, target: Target) -> dict[str, Any]:
+    """Print each new decision and SageMaker's side until the rollout ends; the last view."""
     seen = 0
     last = ""
 
@@ -99,36 +121,64 @@ def _follow(cloud: LocalCloud, rollout_id: str, say: Out) -> dict[str, Any]:
         for decision in view["decisions"][seen:]:
             say(f"{decision['kind']}: {decision['message']}")
         seen = len(view["decisions"])
-        facts = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
-        pending = facts.get("PendingDeploymentSummary") or {}
-        statuses = [s["StatusMessage"] for v in pending.get("ProductionVariants", []) for s in v["VariantStatus"]]
-        now = f"{facts['EndpointStatus']}: {'; '.join(statuses)}" if statuses else facts["EndpointStatus"]
+        now = target.sagemaker_status(cloud)
         if now != last:
             say(f"[sagemaker] {now}")
             last = now
         return view if view["status"] in ("Promoted", "RolledBack") else None
 
-    result: dict[str, Any] = until_ended(cloud, look, NAME, LIMIT)
+    result: dict[str, Any] = until_ended(cloud, look, target.name, LIMIT)
     return result
 
 
-def _summarise(view: dict[str, Any], endpoint: dict[str, Any], elapsed: float, plane: DataPlane) -> ScenarioResult:
-    served = ", ".join(f"{variant} {count}" for variant, count in sorted(plane.sent.items()))
-    config = endpoint["EndpointConfigName"]
-    if view["status"] == "Promoted":
-        summary = (
-            f"Summary ({NAME}): SageMaker's rolling update landed and the watch after it passed; endpoint "
-            f"'{ENDPOINT}' runs config '{config}'. Requests served: {served}. Took {elapsed:.1f} s."
-        )
-        return ScenarioResult(NAME, "promoted", "deployment-landed", summary, view, None, elapsed)
-    reported: dict[str, Any] = next((d for d in view["decisions"] if d["kind"] == "Deployment Rolled Back"), {})
+def breach_reason(view: dict[str, Any]) -> str:
+    """The RESULT line's reason of a rollback: the alarm that fired, else the reason's error."""
     breach: dict[str, Any] = next((d for d in view["decisions"] if d["kind"] == "Guardrail Breached"), {})
     alarm = str(breach.get("evidence", {}).get("alarm") or "")
     prefix = f"rollouts-{view['rollout_id']}-"
-    reason = f"alarm:{alarm.removeprefix(prefix)}" if alarm else str(view.get("reason") or "unknown").split(":")[0]
+    return f"alarm:{alarm.removeprefix(prefix)}" if alarm else str(view.get("reason") or "unknown").split(":")[0]
+
+
+def served(plane: DataPlane) -> str:
+    return ", ".join(f"{variant} {count}" for variant, count in sorted(plane.sent.items()))
+
+
+def _endpoint_status(cloud: LocalCloud) -> str:
+    facts = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
+    pending = facts.get("PendingDeploymentSummary") or {}
+    statuses = [s["StatusMessage"] for v in pending.get("ProductionVariants", []) for s in v["VariantStatus"]]
+    return f"{facts['EndpointStatus']}: {'; '.join(statuses)}" if statuses else str(facts["EndpointStatus"])
+
+
+def _summarise(view: dict[str, Any], cloud: LocalCloud, elapsed: float, plane: DataPlane) -> ScenarioResult:
+    config = cloud.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)["EndpointConfigName"]
+    if view["status"] == "Promoted":
+        summary = (
+            f"Summary ({NAME}): SageMaker's rolling update landed and the watch after it passed; endpoint "
+            f"'{ENDPOINT}' runs config '{config}'. Requests served: {served(plane)}. Took {elapsed:.1f} s."
+        )
+        return ScenarioResult(NAME, "promoted", "deployment-landed", summary, view, None, elapsed)
+    reported: dict[str, Any] = next((d for d in view["decisions"] if d["kind"] == "Deployment Rolled Back"), {})
     summary = (
         f"Summary ({NAME}): {reported.get('message', view.get('reason'))}. SageMaker rolled its rolling update back "
         f"by itself; Check Deployment found the endpoint on config '{config}', not the new one, and reported the "
-        f"rollback that SageMaker does not announce. Requests served: {served}. Took {elapsed:.1f} s."
+        f"rollback that SageMaker does not announce. Requests served: {served(plane)}. Took {elapsed:.1f} s."
     )
-    return ScenarioResult(NAME, "rolled back", reason, summary, view, None, elapsed)
+    return ScenarioResult(NAME, "rolled back", breach_reason(view), summary, view, None, elapsed)
+
+
+FLEET = Target(
+    name=NAME,
+    title=TITLE,
+    create=create_endpoint,
+    spec=rolling_spec,
+    updating="a rolling update through SageMaker's guardrails",
+    sagemaker_status=_endpoint_status,
+    summarise=_summarise,
+)
+
+
+def run(out: Out = print, time_scale: float | None = DEMO_TIME_SCALE, output_dir: Path | None = None) -> ScenarioResult:
+    """Run the scenario on a fresh local cloud, printing its timeline."""
+    del output_dir  # writes no files
+    return run_target(FLEET, out, time_scale)

@@ -11,13 +11,13 @@ import pytest
 from rollouts.aws import store
 from sandbox.cloud import LocalCloud
 from sandbox.components import create_component_endpoint
+from sandbox.rolling_component_demo import COMPONENT, ENDPOINT
+from sandbox.rolling_component_demo import component_spec as demo_spec
 from tests.statemachines.helpers import kinds, start, view
 from tests.waiting import until
 
 pytestmark = pytest.mark.statemachine
 
-ENDPOINT = "churn-shared"
-COMPONENT = "churn-ic"
 BASELINE_MODEL = "churn-xgb-v1"
 CANDIDATE_MODEL = "churn-xgb-v2"
 
@@ -30,25 +30,13 @@ def component(cloud: LocalCloud) -> str:
 
 
 def component_spec(**strategy: Any) -> dict[str, Any]:
-    """A rolling update of the component's 4 copies, one a batch, 5-minute bakes, a 5-minute watch, and a 5XX rule
-    on the component's metrics."""
-    return {
-        "endpoint_name": ENDPOINT,
-        "inference_component_name": COMPONENT,
-        "candidate": {"model_name": CANDIDATE_MODEL},
-        "strategy": {
-            "type": "rolling",
-            "maximum_batch_size": {"type": "copy-count", "value": 1},
-            "wait_interval": "5m",
-            "watch_after_promotion": "5m",
-            **strategy,
-        },
-        "guardrails": {
-            "alarm_rules": [
-                {"name": "5xx-rate", "metric": "Invocation5XXErrors", "statistic": "Average", "threshold": 0.02}
-            ]
-        },
-    }
+    """The demo's rolling update of the component's 4 copies (one a batch, a 2 % 5XX rule on the component's
+    metrics) with 5-minute bakes and a 5-minute watch."""
+    body = demo_spec()
+    body["strategy"].update({"wait_interval": "5m", "watch_after_promotion": "5m"})
+    body["strategy"].pop("maximum_execution_timeout")
+    body["strategy"].update(strategy)
+    return body
 
 
 def described(cloud: LocalCloud) -> dict[str, Any]:

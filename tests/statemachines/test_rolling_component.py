@@ -233,3 +233,17 @@ def test_a_hook_after_promotion_can_smoke_test_the_component_it_is_told_of(cloud
     assert called == [
         f"Hook 'rollout-hook-component-smoke' (after_promotion) passed: component serves {CANDIDATE_MODEL}"
     ]
+
+
+def test_a_variant_rollout_on_an_endpoint_of_components_is_refused_naming_the_component_field(cloud, component):
+    body = component_spec()
+    del body["inference_component_name"]
+    body["candidate"]["instance_type"] = "ml.g5.2xlarge"
+    body["strategy"] = {"type": "canary", "steps": [{"weight": 10, "bake": "5m"}]}
+
+    response = cloud.api("POST", "/rollouts", body)
+
+    assert response.status == 400, response.body
+    assert [d["field"] for d in response.body["details"]] == ["inference_component_name"]
+    assert "hosts inference components" in response.body["message"]
+    assert (described(cloud)["InferenceComponentStatus"], model_of(cloud)) == ("InService", BASELINE_MODEL)

@@ -117,6 +117,13 @@ def check_against_endpoint(spec: RolloutSpec) -> dict[str, Any]:
         return _check_component(spec, endpoint)
     config = endpoints.describe_endpoint_config(endpoint["EndpointConfigName"]) or {}
     variants = [v["VariantName"] for v in config.get("ProductionVariants", [])]
+    hosting = [v["VariantName"] for v in config.get("ProductionVariants", []) if not v.get("ModelName")]
+    if hosting:
+        raise InvalidRolloutError(
+            field="inference_component_name",
+            reason=f"endpoint '{spec.endpoint_name}' hosts inference components (variant {hosting[0]} names no model): "
+            "name the component whose model changes, with strategy type 'rolling'",
+        )
     if spec.baseline_variant:
         if spec.baseline_variant not in variants:
             raise InvalidRolloutError(

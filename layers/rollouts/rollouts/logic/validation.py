@@ -180,6 +180,12 @@ def _check_component(spec: RolloutSpec, endpoint: dict[str, Any]) -> dict[str, A
             field="inference_component_name",
             reason=f"'{name}' is {status}: a rollout starts from a component in service",
         )
+    if component.get("Specifications"):
+        raise InvalidRolloutError(
+            field="inference_component_name",
+            reason=f"'{name}' runs one Specification per instance type (Specifications): a rollout replaces the model "
+            "of a component with a single Specification",
+        )
     model = components.model_of(component)
     if model is None:
         raise InvalidRolloutError(

@@ -95,9 +95,15 @@ def step_progress(view: dict[str, Any]) -> list[tuple[float, int, float]]:
     return rows
 
 
+def target(view: dict[str, Any]) -> str:
+    """What the rollout changes: its endpoint, and the inference component on it when it updates one."""
+    component = view.get("inference_component_name")
+    return f"{view['endpoint_name']}/{component}" if component else str(view["endpoint_name"])
+
+
 def status_line(view: dict[str, Any], timing: bool = True) -> str:
     """One line: id, endpoint, status, step, time in step and weights."""
-    parts = [view["rollout_id"], view["endpoint_name"], view["status"]]
+    parts = [view["rollout_id"], target(view), view["status"]]
     steps = progress(view)
     if steps is not None:
         parts.append(f"step {current_step(view)}/{steps[1]} {bar(*steps)}")
@@ -145,7 +151,7 @@ def plain(view: dict[str, Any]) -> list[str]:
 def panel(view: dict[str, Any], last: int = 12) -> Panel:
     """The live view: status, progress, weights as bars, the latest decisions."""
     header = Text.assemble(
-        (view["rollout_id"], "bold"), "  ", view["endpoint_name"], "  ", (view["status"], _style(view["status"]))
+        (view["rollout_id"], "bold"), "  ", target(view), "  ", (view["status"], _style(view["status"]))
     )
     parts: list[Any] = [header]
     steps = progress(view)
@@ -193,7 +199,7 @@ def summary_row(rollout: dict[str, Any]) -> list[str]:
     """A rollout of `rollouts list`."""
     return [
         rollout["rollout_id"],
-        rollout["endpoint_name"],
+        target(rollout),
         rollout["strategy"],
         rollout["status"],
         ", ".join(rollout.get("candidate_models") or []),

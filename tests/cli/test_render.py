@@ -212,3 +212,17 @@ def test_the_report_writes_a_png_beside_the_page(tmp_path) -> None:
     with Image.open(image) as png:
         assert png.format == "PNG" and png.width > 600 and png.height > 400  # two charts
     assert "promoted" in page.read_text()
+
+
+def test_a_components_rollout_names_the_component_after_its_endpoint() -> None:
+    view = {
+        **VIEW,
+        "endpoint_name": "churn-shared",
+        "inference_component_name": "churn-ic",
+        "steps": None,
+        "weights": {"v1": 100.0},
+    }
+
+    assert render.plain(view)[0] == "r-0123456789ab  churn-shared/churn-ic  Progressing  weights v1 100 %"
+    assert render.summary_row({**view, "strategy": "rolling", "candidate_models": ["churn-xgb-v2"],
+                               "created_at": "2026-12-04T09:00:00Z"})[1] == "churn-shared/churn-ic"  # fmt: skip

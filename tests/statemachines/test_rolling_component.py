@@ -75,6 +75,7 @@ def test_the_components_copies_move_batch_by_batch_and_the_promotion_is_checked(
     assert execution["status"] == "SUCCEEDED"
     rollout = view(cloud, rollout_id)
     assert rollout["status"] == "Promoted"
+    assert (rollout["inference_component_name"], rollout["weights"]) == (COMPONENT, {"v1": 100.0})
     facts = described(cloud)
     assert (facts["InferenceComponentStatus"], facts["Specification"]["ModelName"]) == ("InService", CANDIDATE_MODEL)
     # The component keeps its resources: only the model changed

@@ -36,6 +36,9 @@ class PlannedStepView(BaseModel):
 class RolloutView(BaseModel):
     rollout_id: str
     endpoint_name: str
+    inference_component_name: str | None = Field(
+        default=None, description="The inference component whose model the rollout replaces; null for a variant's"
+    )
     status: RolloutStatus
     step_index: int
     steps: int | None = Field(
@@ -73,6 +76,7 @@ class RolloutView(BaseModel):
         return cls(
             rollout_id=rollout.rollout_id,
             endpoint_name=rollout.endpoint_name,
+            inference_component_name=rollout.component_name,
             status=rollout.status,
             step_index=rollout.step_index,
             steps=rollout.spec.strategy.step_count(),
@@ -107,6 +111,9 @@ class RolloutSummary(BaseModel):
 
     rollout_id: str
     endpoint_name: str
+    inference_component_name: str | None = Field(
+        default=None, description="The inference component whose model the rollout replaces; null for a variant's"
+    )
     strategy: str = Field(description="The spec's strategy type")
     status: RolloutStatus
     candidate_models: list[str]
@@ -120,6 +127,7 @@ class RolloutSummary(BaseModel):
         return cls(
             rollout_id=rollout.rollout_id,
             endpoint_name=rollout.endpoint_name,
+            inference_component_name=rollout.component_name,
             strategy=rollout.spec.strategy.type,
             status=rollout.status,
             candidate_models=[candidate.model_name for candidate in rollout.spec.candidates],

@@ -173,6 +173,7 @@ def test_rollouts_are_listed_newest_first_by_page_and_filtered(cloud):
     assert first.body["rollouts"][0] | {"weights": None} == {
         "rollout_id": "r-000000000004",
         "endpoint_name": "a",
+        "inference_component_name": None,
         "strategy": "canary",
         "status": "Promoted",
         "candidate_models": ["churn-xgb-v2"],

@@ -57,7 +57,7 @@ def assert_component_rolled_back(cloud: LocalCloud, rollout: dict[str, Any]) -> 
     assert facts["InferenceComponentStatus"] == "InService"
     assert facts["Specification"]["ModelName"] == BASELINE_MODEL
     assert rollout["status"] == "RolledBack"
-    assert store.lock_holder(ENDPOINT) is None
+    assert store.lock_holder(f"{ENDPOINT}/{COMPONENT}") is None
     log = kinds(rollout)
     assert log[0] == "Rollout Started"
     assert "Rollback Started" in log
@@ -90,7 +90,7 @@ def test_the_components_copies_move_batch_by_batch_and_the_promotion_is_checked(
     prepared = next(d for d in rollout["decisions"] if d["kind"] == "Variants Prepared")
     assert f"to inference component '{COMPONENT}' (rolling, 1 of the component's copies a batch" in prepared["message"]
     assert kinds(rollout)[-1] == "Rollout Promoted"
-    assert store.lock_holder(ENDPOINT) is None
+    assert store.lock_holder(f"{ENDPOINT}/{COMPONENT}") is None
     # No event ends a component's wait: the task failed with ComponentUpdatingError while the copies moved, and the
     # state machine looked again a minute later until the component settled
     history = cloud.history(started["execution_arn"])
@@ -248,3 +248,24 @@ def test_a_variant_rollout_on_an_endpoint_of_components_is_refused_naming_the_co
     assert [d["field"] for d in response.body["details"]] == ["inference_component_name"]
     assert "hosts inference components" in response.body["message"]
     assert (described(cloud)["InferenceComponentStatus"], model_of(cloud)) == ("InService", BASELINE_MODEL)
+
+
+def test_two_components_of_one_endpoint_roll_out_side_by_side_but_one_component_takes_one_rollout(cloud, component):
+    create_component_endpoint(cloud, ENDPOINT, "churn-ic-eu", BASELINE_MODEL, copy_count=4)
+    first = start(cloud, component_spec())
+    second = start(cloud, {**component_spec(), "inference_component_name": "churn-ic-eu"})
+
+    again = cloud.api("POST", "/rollouts", component_spec())
+
+    assert again.status == 409, again.body
+    assert again.body["details"] == [{"active_rollout_id": first["rollout_id"]}]
+    assert f"inference component '{ENDPOINT}/{COMPONENT}'" in again.body["message"]
+    ends = [cloud.wait_for_execution(started["execution_arn"])["status"] for started in (first, second)]
+    assert ends == ["SUCCEEDED", "SUCCEEDED"]
+    sm = cloud.client("sagemaker")
+    served = [
+        sm.describe_inference_component(InferenceComponentName=name)["Specification"]["ModelName"]
+        for name in (COMPONENT, "churn-ic-eu")
+    ]
+    assert served == [CANDIDATE_MODEL, CANDIDATE_MODEL]
+    assert store.lock_holder(f"{ENDPOINT}/churn-ic-eu") is None

@@ -27,10 +27,12 @@ class RolloutNotFoundError(RolloutError):
 
 
 class EndpointLockedError(RolloutError):
-    """Another rollout is active on the endpoint (HTTP 409)."""
+    """Another rollout is active on the endpoint, or on the inference component (`<endpoint>/<component>`) (HTTP
+    409)."""
 
     def __init__(self, endpoint_name: str, active_rollout_id: str) -> None:
-        super().__init__(f"endpoint '{endpoint_name}' already has an active rollout: {active_rollout_id}")
+        what = "inference component" if "/" in endpoint_name else "endpoint"
+        super().__init__(f"{what} '{endpoint_name}' already has an active rollout: {active_rollout_id}")
         self.active_rollout_id = active_rollout_id
 
 

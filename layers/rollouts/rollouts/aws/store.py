@@ -358,7 +358,8 @@ def unclaim(rollout_id: str, key: str) -> None:
 
 
 def acquire_lock(endpoint_name: str, rollout_id: str) -> None:
-    """One active rollout per endpoint; taking the lock again with the same rollout id is a no-op."""
+    """One active rollout per endpoint, or per inference component (`RolloutSpec.lock_name`); taking the lock again
+    with the same rollout id is a no-op."""
     try:
         _ddb().put_item(
             TableName=_table(),

@@ -59,8 +59,10 @@ def resume_rollout(rollout_id: str, execution_arn: str, state: dict[str, Any] | 
     the lock and the strategy's state are the rollout's, and carry over. The execution continues the previous one
     (a long rollout), or recovers from its abnormal end (`state["recover"]`: it rolls back next)."""
     rollout = store.get_rollout(rollout_id)
-    if store.lock_holder(rollout.endpoint_name) != rollout_id:
-        raise InvalidRolloutError(field=None, reason=f"rollout {rollout_id} no longer holds its endpoint's lock")
+    if store.lock_holder(rollout.spec.lock_name) != rollout_id:
+        raise InvalidRolloutError(
+            field=None, reason=f"rollout {rollout_id} no longer holds its lock on '{rollout.spec.lock_name}'"
+        )
     previous = rollout.execution_arn
     waited, age = rollout.loops, _execution_age(rollout)
     if previous != execution_arn:
@@ -101,7 +103,7 @@ def lock_rollout(
     if resume:
         return resume_rollout(rollout_id, execution_arn or "", state)
     rollout = store.get_rollout(rollout_id)
-    store.acquire_lock(rollout.endpoint_name, rollout_id)
+    store.acquire_lock(rollout.spec.lock_name, rollout_id)
     if rollout.original_config is None:
         facts = check_against_endpoint(rollout.spec)
     else:  # a retried task: the facts were taken before the endpoint changed
@@ -530,7 +532,7 @@ def finalize_rollout(rollout_id: str, outcome: str) -> dict[str, Any]:
         rollout_id, SCHEDULE_GUARD, [g.schedule_name for g in rollout.spec.guardrails.monitoring_schedules]
     )
     store.delete_guards(rollout_id, MONITOR_GUARD, [MONITORED] if rollout.spec.guardrails.monitors else [])
-    store.release_lock(rollout.endpoint_name, rollout_id)
+    store.release_lock(rollout.spec.lock_name, rollout_id)
     status = RolloutStatus.PROMOTED if promoted else RolloutStatus.ROLLED_BACK
     rollout = store.update_rollout(
         rollout_id,

@@ -53,11 +53,11 @@ def start_rollout(spec: RolloutSpec, idempotency_key: str | None = None) -> Star
                 )
     check_against_endpoint(spec)
     rollout = Rollout(rollout_id=rollout_id, spec=spec)
-    store.acquire_lock(spec.endpoint_name, rollout.rollout_id)
+    store.acquire_lock(spec.lock_name, rollout.rollout_id)
     try:
         store.put_new_rollout(rollout)
     except Exception:
-        store.release_lock(spec.endpoint_name, rollout.rollout_id)
+        store.release_lock(spec.lock_name, rollout.rollout_id)
         raise
     # Each strategy's state machine is named after the stack and the strategy's type (template.yaml).
     machine = get_settings().state_machine_arn_prefix + spec.strategy.type
@@ -69,7 +69,7 @@ def start_rollout(spec: RolloutSpec, idempotency_key: str | None = None) -> Star
         store.update_rollout(
             rollout.rollout_id, lambda r: r.model_copy(update={"status": RolloutStatus.FAILED, "reason": reason})
         )
-        store.release_lock(spec.endpoint_name, rollout.rollout_id)
+        store.release_lock(spec.lock_name, rollout.rollout_id)
         raise RolloutNotStartedError(rollout.rollout_id, reason) from error
     rollout = store.update_rollout(rollout.rollout_id, lambda r: r.model_copy(update={"execution_arn": arn}))
     return StartRolloutResponse(rollout_id=rollout.rollout_id, status=rollout.status, execution_arn=arn)

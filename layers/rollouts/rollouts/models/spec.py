@@ -428,6 +428,13 @@ class RolloutSpec(Strict):
     hooks: Hooks = Field(default_factory=Hooks, description="Lambda functions called at the rollout's turns")
 
     @property
+    def lock_name(self) -> str:
+        """What one rollout at a time may change: the endpoint, or one of its inference components (rollouts of two
+        components of one endpoint run side by side; a variant rollout is refused on an endpoint of components)."""
+        component = self.inference_component_name
+        return f"{self.endpoint_name}/{component}" if component else self.endpoint_name
+
+    @property
     def candidates(self) -> list[Candidate]:
         """Every model the rollout brings: the candidate, then the strategy's further ones (a bandit's arms)."""
         return [self.candidate, *self.strategy.more_candidates_of()]

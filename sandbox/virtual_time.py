@@ -445,6 +445,13 @@ def _start(self: threading.Thread) -> None:
     if clock is not None and not clock._stopped:
         clock._adopt(self)
     _real_start(self)
+    # Thread.start waits once for the new thread on a Condition whose wait the clock owns; a stopping clock ends that
+    # wait early, and start would return before the thread began, so that a join raises "cannot join thread before
+    # it is started". The thread's own start takes no simulated time: wait for it in real time.
+    started = self._started  # type: ignore[attr-defined]
+    with started._cond:
+        while not started._flag:
+            _real_wait(started._cond, 0.01)
 
 
 def _join(self: threading.Thread, timeout: float | None = None) -> None:

@@ -210,3 +210,21 @@ def test_wait_until_sees_work_of_a_thread_already_running_when_it_looked() -> No
         assert clock.wait_until(lambda: result, timeout=7200)
         assert clock.now() == 0
         worker.join()
+
+
+def test_a_started_thread_has_begun_even_when_starts_wait_for_it_ended_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import virtual_time
+
+    real_start = virtual_time._real_start
+
+    def cut_short(thread: threading.Thread) -> None:
+        # As when a stopping clock ends Thread.start's wait for the new thread: the thread begins a moment later
+        real_start(threading.Timer(0.05, real_start, args=(thread,)))
+
+    monkeypatch.setattr(virtual_time, "_real_start", cut_short)
+    thread = threading.Thread(target=lambda: None)
+
+    virtual_time._start(thread)
+
+    thread.join()  # raised "cannot join thread before it is started"
+    assert not thread.is_alive()

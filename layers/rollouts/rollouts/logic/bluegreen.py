@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from rollouts.aws import alarms, endpoints, store
-from rollouts.aws import components as component_models
 from rollouts.aws.store import ALARM_GUARD
 from rollouts.errors import AwsError, DeploymentRolledBackError, InvalidRolloutError
 from rollouts.logic import components
@@ -96,7 +95,7 @@ def _deployed(rollout: Rollout) -> tuple[bool, str, dict[str, float], str | None
         landed = components.serves(component, rollout.spec.candidate.model_name)
         where = (
             f"inference component '{rollout.component_name}' is {component.get('InferenceComponentStatus')} on "
-            f"model '{component_models.model_of(component)}'"
+            f"model '{components.status_of(component)['config_name']}'"
         )
         return landed, where, {rollout.baseline_variant or "": 100.0}, component.get("FailureReason")
     endpoint = endpoint_of(rollout)

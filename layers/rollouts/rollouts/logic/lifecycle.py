@@ -286,7 +286,7 @@ def apply_endpoint_config(rollout_id: str, target: str) -> dict[str, Any]:
         record(
             rollout,
             DecisionKind.ROLLBACK_STARTED,
-            f"Rolling back: {rollout.reason}; Roll Back could not finish, restoring the original config",
+            f"Rolling back: {rollout.reason}; Roll Back could not finish, restoring {_restoring(rollout)}",
             {"cause": rollout.reason, "restore_config": True},
             dedup_key="rollback",
         )
@@ -324,6 +324,13 @@ def _reason(state: dict[str, Any]) -> tuple[str, str]:
     except ValueError:
         pass
     return name, cause
+
+
+def _restoring(rollout: Rollout) -> str:
+    """What a restore puts back, for a person."""
+    if rollout.component_name:
+        return f"model '{components.baseline_model(rollout)}' on inference component '{rollout.component_name}'"
+    return "the original config"
 
 
 def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
@@ -370,14 +377,7 @@ def roll_back(rollout_id: str, state: dict[str, Any]) -> dict[str, Any]:
         DecisionKind.ROLLBACK_STARTED,
         f"Rolling back ({error}): {cause}"
         + (f"; baseline '{baseline}' to 100 % now" if shift else "")
-        + (
-            f"; restoring model '{components.baseline_model(rollout)}' on inference component "
-            f"'{rollout.component_name}'"
-            if restore and rollout.component_name
-            else "; restoring the original config"
-            if restore
-            else ""
-        ),
+        + (f"; restoring {_restoring(rollout)}" if restore else ""),
         {"error": error, "cause": cause, "weights": weights, "restore_config": restore},
         dedup_key="rollback",
     )
